@@ -1,0 +1,124 @@
+/**
+ * The TraceCollector API (kspan.dev/v1alpha1), as TypeScript types.
+ * The JSON schema in ./schema.ts is the single source of truth for validation and the CRD;
+ * these types describe the same shape for the code.
+ */
+
+export const API_GROUP = 'kspan.dev';
+export const API_VERSION = 'v1alpha1';
+export const TRACE_COLLECTOR_KIND = 'TraceCollector';
+export const TRACE_COLLECTOR_PLURAL = 'tracecollectors';
+
+export interface SecretKeyRef {
+  name: string;
+  key?: string;
+}
+
+export interface ExporterSpec {
+  /** host:port, or http(s)://host:port */
+  endpoint: string;
+  insecure?: boolean;
+  headersSecretRef?: { name: string };
+  tls?: {
+    caSecretRef?: SecretKeyRef;
+    certSecretRef?: { name: string };
+  };
+  compression?: 'none' | 'gzip';
+  timeoutSeconds?: number;
+}
+
+/** Maps an event on one object to the object its message names (DESIGN.md 5.3). */
+export interface OwnerKindRule {
+  involvedKind: string;
+  /** event source component; any source when absent */
+  source?: string;
+  /** JavaScript regular expression; the named group `name`, else the first group, is the target's name */
+  messagePattern: string;
+  targetKind: string;
+  targetApiVersion?: string;
+}
+
+export interface FilterSpec {
+  types?: Array<'Normal' | 'Warning'>;
+  excludeReasons?: string[];
+}
+
+export interface CorrelationSpec {
+  recentWindowSeconds?: number;
+  expireAfterSeconds?: number;
+  maxPendingEvents?: number;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface TraceCollectorSpec {
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  exporter: ExporterSpec;
+  ownerKindRules?: OwnerKindRule[];
+  filter?: FilterSpec;
+  correlation?: CorrelationSpec;
+  resourceAttributes?: Record<string, string>;
+  suspend?: boolean;
+}
+
+/** metav1.Condition */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface TraceCollectorStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  watchedNamespaces?: string[];
+  eventsReceived?: number;
+  spansExported?: number;
+  spansDropped?: number;
+  eventsUnresolved?: number;
+  tracesStarted?: number;
+  pendingEvents?: number;
+  lastExportTime?: string;
+}
+
+export interface TraceCollector {
+  apiVersion: `${typeof API_GROUP}/${typeof API_VERSION}`;
+  kind: typeof TRACE_COLLECTOR_KIND;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: TraceCollectorSpec;
+  status?: TraceCollectorStatus;
+}
+
+/** Defaults applied where the spec is silent (DESIGN.md 3 and 5). */
+export const DEFAULTS = {
+  recentWindowSeconds: 5,
+  expireAfterSeconds: 300,
+  maxPendingEvents: 10_000,
+  timeoutSeconds: 10,
+  compression: 'none',
+  types: ['Normal', 'Warning'],
+} as const;

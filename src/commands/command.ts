@@ -1,0 +1,20 @@
+/** What every `kspan <command>` gets: its arguments and where to write. */
+export interface CommandIO {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Runs one command; resolves to the process exit code. */
+export type Command = (args: string[], io: CommandIO) => Promise<number>;
+
+/**
+ * An error the user caused (bad flag, missing file, malformed input). The CLI prints
+ * its message on one line and exits with `exitCode`, never a stack trace.
+ */
+export class UserError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The engine's public contract: what goes in (events, object lookups, a clock value),
+ * what comes out (span records). Plain data only — no Kubernetes or OpenTelemetry types —
+ * so that the live pipeline and `kspan replay` drive exactly the same code.
+ *
+ * Times are milliseconds since the Unix epoch (fractions carry micro- and nanoseconds).
+ */
+
+import type { OwnerKindRule } from '../api/types.js';
+
+export interface OwnerReference {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+  uid?: string;
+  controller?: boolean;
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  /** absent for some updates, e.g. through the scale subresource */
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+  subresource?: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+  managedFields?: ManagedFieldsEntry[];
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/** Any Kubernetes object, as far as the engine cares (metadata, and spec for root-span attribution). */
+export interface KubeObject {
+  apiVersion?: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: unknown;
+}
+
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/** A core/v1 Event as a watch returns it (events.k8s.io fields included where core/v1 carries them). */
+export interface KubeEvent {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  involvedObject: ObjectReference;
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  reportingComponent?: string;
+  reportingInstance?: string;
+  firstTimestamp?: string | null;
+  lastTimestamp?: string | null;
+  eventTime?: string | null;
+  count?: number;
+  series?: { count?: number; lastObservedTime?: string };
+  type?: string;
+  action?: string;
+  related?: ObjectReference;
+}
+
+/** (kind, namespace, name) with namespace and name lowercased; namespace '' for cluster-scoped objects. */
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Where the engine reads objects. The live pipeline serves it from watch-fed caches, replay from
+ * the capture's object records. Must answer for objects already deleted where they were seen.
+ */
+export interface ObjectLookup {
+  /** The newest version seen of the object, or undefined when it was never seen. */
+  get(ref: ObjectRef): KubeObject | undefined;
+  /**
+   * The newest version seen whose generation is lower than `generation`, when one was seen.
+   * Used to find which managedFields entry changed the spec; optional because a metadata-only
+   * cache cannot answer it.
+   */
+  previousGeneration?(ref: ObjectRef, generation: number): KubeObject | undefined;
+}
+
+export interface EngineConfig {
+  /** how long an event may wait for its parent before the owner walk (default 5 s) */
+  recentWindowMs: number;
+  /** how long a recent action is remembered after its last use (default 5 min) */
+  expireAfterMs: number;
+  /** cap on waiting events; beyond it the oldest are resolved or dropped and counted */
+  maxPendingEvents: number;
+  /** user rules, tried before the built-in ones */
+  ownerKindRules: readonly OwnerKindRule[];
+}
+
+export type AttributeValue = string | number | boolean;
+
+export interface SpanRecord {
+  /** 32 lowercase hex characters, not all zero */
+  traceId: string;
+  /** 16 lowercase hex characters, not all zero */
+  spanId: string;
+  parentSpanId?: string;
+  /** `<Kind>.<reason>` for event spans, `<Kind>.<operation>` for root spans */
+  name: string;
+  startTime: number;
+  endTime: number;
+  status: { code: 'unset' | 'error'; message?: string };
+  /** resource identity: service.name = source component, service.instance.id = instance */
+  service: { name: string; instance?: string };
+  attributes: Readonly<Record<string, AttributeValue>>;
+  /** arrival order of the event that made the span (ties in start time sort by it) */
+  sequence: number;
+}
+
+export interface EngineStats {
+  eventsReceived: number;
+  eventsUnresolved: number;
+  /** pending events dropped because maxPendingEvents was reached */
+  eventsDropped: number;
+  tracesStarted: number;
+  spansEmitted: number;
+  pendingEvents: number;
+  recentEntries: number;
+  heldSpans: number;
+}
