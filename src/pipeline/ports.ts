@@ -3,7 +3,7 @@
  * implementations (export/, kube/) into them; tests wire fakes or the real thing.
  */
 
-import type { SpanRecord } from '../engine/types.js';
+import type { KubeEvent, ObjectLookup, SpanRecord } from '../engine/types.js';
 
 /** Exporter settings with Secrets already resolved (by the controller, from the collector's namespace). */
 export interface ResolvedExporterConfig {
@@ -48,4 +48,70 @@ export interface SpanExporterPort {
   shutdown(deadline: number): Promise<void>;
   stats(): ExporterStats;
   onStateChange(listener: (state: ExporterState) => void): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a Pipeline needs from the kube layer (src/kube implements it; tests use fakes).
+// ---------------------------------------------------------------------------------------------
+
+/** Stops a subscription. Idempotent. */
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+/** A watch problem, reported while the watch keeps retrying with backoff. */
+export interface WatchProblem {
+  /** HTTP status when the API server answered (403: forbidden, 410 is handled inside and never reported) */
+  status?: number;
+  /** Kubernetes verb that failed: 'list' or 'watch' */
+  verb: string;
+  /** plural resource, e.g. 'events', 'namespaces' */
+  resource: string;
+  /** the namespace of the watch; absent for cluster-wide watches */
+  namespace?: string;
+  message: string;
+}
+
+export interface WatchHandlers<T> {
+  /**
+   * An object was added or modified. A new subscriber to an already running shared watch first
+   * receives the objects the watch currently knows (like an informer's initial list), then changes.
+   * The same (uid, resourceVersion) is never delivered twice to one subscriber, across relists
+   * and reconnects.
+   */
+  onObject(object: T): void;
+  /** Optional: an object went away (for namespaces: stop watching it). */
+  onDelete?(object: T): void;
+  /** The watch is listed and running (again, after problems). */
+  onSynced?(): void;
+  /** The watch failed and is retrying; e.g. status 403 means the operator lacks the permission. */
+  onProblem?(problem: WatchProblem): void;
+}
+
+/** A Namespace as far as the pipeline cares. */
+export interface NamespaceInfo {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+/** Watch every namespace: the value of `namespace` for cluster-wide event watches. */
+export const ALL_NAMESPACES = '*';
+
+/**
+ * Shared watches and object caches. Several subscribers to the same namespace share one watch
+ * (two TraceCollectors on one namespace cost one event watch).
+ */
+export interface ClusterSourcePort {
+  /** core/v1 Events of one namespace, or of every namespace with ALL_NAMESPACES. */
+  watchEvents(namespace: string, handlers: WatchHandlers<KubeEvent>): Subscription;
+  /** Namespace objects (cluster-scoped), for "*" and namespaceSelector resolution. */
+  watchNamespaces(handlers: WatchHandlers<NamespaceInfo>): Subscription;
+  /**
+   * Tell the object caches (pods, replicasets, deployments, statefulsets, daemonsets, jobs,
+   * cronjobs) that a pipeline needs objects of this namespace (or ALL_NAMESPACES). The kube
+   * layer may scope its cache watches by it; releasing the last holder may stop them.
+   */
+  retainObjects(namespace: string): Subscription;
+  /** Owner lookups served from the caches; answers for deleted objects where they were seen. */
+  readonly lookup: ObjectLookup;
 }
