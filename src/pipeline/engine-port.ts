@@ -1,0 +1,21 @@
+/**
+ * The engine as the pipeline uses it. The composition root passes the real engine
+ * (src/engine: Correlator, tickIntervalMs, engineConfigFromSpec); unit tests pass fakes.
+ */
+
+import type { TraceCollectorSpec } from '../api/types.js';
+import type { EngineConfig, EngineStats, KubeEvent, ObjectLookup, SpanRecord } from '../engine/types.js';
+
+export interface CorrelatorLike {
+  addEvent(event: KubeEvent, receivedAt: number): SpanRecord[];
+  tick(now: number): SpanRecord[];
+  flush(now: number): SpanRecord[];
+  reconfigure(config: EngineConfig): void;
+  stats(): EngineStats;
+}
+
+export interface EngineFactory {
+  create(config: EngineConfig, lookup: ObjectLookup): CorrelatorLike;
+  tickIntervalMs(config: EngineConfig): number;
+  configFromSpec(spec: Pick<TraceCollectorSpec, 'correlation' | 'ownerKindRules'>): EngineConfig;
+}

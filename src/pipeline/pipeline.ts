@@ -1,0 +1,299 @@
+/**
+ * One Pipeline per TraceCollector: shared watches -> filters -> engine -> exporter.
+ * The pipeline owns the engine's tick timer (the only timers of the event path).
+ */
+
+import type { TraceCollectorSpec } from '../api/types.js';
+import type { EngineConfig, KubeEvent, SpanRecord } from '../engine/types.js';
+import type { CorrelatorLike, EngineFactory } from './engine-port.js';
+import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
+import { silentLog, type Log } from './log.js';
+import { needsNamespaceWatch, resolveNamespaces, type NamespaceScope } from './namespaces.js';
+import {
+  ALL_NAMESPACES,
+  type ClusterSourcePort,
+  type ExporterState,
+  type NamespaceInfo,
+  type ResolvedExporterConfig,
+  type SpanExporterPort,
+  type Subscription,
+  type WatchProblem,
+} from './ports.js';
+
+export interface PipelineSettings {
+  spec: TraceCollectorSpec;
+  exporter: ResolvedExporterConfig;
+}
+
+/** Cumulative counters a pipeline reports (status fields of the same name). */
+export interface PipelineCounters {
+  eventsReceived: number;
+  eventsUnresolved: number;
+  tracesStarted: number;
+  spansExported: number;
+  spansDropped: number;
+}
+
+export interface PipelineStats extends PipelineCounters {
+  pendingEvents: number;
+  /** spans waiting in the exporter's queue */
+  spansQueued: number;
+  /** events skipped because they happened before (start - window): already handled before a restart */
+  eventsSkippedOld: number;
+  /** events the spec's filter excluded */
+  eventsFiltered: number;
+  lastExportTime?: number;
+  exporter: ExporterState;
+  /** sorted names, or ["*"] */
+  watchedNamespaces: string[];
+  /** every watch the pipeline needs has listed at least once */
+  synced: boolean;
+  /** current watch problems (e.g. 403), one per failing watch */
+  problems: WatchProblem[];
+}
+
+export interface PipelineOptions {
+  collector: { namespace: string; name: string };
+  settings: PipelineSettings;
+  source: ClusterSourcePort;
+  engine: EngineFactory;
+  createExporter(config: ResolvedExporterConfig): SpanExporterPort;
+  /** counters carried over from a previous run (the collector's status), added to this run's */
+  baseline?: Partial<PipelineCounters>;
+  /** called when watch problems, sync state or the exporter state change */
+  onStateChange?: () => void;
+  log?: Log;
+  now?: () => number;
+}
+
+interface EventWatch {
+  subscription: Subscription;
+  objects: Subscription;
+}
+
+export class Pipeline {
+  private readonly startedAt: number;
+  private readonly now: () => number;
+  private readonly log: Log;
+  private readonly correlator: CorrelatorLike;
+  private readonly exporter: SpanExporterPort;
+  private readonly seen = new SeenEvents();
+  private readonly watches = new Map<string, EventWatch>();
+  private readonly synced = new Set<string>();
+  private readonly problems = new Map<string, WatchProblem>();
+  private readonly knownNamespaces = new Map<string, NamespaceInfo>();
+  private namespaceWatch: Subscription | undefined;
+  private namespacesSynced = false;
+  private settings: PipelineSettings;
+  private engineConfig: EngineConfig;
+  private scope: NamespaceScope = { all: false, names: [] };
+  private tickTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private eventsSkippedOld = 0;
+  private eventsFiltered = 0;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? silentLog;
+    this.settings = options.settings;
+    this.startedAt = this.now();
+    this.engineConfig = options.engine.configFromSpec(this.settings.spec);
+    this.correlator = options.engine.create(this.engineConfig, options.source.lookup);
+    this.exporter = options.createExporter(this.settings.exporter);
+    this.exporter.onStateChange(() => this.changed());
+    this.applyScope();
+    this.scheduleTick();
+  }
+
+  /** Apply a new spec or exporter config in place: pending and held spans are kept. */
+  update(settings: PipelineSettings): void {
+    if (this.stopped) return;
+    const previous = this.settings;
+    this.settings = settings;
+    if (!sameJson(engineInputs(previous.spec), engineInputs(settings.spec))) {
+      this.engineConfig = this.options.engine.configFromSpec(settings.spec);
+      this.correlator.reconfigure(this.engineConfig);
+      this.scheduleTick();
+    }
+    if (!sameJson(previous.exporter, settings.exporter)) this.exporter.update(settings.exporter);
+    this.applyScope();
+  }
+
+  /** Stop watching; with flush, give up waiting on everything and deliver it before the deadline. */
+  async stop(options: { flush: boolean; deadline: number }): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.namespaceWatch?.unsubscribe();
+    this.namespaceWatch = undefined;
+    for (const watch of this.watches.values()) {
+      watch.subscription.unsubscribe();
+      watch.objects.unsubscribe();
+    }
+    this.watches.clear();
+    if (options.flush) this.export(this.correlator.flush(this.now()));
+    await this.exporter.shutdown(options.flush ? options.deadline : this.now());
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  stats(): PipelineStats {
+    const engine = this.correlator.stats();
+    const exporter = this.exporter.stats();
+    const base = this.options.baseline ?? {};
+    const stats: PipelineStats = {
+      eventsReceived: (base.eventsReceived ?? 0) + engine.eventsReceived,
+      eventsUnresolved: (base.eventsUnresolved ?? 0) + engine.eventsUnresolved,
+      tracesStarted: (base.tracesStarted ?? 0) + engine.tracesStarted,
+      spansExported: (base.spansExported ?? 0) + exporter.spansExported,
+      spansDropped: (base.spansDropped ?? 0) + exporter.spansDropped,
+      pendingEvents: engine.pendingEvents,
+      spansQueued: exporter.spansQueued,
+      eventsSkippedOld: this.eventsSkippedOld,
+      eventsFiltered: this.eventsFiltered,
+      exporter: exporter.state,
+      watchedNamespaces: this.scope.all ? [ALL_NAMESPACES] : [...this.scope.names],
+      synced: this.isSynced(),
+      problems: [...this.problems.values()],
+    };
+    if (exporter.lastExportTime !== undefined) stats.lastExportTime = exporter.lastExportTime;
+    return stats;
+  }
+
+  private isSynced(): boolean {
+    if (this.namespaceWatch && !this.namespacesSynced) return false;
+    for (const key of this.watches.keys()) if (!this.synced.has(key)) return false;
+    return true;
+  }
+
+  private applyScope(): void {
+    const spec = this.settings.spec;
+    if (needsNamespaceWatch(spec)) {
+      this.namespaceWatch ??= this.options.source.watchNamespaces({
+        onObject: (ns) => {
+          this.knownNamespaces.set(ns.name, ns);
+          if (this.namespacesSynced) this.applyScope();
+        },
+        onDelete: (ns) => {
+          this.knownNamespaces.delete(ns.name);
+          if (this.namespacesSynced) this.applyScope();
+        },
+        onSynced: () => {
+          this.problems.delete('namespaces');
+          const first = !this.namespacesSynced;
+          this.namespacesSynced = true;
+          if (first) this.applyScope();
+          this.changed();
+        },
+        onProblem: (problem) => this.problem('namespaces', problem),
+      });
+    } else if (this.namespaceWatch) {
+      this.namespaceWatch.unsubscribe();
+      this.namespaceWatch = undefined;
+      this.namespacesSynced = false;
+      this.knownNamespaces.clear();
+      this.problems.delete('namespaces');
+    }
+    const scope = resolveNamespaces(spec, this.options.collector.namespace, [...this.knownNamespaces.values()]);
+    const wanted = scope.all ? [ALL_NAMESPACES] : scope.names;
+    const before = JSON.stringify(this.scope);
+    this.scope = scope;
+    for (const [namespace, watch] of this.watches) {
+      if (wanted.includes(namespace)) continue;
+      watch.subscription.unsubscribe();
+      watch.objects.unsubscribe();
+      this.watches.delete(namespace);
+      this.synced.delete(namespace);
+      this.problems.delete(namespace);
+    }
+    for (const namespace of wanted) {
+      if (!this.watches.has(namespace)) this.watchNamespace(namespace);
+    }
+    if (before !== JSON.stringify(scope)) {
+      this.log.info({ watchedNamespaces: wanted }, 'watched namespaces changed');
+      this.changed();
+    }
+  }
+
+  private watchNamespace(namespace: string): void {
+    // Retain the object caches first so owner lookups are served when the first events arrive.
+    const objects = this.options.source.retainObjects(namespace);
+    const watch: EventWatch = { objects, subscription: { unsubscribe: () => {} } };
+    this.watches.set(namespace, watch);
+    watch.subscription = this.options.source.watchEvents(namespace, {
+      onObject: (event) => {
+        if (this.watches.get(namespace) === watch) this.onEvent(event);
+      },
+      onSynced: () => {
+        if (this.watches.get(namespace) !== watch) return;
+        this.synced.add(namespace);
+        this.problems.delete(namespace);
+        this.changed();
+      },
+      onProblem: (problem) => {
+        if (this.watches.get(namespace) === watch) this.problem(namespace, problem);
+      },
+    });
+  }
+
+  private problem(key: string, problem: WatchProblem): void {
+    const previous = this.problems.get(key);
+    this.problems.set(key, problem);
+    if (!previous || previous.status !== problem.status || previous.message !== problem.message) {
+      this.log.warn({ problem }, 'watch problem');
+      this.changed();
+    }
+  }
+
+  private onEvent(event: KubeEvent): void {
+    if (this.stopped || !this.seen.firstTime(event)) return;
+    const at = eventTimeMs(event);
+    // After a restart the list returns events handled by the previous run: do not emit them again.
+    if (at !== undefined && at < this.startedAt - this.engineConfig.recentWindowMs) {
+      this.eventsSkippedOld++;
+      return;
+    }
+    if (!passesFilter(event, this.settings.spec.filter)) {
+      this.eventsFiltered++;
+      return;
+    }
+    this.export(this.correlator.addEvent(event, this.now()));
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped) return;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    const interval = Math.max(10, this.options.engine.tickIntervalMs(this.engineConfig));
+    this.tickTimer = setTimeout(() => {
+      try {
+        this.export(this.correlator.tick(this.now()));
+      } catch (err) {
+        this.log.error({ err }, 'engine tick failed');
+      }
+      this.scheduleTick();
+    }, interval);
+  }
+
+  private export(spans: readonly SpanRecord[]): void {
+    if (spans.length > 0) this.exporter.enqueue(spans);
+  }
+
+  private changed(): void {
+    if (this.stopped) return;
+    try {
+      this.options.onStateChange?.();
+    } catch (err) {
+      this.log.error({ err }, 'state change listener failed');
+    }
+  }
+}
+
+function engineInputs(spec: TraceCollectorSpec): unknown {
+  return { correlation: spec.correlation, ownerKindRules: spec.ownerKindRules };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

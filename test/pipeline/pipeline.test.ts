@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import type { TraceCollectorSpec } from '../../src/api/types.js';
+import type { KubeEvent } from '../../src/engine/types.js';
+import { Pipeline, type PipelineOptions } from '../../src/pipeline/index.js';
+import { FakeClusterSource } from './fakes/cluster-source.js';
+import { fakeEngine } from './fakes/engine.js';
+import { exporterConfig, FakeExporter } from './fakes/exporter.js';
+
+let seq = 0;
+function event(namespace: string, options: Partial<KubeEvent> & { at?: number; uid?: string; rv?: string } = {}): KubeEvent {
+  seq++;
+  const at = new Date(options.at ?? Date.now()).toISOString();
+  return {
+    metadata: { name: `e${seq}`, namespace, uid: options.uid ?? `uid-${seq}`, resourceVersion: options.rv ?? String(seq) },
+    involvedObject: { kind: 'Pod', namespace, name: 'p' },
+    reason: options.reason ?? 'Started',
+    type: options.type ?? 'Normal',
+    lastTimestamp: at,
+  };
+}
+
+function setup(spec: Partial<TraceCollectorSpec> = {}, extra: Partial<PipelineOptions> = {}) {
+  const source = new FakeClusterSource();
+  const engine = fakeEngine({ holdTicks: true });
+  const exporters: FakeExporter[] = [];
+  let changes = 0;
+  const pipeline = new Pipeline({
+    collector: { namespace: 'home', name: 'tc' },
+    settings: { spec: { exporter: { endpoint: 'x:1' }, ...spec }, exporter: exporterConfig() },
+    source,
+    engine,
+    createExporter: (config) => {
+      const e = new FakeExporter(config);
+      exporters.push(e);
+      return e;
+    },
+    onStateChange: () => changes++,
+    ...extra,
+  });
+  const stop = () => pipeline.stop({ flush: true, deadline: Date.now() + 1000 });
+  return { source, engine, exporters, pipeline, stop, changes: () => changes };
+}
+
+describe('Pipeline', () => {
+  it('watches its own namespace by default and feeds events to the engine', async () => {
+    const { source, engine, pipeline, stop } = setup();
+    assert.deepEqual(source.watchedNamespaces(), ['home']);
+    assert.equal(source.retained.get('home'), 1);
+    source.emitEvent('home', event('home'));
+    assert.equal(engine.created[0]?.events.length, 1);
+    assert.equal(pipeline.stats().eventsReceived, 1);
+    assert.deepEqual(pipeline.stats().watchedNamespaces, ['home']);
+    await stop();
+    assert.deepEqual(source.watchedNamespaces(), []);
+    assert.equal(source.retained.get('home'), 0);
+  });
+
+  it('never feeds the same uid+resourceVersion twice, but feeds a new resourceVersion', async () => {
+    const { source, engine, stop } = setup();
+    const e = event('home', { uid: 'a', rv: '10' });
+    source.emitEvent('home', e);
+    source.emitEvent('home', structuredClone(e));
+    source.emitEvent('home', { ...e, metadata: { ...e.metadata, resourceVersion: '11' }, count: 2 });
+    assert.equal(engine.created[0]?.events.length, 2);
+    await stop();
+  });
+
+  it('skips events older than start minus the window (a restart does not re-emit them)', async () => {
+    const { source, engine, pipeline, stop } = setup({ correlation: { recentWindowSeconds: 2 } });
+    source.emitEvent('home', event('home', { at: Date.now() - 60_000 }));
+    source.emitEvent('home', event('home', { at: Date.now() - 1_000 }));
+    assert.equal(engine.created[0]?.events.length, 1);
+    assert.equal(pipeline.stats().eventsSkippedOld, 1);
+    await stop();
+  });
+
+  it('applies the type and reason filters', async () => {
+    const { source, engine, pipeline, stop } = setup({ filter: { types: ['Warning'], excludeReasons: ['BackOff'] } });
+    source.emitEvent('home', event('home', { type: 'Normal' }));
+    source.emitEvent('home', event('home', { type: 'Warning', reason: 'BackOff' }));
+    source.emitEvent('home', event('home', { type: 'Warning', reason: 'Failed' }));
+    assert.deepEqual(engine.created[0]?.events.map((e) => e.reason), ['Failed']);
+    assert.equal(pipeline.stats().eventsFiltered, 2);
+    await stop();
+  });
+
+  it('watches "*" with one all-namespaces watch', async () => {
+    const { source, stop, pipeline } = setup({ namespaces: ['*'] });
+    assert.deepEqual(source.watchedNamespaces(), ['*']);
+    assert.deepEqual(pipeline.stats().watchedNamespaces, ['*']);
+    await stop();
+  });
+
+  it('follows a namespaceSelector: labelled namespaces are added, removed ones dropped', async () => {
+    const { source, pipeline, stop } = setup({ namespaces: ['a'], namespaceSelector: { matchLabels: { tracing: 'on' } } });
+    source.namespace({ name: 'b', labels: { tracing: 'on' } });
+    source.namespace({ name: 'c', labels: {} });
+    assert.equal(pipeline.stats().synced, false);
+    source.syncNamespaces();
+    assert.deepEqual(source.watchedNamespaces(), ['a', 'b']);
+    source.namespace({ name: 'c', labels: { tracing: 'on' } });
+    assert.deepEqual(source.watchedNamespaces(), ['a', 'b', 'c']);
+    source.namespace({ name: 'b', labels: { tracing: 'on' } }, true);
+    source.namespace({ name: 'c', labels: { tracing: 'off' } });
+    assert.deepEqual(source.watchedNamespaces(), ['a']);
+    assert.deepEqual(pipeline.stats().watchedNamespaces, ['a']);
+    source.syncEvents('a');
+    assert.equal(pipeline.stats().synced, true);
+    await stop();
+  });
+
+  it('reports watch problems until the watch syncs', async () => {
+    const { source, pipeline, stop, changes } = setup();
+    source.problem('home', 403);
+    assert.equal(pipeline.stats().problems[0]?.status, 403);
+    assert.ok(changes() > 0);
+    source.syncEvents('home');
+    assert.deepEqual(pipeline.stats().problems, []);
+    await stop();
+  });
+
+  it('updates in place: engine reconfigured, exporter updated, namespaces changed, pending kept', async () => {
+    const { source, engine, exporters, pipeline } = setup();
+    source.emitEvent('home', event('home'));
+    pipeline.update({
+      spec: { exporter: { endpoint: 'y:1' }, namespaces: ['other'], correlation: { recentWindowSeconds: 1 } },
+      exporter: exporterConfig('y:1'),
+    });
+    assert.equal(engine.created.length, 1);
+    assert.equal(engine.created[0]?.reconfigured[0]?.recentWindowMs, 1000);
+    assert.equal(exporters.length, 1);
+    assert.equal(exporters[0]?.updates[0]?.endpoint, 'y:1');
+    assert.deepEqual(source.watchedNamespaces(), ['other']);
+    assert.equal(pipeline.stats().pendingEvents, 1);
+    await pipeline.stop({ flush: true, deadline: Date.now() + 1000 });
+    assert.equal(exporters[0]?.exported.length, 1, 'the pending span is flushed on stop');
+    assert.equal(exporters[0]?.shutdownCalls, 1);
+  });
+
+  it('ticks the engine on its schedule with real timers', async () => {
+    const { engine, stop } = setup({ correlation: { recentWindowSeconds: 0.05 } as never });
+    await new Promise((r) => setTimeout(r, 120));
+    assert.ok((engine.created[0]?.ticks ?? 0) >= 2);
+    await stop();
+  });
+
+  it('adds the baseline counters of a previous run', async () => {
+    const { source, pipeline, stop } = setup({}, { baseline: { eventsReceived: 40, spansExported: 7 } });
+    source.emitEvent('home', event('home'));
+    assert.equal(pipeline.stats().eventsReceived, 41);
+    assert.equal(pipeline.stats().spansExported, 7);
+    await stop();
+  });
+});
