@@ -1,0 +1,51 @@
+/**
+ * What the reconciler needs from the edges. The composition root adapts the kube layer to these;
+ * unit tests use in-memory fakes.
+ */
+
+import type { TraceCollector, TraceCollectorStatus } from '../api/types.js';
+import type { PipelineCounters, PipelineSettings, PipelineStats } from '../pipeline/index.js';
+
+export interface TraceCollectorClient {
+  /** The current object (a GET), or undefined when it does not exist. */
+  get(namespace: string, name: string): Promise<TraceCollector | undefined>;
+  /**
+   * Add `finalizer` with the object's resourceVersion as precondition (a 409 rejects);
+   * resolves to the updated object.
+   */
+  addFinalizer(obj: TraceCollector, finalizer: string): Promise<TraceCollector>;
+  /** Remove only `finalizer`, with the object's resourceVersion as precondition. */
+  removeFinalizer(obj: TraceCollector, finalizer: string): Promise<void>;
+  /** Merge-patch of the status subresource. */
+  patchStatus(namespace: string, name: string, status: TraceCollectorStatus): Promise<void>;
+}
+
+export interface SecretReader {
+  /** Secret data (decoded), or undefined when the Secret does not exist. Rejects with a status-carrying error on 403. */
+  get(namespace: string, name: string): Promise<Record<string, Buffer> | undefined>;
+}
+
+/** The running side of one collector, as the reconciler drives it (a Pipeline in production). */
+export interface PipelineHandle {
+  update(settings: PipelineSettings): void;
+  stop(options: { flush: boolean; deadline: number }): Promise<void>;
+  stats(): PipelineStats;
+}
+
+export interface PipelineFactory {
+  create(request: {
+    collector: { namespace: string; name: string };
+    settings: PipelineSettings;
+    baseline: Partial<PipelineCounters>;
+    onStateChange: () => void;
+  }): PipelineHandle;
+}
+
+/** The HTTP status carried by an API error (kube layer KubeApiError, client-node ApiException), if any. */
+export function statusCodeOf(err: unknown): number | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const e = err as { statusCode?: unknown; code?: unknown };
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  if (typeof e.code === 'number') return e.code;
+  return undefined;
+}

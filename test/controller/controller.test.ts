@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import type { TraceCollectorSpec } from '../../src/api/types.js';
+import { FINALIZER, TraceCollectorController, type ControllerOptions } from '../../src/controller/index.js';
+import { Pipeline } from '../../src/pipeline/index.js';
+import { FakeClusterSource } from '../pipeline/fakes/cluster-source.js';
+import { fakeEngine } from '../pipeline/fakes/engine.js';
+import { FakeExporter } from '../pipeline/fakes/exporter.js';
+import { FakeApi, secretReader, waitFor } from './fakes.js';
+
+const spec = (extra: Partial<TraceCollectorSpec> = {}): TraceCollectorSpec => ({
+  exporter: { endpoint: 'otel.observability:4317', insecure: true },
+  ...extra,
+});
+
+function setup(options: Partial<ControllerOptions> = {}) {
+  const api = new FakeApi();
+  const source = new FakeClusterSource();
+  const engine = fakeEngine({ holdTicks: true });
+  const exporters: FakeExporter[] = [];
+  const pipelines: Pipeline[] = [];
+  const controller = new TraceCollectorController({
+    client: api,
+    secrets: secretReader(api),
+    options: { noCrossNamespaceRefs: false, statusIntervalMs: 30, resyncIntervalMs: 60_000, ...options },
+    pipelines: {
+      create: (req) => {
+        const p = new Pipeline({
+          ...req,
+          source,
+          engine,
+          createExporter: (config) => {
+            const e = new FakeExporter(config);
+            exporters.push(e);
+            return e;
+          },
+        });
+        pipelines.push(p);
+        return p;
+      },
+    },
+  });
+  const status = (ns: string, name: string) => api.collectors.get(`${ns}/${name}`)?.status;
+  const ready = (ns: string, name: string) => status(ns, name)?.conditions?.find((c) => c.type === 'Ready');
+  return { api, source, engine, exporters, pipelines, controller, status, ready, stop: () => controller.stop(Date.now() + 1000) };
+}
+
+describe('TraceCollectorController', () => {
+  it('adds the finalizer, starts a pipeline and reports Ready with observedGeneration and counters', async () => {
+    const t = setup();
+    t.api.put('shop', 'tc', spec());
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('pipeline', () => t.pipelines[0]);
+    assert.deepEqual(t.api.collectors.get('shop/tc')?.metadata.finalizers, [FINALIZER]);
+    assert.deepEqual(t.source.watchedNamespaces(), ['shop']);
+    const waiting = await waitFor('a first status', () => t.ready('shop', 'tc'));
+    assert.equal(waiting.status, 'Unknown');
+    t.source.syncEvents('shop');
+    t.source.emitEvent('shop', {
+      metadata: { name: 'e', namespace: 'shop', uid: 'u1', resourceVersion: '5' },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'shop' },
+      reason: 'Started',
+      lastTimestamp: new Date().toISOString(),
+    });
+    const ready = await waitFor('Ready=True', () => t.ready('shop', 'tc')?.status === 'True' && t.ready('shop', 'tc'));
+    assert.equal(ready.reason, 'Ready');
+    assert.equal(ready.observedGeneration, 1);
+    await waitFor('counters', () => t.status('shop', 'tc')?.eventsReceived === 1);
+    assert.equal(t.status('shop', 'tc')?.observedGeneration, 1);
+    assert.deepEqual(t.status('shop', 'tc')?.watchedNamespaces, ['shop']);
+    await t.stop();
+    assert.equal(t.exporters[0]?.exported.length, 1, 'shutdown flushes the pending span');
+  });
+
+  it('reports InvalidSpec with the precise message and runs nothing', async () => {
+    const t = setup();
+    t.api.put('shop', 'bad', spec({ ownerKindRules: [{ involvedKind: 'CronJob', messagePattern: 'Created job (', targetKind: 'Job' }] }));
+    t.controller.enqueue('shop', 'bad');
+    const ready = await waitFor('InvalidSpec', () => t.ready('shop', 'bad'));
+    assert.equal(ready.status, 'False');
+    assert.equal(ready.reason, 'InvalidSpec');
+    assert.match(ready.message, /spec\.ownerKindRules\[0\]\.messagePattern/);
+    assert.equal(t.pipelines.length, 0);
+    await t.stop();
+  });
+
+  it('reports SecretNotFound naming the Secret, then runs once the Secret exists (resync)', async () => {
+    const t = setup({ resyncIntervalMs: 50 });
+    t.api.put('shop', 'tc', spec({ exporter: { endpoint: 'otel:4317', headersSecretRef: { name: 'otlp-headers' } } }));
+    t.controller.enqueue('shop', 'tc');
+    const ready = await waitFor('SecretNotFound', () => t.ready('shop', 'tc'));
+    assert.equal(ready.reason, 'SecretNotFound');
+    assert.match(ready.message, /Secret "otlp-headers" not found in namespace "shop"/);
+    t.api.secrets.set('shop/otlp-headers', { 'X-Api-Key': Buffer.from('s3cret') });
+    await waitFor('pipeline', () => t.pipelines[0]);
+    assert.deepEqual(t.exporters[0]?.config.headers, { 'x-api-key': 's3cret' });
+    t.api.secrets.set('shop/otlp-headers', { 'X-Api-Key': Buffer.from('rotated') });
+    await waitFor('rotated header', () => t.exporters[0]?.config.headers['x-api-key'] === 'rotated');
+    assert.equal(t.pipelines.length, 1, 'updated in place');
+    await t.stop();
+  });
+
+  it('reports Forbidden when Secrets may not be read', async () => {
+    const t = setup();
+    t.api.forbiddenSecrets = true;
+    t.api.put('shop', 'tc', spec({ exporter: { endpoint: 'otel:4317', headersSecretRef: { name: 'h' } } }));
+    t.controller.enqueue('shop', 'tc');
+    const ready = await waitFor('Forbidden', () => t.ready('shop', 'tc'));
+    assert.equal(ready.reason, 'Forbidden');
+    assert.match(ready.message, /get secrets in namespace "shop"/);
+    await t.stop();
+  });
+
+  it('with lockdown, refuses other namespaces (NamespaceForbidden) but runs its own', async () => {
+    const t = setup({ noCrossNamespaceRefs: true });
+    t.api.put('shop', 'wide', spec({ namespaces: ['shop', 'payments'] }));
+    t.api.put('shop', 'own', spec());
+    t.controller.enqueue('shop', 'wide');
+    t.controller.enqueue('shop', 'own');
+    const ready = await waitFor('NamespaceForbidden', () => t.ready('shop', 'wide'));
+    assert.equal(ready.reason, 'NamespaceForbidden');
+    assert.match(ready.message, /"payments"/);
+    await waitFor('the other collector runs', () => t.pipelines.length === 1);
+    await t.stop();
+  });
+
+  it('turns a 403 on the event watch into Ready=False Forbidden naming the permission', async () => {
+    const t = setup();
+    t.api.put('shop', 'tc', spec());
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('pipeline', () => t.pipelines[0]);
+    t.source.problem('shop', 403);
+    const ready = await waitFor('Forbidden', () => t.ready('shop', 'tc')?.reason === 'Forbidden' && t.ready('shop', 'tc'));
+    assert.match(ready.message, /forbidden to list events in namespace "shop" \(RBAC: grant list, watch on events\)/);
+    await t.stop();
+  });
+
+  it('updates the pipeline in place on a spec change, suspends with a flush, resumes', async () => {
+    const t = setup();
+    t.api.put('shop', 'tc', spec());
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('pipeline', () => t.pipelines[0]);
+    t.source.emitEvent('shop', {
+      metadata: { name: 'e', namespace: 'shop', uid: 'u1', resourceVersion: '5' },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'shop' },
+      lastTimestamp: new Date().toISOString(),
+    });
+    t.api.put('shop', 'tc', spec({ namespaces: ['shop', 'web'] }));
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('new namespaces', () => t.source.watchedNamespaces().length === 2);
+    assert.equal(t.pipelines.length, 1);
+    assert.equal(t.pipelines[0]?.stats().pendingEvents, 1, 'pending spans survive the update');
+    t.api.put('shop', 'tc', spec({ namespaces: ['shop', 'web'], suspend: true }));
+    t.controller.enqueue('shop', 'tc');
+    const ready = await waitFor('Suspended', () => t.ready('shop', 'tc')?.reason === 'Suspended' && t.ready('shop', 'tc'));
+    assert.equal(ready.observedGeneration, 3);
+    assert.deepEqual(t.source.watchedNamespaces(), []);
+    assert.equal(t.exporters[0]?.exported.length, 1, 'suspending flushed');
+    await waitFor('counters kept', () => t.status('shop', 'tc')?.spansExported === 1);
+    t.api.put('shop', 'tc', spec({ namespaces: ['shop', 'web'] }));
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('resumed', () => t.pipelines.length === 2);
+    assert.equal(t.pipelines[1]?.stats().spansExported, 1, 'counters carry over');
+    await t.stop();
+  });
+
+  it('on deletion flushes, then removes only its finalizer', async () => {
+    const t = setup();
+    t.api.put('shop', 'tc', spec(), { finalizers: ['other.io/keep'] });
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('pipeline', () => t.pipelines[0]);
+    t.source.emitEvent('shop', {
+      metadata: { name: 'e', namespace: 'shop', uid: 'u1', resourceVersion: '5' },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'shop' },
+      lastTimestamp: new Date().toISOString(),
+    });
+    t.api.delete('shop', 'tc');
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('finalizer removed', () => !t.api.collectors.get('shop/tc')?.metadata.finalizers?.includes(FINALIZER));
+    assert.deepEqual(t.api.collectors.get('shop/tc')?.metadata.finalizers, ['other.io/keep']);
+    assert.equal(t.exporters[0]?.exported.length, 1);
+    assert.equal(t.pipelines[0]?.running, false);
+    await t.stop();
+  });
+
+  it('rate-limits status patches and skips unchanged ones', async () => {
+    const t = setup({ statusIntervalMs: 200 });
+    t.api.put('shop', 'tc', spec());
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('pipeline', () => t.pipelines[0]);
+    t.source.syncEvents('shop');
+    for (let i = 0; i < 20; i++) {
+      t.source.emitEvent('shop', {
+        metadata: { name: `e${i}`, namespace: 'shop', uid: `u${i}`, resourceVersion: String(10 + i) },
+        involvedObject: { kind: 'Pod', name: 'p', namespace: 'shop' },
+        lastTimestamp: new Date().toISOString(),
+      });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await waitFor('all counted', () => t.status('shop', 'tc')?.eventsReceived === 20);
+    const patches = t.api.statusPatches.length;
+    assert.ok(patches <= 3, `expected at most 3 status patches, got ${patches}`);
+    await new Promise((r) => setTimeout(r, 450));
+    assert.equal(t.api.statusPatches.length, patches, 'nothing changed: no more patches');
+    await t.stop();
+  });
+});
