@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { createLogger, HttpServer, OperatorMetrics, parseBindAddress } from '../../src/observability/index.js';
+
+describe('observability', () => {
+  it('logs JSON with the collector bound and secret-bearing fields redacted', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const log = createLogger({ level: 'info', destination: out });
+    log.child({ collector: { namespace: 'shop', name: 'tc' } }).info({ exporter: { headers: { 'x-api-key': 's3cret' } } }, 'hello');
+    log.debug({}, 'hidden');
+    await new Promise((r) => setImmediate(r));
+    const line = JSON.parse(text.trim()) as Record<string, unknown>;
+    assert.deepEqual(line['collector'], { namespace: 'shop', name: 'tc' });
+    assert.equal(line['level'], 'info');
+    assert.equal(line['msg'], 'hello');
+    assert.doesNotMatch(text, /s3cret/);
+  });
+
+  it('renders per-collector counters that never go backwards', async () => {
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1 };
+    metrics.setSources({ collectors: () => [n], queueDepth: () => 2 });
+    let body = (await metrics.render()).body;
+    assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 5/);
+    assert.match(body, /kspan_pending_events\{namespace="shop",name="tc"\} 1/);
+    assert.match(body, /kspan_reconcile_queue_depth 2/);
+    n = { ...n, eventsReceived: 2 };
+    body = (await metrics.render()).body;
+    assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 5/);
+    n = { ...n, eventsReceived: 9 };
+    body = (await metrics.render()).body;
+    assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 9/);
+  });
+
+  it('serves /metrics, /healthz and /readyz', async () => {
+    let ready: string | undefined = 'caches not synced';
+    const server = await HttpServer.start('127.0.0.1:0', {
+      metrics: async () => ({ contentType: 'text/plain', body: 'm 1\n' }),
+      healthz: () => undefined,
+      readyz: () => ready,
+    });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      const notReady = await fetch(`${base}/readyz`);
+      assert.equal(notReady.status, 503);
+      assert.match(await notReady.text(), /caches not synced/);
+      ready = undefined;
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      assert.equal(await (await fetch(`${base}/metrics`)).text(), 'm 1\n');
+      assert.equal((await fetch(`${base}/nope`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('parses bind addresses', () => {
+    assert.deepEqual(parseBindAddress('0.0.0.0:8080'), { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(parseBindAddress(':9'), { host: '0.0.0.0', port: 9 });
+    assert.throws(() => parseBindAddress('x:y'), /invalid bind address/);
+  });
+});
