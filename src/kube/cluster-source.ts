@@ -1,0 +1,96 @@
+/**
+ * The kube layer's implementation of the pipeline's ClusterSourcePort: shared event and
+ * namespace watches plus the owner object caches, wired to one client.
+ */
+
+import type { KubeEvent } from '../engine/types.js';
+import type {
+  ClusterSourcePort,
+  NamespaceInfo,
+  Subscription,
+  WatchHandlers,
+  WatchProblem,
+} from '../pipeline/ports.js';
+import type { KubeObjectLike } from './client.js';
+import type { KubeApiError } from './errors.js';
+import type { ListWatchListener } from './list-watch.js';
+import { ObjectCache, type ObjectCacheOptions } from './object-cache.js';
+import { RESOURCES } from './resources.js';
+import { SharedWatches, type SharedWatchesOptions } from './shared-watches.js';
+
+export interface ClusterSourceOptions extends SharedWatchesOptions {
+  /** object cache settings (kinds, retention, GET fallback); the client enables the fallback */
+  cache?: Omit<ObjectCacheOptions, 'watches' | 'clock' | 'logger'> & { getFallback?: ObjectCacheOptions['getFallback'] | false };
+}
+
+export class ClusterSource implements ClusterSourcePort {
+  readonly watches: SharedWatches;
+  readonly cache: ObjectCache;
+
+  constructor(options: ClusterSourceOptions) {
+    this.watches = new SharedWatches(options);
+    const { getFallback, ...cacheOptions } = options.cache ?? {};
+    const client = 'get' in options.client && getFallback !== false ? (options.client as unknown as ObjectCacheOptions['client']) : undefined;
+    this.cache = new ObjectCache({
+      ...cacheOptions,
+      ...(client ? { client } : {}),
+      ...(getFallback ? { getFallback } : {}),
+      watches: this.watches,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
+
+  get lookup(): ObjectCache {
+    return this.cache;
+  }
+
+  watchEvents(namespace: string, handlers: WatchHandlers<KubeEvent>): Subscription {
+    const sub = this.watches.subscribe<KubeObjectLike>(
+      { resource: RESOURCES.events, namespace },
+      adapt(handlers, (object) => object as unknown as KubeEvent),
+    );
+    return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  watchNamespaces(handlers: WatchHandlers<NamespaceInfo>): Subscription {
+    const sub = this.watches.subscribe<KubeObjectLike>(
+      { resource: RESOURCES.namespaces, metadataOnly: true },
+      adapt(handlers, (object) => ({
+        name: object.metadata?.name ?? '',
+        labels: (object.metadata?.['labels'] as Record<string, string> | undefined) ?? {},
+      })),
+    );
+    return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  retainObjects(namespace: string): Subscription {
+    const retention = this.cache.retain(namespace);
+    return { unsubscribe: () => retention.release() };
+  }
+
+  /** Stops every watch and cache. */
+  async stop(): Promise<void> {
+    this.cache.stop();
+    await this.watches.stop();
+  }
+}
+
+function adapt<T>(handlers: WatchHandlers<T>, convert: (object: KubeObjectLike) => T): ListWatchListener<KubeObjectLike> {
+  return {
+    onEvent: (event) => {
+      if (event.type === 'DELETED') handlers.onDelete?.(convert(event.object));
+      else handlers.onObject(convert(event.object));
+    },
+    onSynced: () => handlers.onSynced?.(),
+    onError: (error) => handlers.onProblem?.(toProblem(error)),
+  };
+}
+
+/** A KubeApiError as the pipeline's WatchProblem. */
+export function toProblem(error: KubeApiError): WatchProblem {
+  const problem: WatchProblem = { verb: error.verb, resource: error.resource, message: error.message };
+  if (error.statusCode > 0) problem.status = error.statusCode;
+  if (error.namespace) problem.namespace = error.namespace;
+  return problem;
+}

@@ -1,0 +1,370 @@
+/**
+ * A resilient list+watch (a "reflector"): the watch primitive every cache and event stream in
+ * kspan stands on.
+ *
+ * - list (paged), then watch from the list's resourceVersion with bookmarks and a randomised
+ *   server-side timeout; re-watch from the last seen resourceVersion when a watch ends;
+ * - relist on 410 Gone (HTTP 410 or an ERROR event with code 410) and deliver only real changes:
+ *   objects unchanged since before the relist are not re-delivered, objects that disappeared
+ *   during the gap are delivered as synthetic DELETED;
+ * - any other failure: jittered, capped exponential backoff, reset after a success; it never
+ *   throws out and never exits the process; handler exceptions are caught and logged;
+ * - the same (uid, resourceVersion) is never delivered twice, across reconnects and relists.
+ */
+
+import { Backoff, type BackoffOptions, type Clock, type KubeLogger, type RandomSource, silentLogger, systemClock } from './clock.js';
+import { type KubeObjectLike, type ListerWatcher, type ListOptions, type RawWatchEvent, watchErrorFromEvent } from './client.js';
+import { KubeApiError } from './errors.js';
+import { describeResource, type ResourceType } from './resources.js';
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface ChangeEvent<T> {
+  /** ADDED for an object not seen before, MODIFIED for a new resourceVersion of a known one */
+  type: ChangeType;
+  object: T;
+  /** DELETED inferred by a relist: the deletion happened while no watch was open */
+  synthetic?: boolean;
+}
+
+export interface ListWatchListener<T> {
+  onEvent?(event: ChangeEvent<T>): void;
+  /** The first list completed, or the watch works again after an error. */
+  onSynced?(): void;
+  /** A list or watch failed; the loop retries with backoff (410 is handled silently by a relist). */
+  onError?(error: KubeApiError): void;
+}
+
+export interface ListWatchScope {
+  resource: ResourceType;
+  /** absent or '*': every namespace (namespaced types) */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** PartialObjectMetadata lists/watches (owner caches need metadata only) */
+  metadataOnly?: boolean;
+}
+
+export interface ListWatchOptions extends ListWatchScope {
+  client: ListerWatcher;
+  /** list page size (default 500); 0 lists in one request */
+  pageSize?: number;
+  /** server-side watch timeout, drawn uniformly from [min, max] seconds per watch (default 300-600) */
+  watchTimeoutSeconds?: { min: number; max: number };
+  backoff?: BackoffOptions;
+  /**
+   * A watch that ends without any event sooner than this counts as a failure (backoff), so a
+   * server that closes every watch at once cannot make us spin. Default 1000 ms.
+   */
+  minWatchDurationMs?: number;
+  logger?: KubeLogger;
+  clock?: Clock;
+  random?: RandomSource;
+}
+
+export interface ListWatchStats {
+  synced: boolean;
+  /** watch requests after the first one (re-watches after a close, timeout or error) */
+  restarts: number;
+  /** lists after the first one (410 Gone, or a failed first list retried) */
+  relists: number;
+  /** failed list/watch requests (410 included) */
+  errors: number;
+  /** events handed to listeners */
+  delivered: number;
+  /** objects in the store */
+  objects: number;
+  /** the resourceVersion the next watch starts from */
+  resourceVersion: string;
+  /** the failure the loop is currently retrying after, if any */
+  lastError?: KubeApiError;
+}
+
+/** Store key: the uid, else namespace/name (objects without uid only come from fakes). */
+export function objectKey(object: KubeObjectLike): string {
+  const meta = object.metadata ?? {};
+  return meta.uid || `${meta.namespace ?? ''}/${meta.name ?? ''}`;
+}
+
+export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
+  private readonly listeners = new Set<ListWatchListener<T>>();
+  private readonly store = new Map<string, T>();
+  private readonly backoff: Backoff;
+  private readonly logger: KubeLogger;
+  private readonly clock: Clock;
+  private readonly random: RandomSource;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private isSynced = false;
+  private healthy = false;
+  private resourceVersion = '';
+  private lists = 0;
+  private watches = 0;
+  private errorCount = 0;
+  private deliveredCount = 0;
+  private lastError: KubeApiError | undefined;
+  private syncWaiters: Array<(synced: boolean) => void> = [];
+
+  constructor(private readonly options: ListWatchOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff, this.random);
+  }
+
+  /** Adds a listener; returns its removal. Listeners added later do not get past events. */
+  addListener(listener: ListWatchListener<T>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.run().catch((err: unknown) => {
+      // run() handles everything itself; this is a last guard so nothing escapes as unhandled.
+      this.logger.error({ ...this.logContext(), err }, 'list+watch loop failed unexpectedly');
+    });
+  }
+
+  /** Stops the loop and aborts the in-flight request. Resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.resolveSyncWaiters(false);
+    await this.running;
+  }
+
+  get synced(): boolean {
+    return this.isSynced;
+  }
+
+  /** Resolves true once the first list is done, false if stopped before. */
+  waitForSync(): Promise<boolean> {
+    if (this.isSynced) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** The current objects (what the last list plus the watch since then say exists). */
+  items(): T[] {
+    return [...this.store.values()];
+  }
+
+  stats(): ListWatchStats {
+    const stats: ListWatchStats = {
+      synced: this.isSynced,
+      restarts: Math.max(0, this.watches - 1),
+      relists: Math.max(0, this.lists - 1),
+      errors: this.errorCount,
+      delivered: this.deliveredCount,
+      objects: this.store.size,
+      resourceVersion: this.resourceVersion,
+    };
+    if (this.lastError) stats.lastError = this.lastError;
+    return stats;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    let consecutiveGone = 0;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+        }
+        if (this.stopped) break;
+        const ended = await this.watchOnce();
+        consecutiveGone = 0;
+        if (ended === 'short') await this.clock.sleep(this.backoff.next(), this.abort.signal);
+      } catch (err) {
+        if (this.stopped) break;
+        const error = asKubeError(err, this.options);
+        this.errorCount += 1;
+        if (error.statusCode === 410) {
+          // Our resourceVersion was compacted away: only a new list can tell what changed.
+          needList = true;
+          consecutiveGone += 1;
+          this.logger.info({ ...this.logContext(), resourceVersion: this.resourceVersion }, 'resourceVersion too old (410 Gone): relisting');
+          // One relist is the normal cure; a 410 loop gets backoff like any other failure.
+          if (consecutiveGone > 1) await this.clock.sleep(this.backoff.next(), this.abort.signal);
+          continue;
+        }
+        this.healthy = false;
+        this.lastError = error;
+        const delay = this.backoff.next();
+        this.logger.warn({ ...this.logContext(), err: error.toJSON(), retryInMs: Math.round(delay) }, `${error.verb} ${error.resource} failed: ${error.message}`);
+        this.notify((l) => l.onError?.(error));
+        await this.clock.sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async list(): Promise<void> {
+    const { client, resource, pageSize = 500 } = this.options;
+    this.lists += 1;
+    const items: T[] = [];
+    let snapshotVersion: string | undefined;
+    let continueToken: string | undefined;
+    do {
+      const request: ListOptions = { ...this.selectors(), signal: this.abort.signal };
+      if (pageSize > 0) request.limit = pageSize;
+      if (continueToken) request.continue = continueToken;
+      const page = await client.list<T>(resource, request);
+      // Every page of a paged list comes from the first page's snapshot.
+      snapshotVersion ??= page.metadata.resourceVersion;
+      items.push(...page.items);
+      continueToken = page.metadata.continue || undefined;
+    } while (continueToken && !this.stopped);
+    if (this.stopped) return;
+    this.replaceStore(items);
+    this.resourceVersion = snapshotVersion ?? '';
+    this.backoff.reset();
+    this.logger.debug({ ...this.logContext(), objects: items.length, resourceVersion: this.resourceVersion }, 'listed');
+    this.markHealthy();
+  }
+
+  /** Diffs a fresh list against the store and delivers only the differences. */
+  private replaceStore(items: T[]): void {
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = objectKey(item);
+      seen.add(key);
+      const known = this.store.get(key);
+      if (known && resourceVersionOf(known) === resourceVersionOf(item)) continue;
+      this.store.set(key, item);
+      this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object: item });
+    }
+    for (const [key, known] of [...this.store]) {
+      if (seen.has(key)) continue;
+      this.store.delete(key);
+      this.deliver({ type: 'DELETED', object: known, synthetic: true });
+    }
+  }
+
+  /** One watch request. 'short' when it ended at once without any event (treated as a failure). */
+  private async watchOnce(): Promise<'ok' | 'short'> {
+    const { client, resource } = this.options;
+    const { min, max } = this.options.watchTimeoutSeconds ?? { min: 300, max: 600 };
+    const timeoutSeconds = Math.max(1, Math.round(min + this.random() * Math.max(0, max - min)));
+    const started = this.clock.now();
+    let received = 0;
+    this.watches += 1;
+    const stream = client.watch(resource, {
+      ...this.selectors(),
+      resourceVersion: this.resourceVersion,
+      timeoutSeconds,
+      allowWatchBookmarks: true,
+      signal: this.abort.signal,
+    });
+    for await (const event of stream) {
+      if (this.stopped) break;
+      received += 1;
+      if (received === 1) {
+        this.backoff.reset();
+        this.markHealthy();
+      }
+      this.handleWatchEvent(event);
+    }
+    if (received === 0 && this.clock.now() - started < (this.options.minWatchDurationMs ?? 1000)) return 'short';
+    this.backoff.reset();
+    return 'ok';
+  }
+
+  private handleWatchEvent(event: RawWatchEvent): void {
+    if (event.type === 'ERROR') {
+      throw watchErrorFromEvent(this.options.resource, this.options.namespace, event.object);
+    }
+    const version = resourceVersionOf(event.object);
+    if (event.type === 'BOOKMARK') {
+      if (version) this.resourceVersion = version;
+      return;
+    }
+    const object = event.object as T;
+    const key = objectKey(object);
+    const known = this.store.get(key);
+    if (event.type === 'DELETED') {
+      // Unknown: already delivered as a synthetic DELETED by a relist (or never existed for us).
+      if (known) {
+        this.store.delete(key);
+        this.deliver({ type: 'DELETED', object });
+      }
+    } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+      if (!known || resourceVersionOf(known) !== version) {
+        this.store.set(key, object);
+        this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
+      }
+    } else {
+      this.logger.debug({ ...this.logContext(), type: String(event.type) }, 'ignoring unknown watch event type');
+    }
+    if (version) this.resourceVersion = version;
+  }
+
+  private markHealthy(): void {
+    const first = !this.isSynced;
+    const recovered = !this.healthy;
+    this.isSynced = true;
+    this.healthy = true;
+    this.lastError = undefined;
+    if (first) this.resolveSyncWaiters(true);
+    if (first || recovered) this.notify((l) => l.onSynced?.());
+  }
+
+  private deliver(event: ChangeEvent<T>): void {
+    this.deliveredCount += 1;
+    this.notify((l) => l.onEvent?.(event));
+  }
+
+  /** Calls every listener; one that throws is logged and does not stop the others or the loop. */
+  private notify(call: (listener: ListWatchListener<T>) => void): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        call(listener);
+      } catch (err) {
+        this.logger.error({ ...this.logContext(), err }, 'list+watch listener threw');
+      }
+    }
+  }
+
+  private resolveSyncWaiters(synced: boolean): void {
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const resolve of waiters) resolve(synced);
+  }
+
+  private selectors(): Omit<ListOptions, 'signal'> {
+    const { namespace, labelSelector, fieldSelector, metadataOnly } = this.options;
+    const out: Omit<ListOptions, 'signal'> = {};
+    if (namespace !== undefined) out.namespace = namespace;
+    if (labelSelector) out.labelSelector = labelSelector;
+    if (fieldSelector) out.fieldSelector = fieldSelector;
+    if (metadataOnly) out.metadataOnly = true;
+    return out;
+  }
+
+  private logContext(): Record<string, unknown> {
+    const ctx: Record<string, unknown> = { resource: describeResource(this.options.resource) };
+    if (this.options.namespace && this.options.namespace !== '*') ctx['namespace'] = this.options.namespace;
+    if (this.options.labelSelector) ctx['labelSelector'] = this.options.labelSelector;
+    return ctx;
+  }
+}
+
+function resourceVersionOf(object: KubeObjectLike): string | undefined {
+  return object.metadata?.resourceVersion;
+}
+
+/** Anything thrown by a list or watch as a KubeApiError (fakes may throw plain errors). */
+function asKubeError(err: unknown, scope: ListWatchScope): KubeApiError {
+  if (err instanceof KubeApiError) return err;
+  return new KubeApiError({
+    statusCode: 0,
+    reason: 'Unknown',
+    message: err instanceof Error ? err.message : String(err),
+    verb: 'watch',
+    resource: scope.resource.plural,
+    ...(scope.namespace && scope.namespace !== '*' ? { namespace: scope.namespace } : {}),
+  }, { cause: err });
+}

@@ -1,0 +1,386 @@
+/**
+ * Watch-fed object caches that answer the engine's owner lookups (ObjectLookup) without an API
+ * request per event. One metadata-only list+watch per (kind, namespace) feeds one shared store;
+ * namespaces are retained on demand and ref-counted, and the watches themselves are shared
+ * through SharedWatches.
+ *
+ * - Deleted objects stay resolvable for `deletedRetentionMs`, at most `maxDeleted` of them
+ *   (oldest evicted first): an event about a Pod often arrives after the Pod is gone.
+ * - One previous version is kept per object, the newest one with a lower generation, so that
+ *   `previousGeneration` can answer.
+ * - A miss may fall back to ONE GET (deduplicated, rate-limited, counted; 404s cached for a
+ *   while) — but only where no synced watch covers the kind and namespace: there a miss is a
+ *   real "does not exist", and the steady state costs no GET at all.
+ */
+
+import type { KubeObject, ObjectLookup, ObjectRef } from '../engine/types.js';
+import { type Clock, type KubeLogger, silentLogger, systemClock } from './clock.js';
+import type { KubeClient, KubeObjectLike } from './client.js';
+import { KubeApiError } from './errors.js';
+import type { ChangeEvent } from './list-watch.js';
+import { DEFAULT_OWNER_RESOURCES, type ResourceType } from './resources.js';
+import type { SharedSubscription, SharedWatches } from './shared-watches.js';
+
+export interface GetFallbackOptions {
+  /** sustained GETs per second (default 5) */
+  ratePerSecond?: number;
+  /** burst size (default 20) */
+  burst?: number;
+  /** how long a 404 is remembered (default 60 s) */
+  notFoundTtlMs?: number;
+  /** cap on remembered 404s (default 10 000) */
+  maxNotFound?: number;
+}
+
+export interface ObjectCacheOptions {
+  watches: SharedWatches;
+  /** enables the GET fallback on a miss; absent: no GETs ever */
+  client?: Pick<KubeClient, 'get'>;
+  /** kinds to cache (default: pods, replicasets, deployments, statefulsets, daemonsets, jobs, cronjobs) */
+  resources?: readonly ResourceType[];
+  /** watch PartialObjectMetadata instead of full objects (default true) */
+  metadataOnly?: boolean;
+  /** how long a deleted object stays resolvable (default 10 min) */
+  deletedRetentionMs?: number;
+  /** cap on retained deleted objects (default 10 000) */
+  maxDeleted?: number;
+  getFallback?: GetFallbackOptions;
+  clock?: Clock;
+  logger?: KubeLogger;
+}
+
+export interface ObjectCacheStats {
+  /** live objects */
+  objects: number;
+  /** deleted objects still resolvable */
+  deleted: number;
+  hits: number;
+  misses: number;
+  /** GET requests made by the fallback */
+  gets: number;
+  getsNotFound: number;
+  getsFailed: number;
+  /** fallbacks skipped because the rate limit was reached */
+  getsRateLimited: number;
+  /** kind/namespace watches currently running */
+  watches: number;
+}
+
+/** Stops holding a namespace. Idempotent. */
+export interface Retention {
+  release(): void;
+}
+
+interface Entry {
+  current: KubeObject;
+  /** newest version seen with a generation lower than current's */
+  previous?: KubeObject;
+  /** set while the object is deleted but retained */
+  deletedAt?: number;
+}
+
+interface NamespaceHold {
+  holders: number;
+  subscriptions: Map<string, SharedSubscription>;
+}
+
+const ALL = '*';
+
+/** Cache key: kind, namespace and name, lowercased. */
+function cacheKey(kind: string, namespace: string, name: string): string {
+  return `${kind.toLowerCase()}\u0000${namespace.toLowerCase()}\u0000${name.toLowerCase()}`;
+}
+
+export class ObjectCache implements ObjectLookup {
+  private readonly entries = new Map<string, Entry>();
+  /** keys of deleted entries in deletion order (Map keeps insertion order) */
+  private readonly deletedOrder = new Map<string, number>();
+  private readonly notFound = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<KubeObject | undefined>>();
+  private readonly resourcesByKind = new Map<string, ResourceType>();
+  private readonly holds = new Map<string, NamespaceHold>();
+  private readonly clock: Clock;
+  private readonly logger: KubeLogger;
+  private readonly retentionMs: number;
+  private readonly maxDeleted: number;
+  private readonly fallback: Required<GetFallbackOptions>;
+  private tokens: number;
+  private tokensAt: number;
+  private counters = { hits: 0, misses: 0, gets: 0, getsNotFound: 0, getsFailed: 0, getsRateLimited: 0 };
+  private stopped = false;
+
+  constructor(private readonly options: ObjectCacheOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.retentionMs = options.deletedRetentionMs ?? 10 * 60_000;
+    this.maxDeleted = options.maxDeleted ?? 10_000;
+    this.fallback = {
+      ratePerSecond: options.getFallback?.ratePerSecond ?? 5,
+      burst: options.getFallback?.burst ?? 20,
+      notFoundTtlMs: options.getFallback?.notFoundTtlMs ?? 60_000,
+      maxNotFound: options.getFallback?.maxNotFound ?? 10_000,
+    };
+    this.tokens = this.fallback.burst;
+    this.tokensAt = this.clock.now();
+    for (const type of options.resources ?? DEFAULT_OWNER_RESOURCES) this.resourcesByKind.set(type.kind.toLowerCase(), type);
+  }
+
+  /**
+   * Holds the caches of one namespace (or '*' for all): starts (or shares) one watch per kind.
+   * The last release stops them; that namespace's objects then age out like deleted ones.
+   */
+  retain(namespace: string): Retention {
+    if (this.stopped) throw new Error('the object cache is stopped');
+    const ns = namespace || ALL;
+    let hold = this.holds.get(ns);
+    if (!hold) {
+      hold = { holders: 0, subscriptions: new Map() };
+      this.holds.set(ns, hold);
+      for (const type of this.resourcesByKind.values()) this.watchKind(hold, ns, type);
+    }
+    hold.holders += 1;
+    let held = true;
+    const current = hold;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        current.holders -= 1;
+        if (current.holders === 0 && this.holds.get(ns) === current) this.drop(ns, current);
+      },
+    };
+  }
+
+  /** Caches one more kind (e.g. a CRD owner kind from an ownerKindRule), for every held namespace. */
+  addResource(type: ResourceType): void {
+    const kind = type.kind.toLowerCase();
+    if (this.resourcesByKind.has(kind)) return;
+    this.resourcesByKind.set(kind, type);
+    for (const [ns, hold] of this.holds) this.watchKind(hold, ns, type);
+  }
+
+  /** True when every watch of every held namespace has listed. */
+  get synced(): boolean {
+    for (const hold of this.holds.values()) {
+      for (const sub of hold.subscriptions.values()) if (!sub.synced) return false;
+    }
+    return true;
+  }
+
+  /** Resolves when all current watches have listed (false if one stopped first). */
+  async waitForSync(): Promise<boolean> {
+    const subs = [...this.holds.values()].flatMap((h) => [...h.subscriptions.values()]);
+    const results = await Promise.all(subs.map((s) => s.waitForSync()));
+    return results.every(Boolean);
+  }
+
+  get(ref: ObjectRef): KubeObject | undefined {
+    const entry = this.lookupEntry(ref);
+    if (entry) {
+      this.counters.hits += 1;
+      return entry.current;
+    }
+    this.counters.misses += 1;
+    if (this.shouldFetch(ref)) void this.fetch(ref);
+    return undefined;
+  }
+
+  previousGeneration(ref: ObjectRef, generation: number): KubeObject | undefined {
+    const entry = this.lookupEntry(ref);
+    if (!entry) return undefined;
+    for (const candidate of [entry.current, entry.previous]) {
+      const g = candidate?.metadata.generation;
+      if (candidate && g !== undefined && g < generation) return candidate;
+    }
+    return undefined;
+  }
+
+  /**
+   * The object from the cache, else from ONE GET when the fallback allows it (no synced watch
+   * covers it, not a recent 404, rate limit not reached). Never throws.
+   */
+  async fetch(ref: ObjectRef): Promise<KubeObject | undefined> {
+    const cached = this.lookupEntry(ref);
+    if (cached) return cached.current;
+    const type = this.resourcesByKind.get(ref.kind.toLowerCase());
+    const client = this.options.client;
+    if (!type || !client || !this.shouldFetch(ref)) return undefined;
+    const key = cacheKey(ref.kind, ref.namespace, ref.name);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    if (!this.takeToken()) {
+      this.counters.getsRateLimited += 1;
+      return undefined;
+    }
+    const request = this.doFetch(client, type, ref, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, request);
+    return request;
+  }
+
+  stats(): ObjectCacheStats {
+    this.evictExpired();
+    let watches = 0;
+    for (const hold of this.holds.values()) watches += hold.subscriptions.size;
+    return { objects: this.entries.size - this.deletedOrder.size, deleted: this.deletedOrder.size, watches, ...this.counters };
+  }
+
+  /** Releases every namespace and forgets everything. */
+  stop(): void {
+    this.stopped = true;
+    for (const hold of this.holds.values()) for (const sub of hold.subscriptions.values()) sub.unsubscribe();
+    this.holds.clear();
+    this.entries.clear();
+    this.deletedOrder.clear();
+  }
+
+  private async doFetch(client: Pick<KubeClient, 'get'>, type: ResourceType, ref: ObjectRef, key: string): Promise<KubeObject | undefined> {
+    this.counters.gets += 1;
+    try {
+      const object = await client.get<KubeObjectLike>(type, { namespace: ref.namespace, name: ref.name }, { metadataOnly: this.options.metadataOnly ?? true });
+      const kubeObject = asKubeObject(object);
+      if (!kubeObject) return undefined;
+      // A watch may have delivered it meanwhile; never overwrite a newer version with the GET.
+      const existing = this.entries.get(key);
+      if (!existing) this.entries.set(key, { current: kubeObject });
+      return this.entries.get(key)?.current;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 404) {
+        this.counters.getsNotFound += 1;
+        this.rememberNotFound(key);
+      } else {
+        this.counters.getsFailed += 1;
+        this.logger.debug({ err, kind: ref.kind, namespace: ref.namespace, name: ref.name }, 'object cache GET fallback failed');
+      }
+      return undefined;
+    }
+  }
+
+  private watchKind(hold: NamespaceHold, ns: string, type: ResourceType): void {
+    const sub = this.options.watches.subscribe<KubeObjectLike>(
+      { resource: type, namespace: ns, metadataOnly: this.options.metadataOnly ?? true },
+      { onEvent: (event) => this.apply(event) },
+    );
+    hold.subscriptions.set(type.kind.toLowerCase(), sub);
+  }
+
+  private drop(ns: string, hold: NamespaceHold): void {
+    this.holds.delete(ns);
+    for (const sub of hold.subscriptions.values()) sub.unsubscribe();
+    // Nobody keeps these up to date any more: let them age out like deleted objects, unless
+    // another hold ('*' or the namespace itself) still watches them.
+    const now = this.clock.now();
+    for (const [key, entry] of this.entries) {
+      if (entry.deletedAt !== undefined) continue;
+      const objectNs = entry.current.metadata.namespace ?? '';
+      if (ns !== ALL && objectNs.toLowerCase() !== ns.toLowerCase()) continue;
+      if (this.holds.has(ALL) || this.holds.has(objectNs)) continue;
+      this.markDeleted(key, entry, now);
+    }
+    this.evictExpired();
+  }
+
+  private apply(event: ChangeEvent<KubeObjectLike>): void {
+    const object = asKubeObject(event.object);
+    if (!object) return;
+    const key = cacheKey(object.kind, object.metadata.namespace ?? '', object.metadata.name);
+    this.notFound.delete(key);
+    const entry = this.entries.get(key);
+    if (event.type === 'DELETED') {
+      const deleted: Entry = entry && sameObject(entry.current, object) ? entry : { current: object };
+      deleted.current = object;
+      this.markDeleted(key, deleted, this.clock.now());
+      this.entries.set(key, deleted);
+      this.evictExpired();
+      return;
+    }
+    if (entry?.deletedAt !== undefined) this.deletedOrder.delete(key);
+    if (!entry || !sameObject(entry.current, object)) {
+      // First sight, or a new object reusing the name: nothing earlier belongs to it.
+      this.entries.set(key, { current: object });
+      return;
+    }
+    const previous = newerGeneration(object, entry.current) ? entry.current : entry.previous;
+    const next: Entry = { current: object };
+    if (previous) next.previous = previous;
+    this.entries.set(key, next);
+  }
+
+  private markDeleted(key: string, entry: Entry, now: number): void {
+    entry.deletedAt = now;
+    this.deletedOrder.delete(key);
+    this.deletedOrder.set(key, now);
+  }
+
+  private lookupEntry(ref: ObjectRef): Entry | undefined {
+    const key = cacheKey(ref.kind, ref.namespace, ref.name);
+    const entry = this.entries.get(key);
+    if (entry?.deletedAt !== undefined && this.clock.now() - entry.deletedAt > this.retentionMs) {
+      this.evictExpired();
+      return undefined;
+    }
+    return entry;
+  }
+
+  private evictExpired(): void {
+    const now = this.clock.now();
+    for (const [key, deletedAt] of this.deletedOrder) {
+      if (now - deletedAt <= this.retentionMs && this.deletedOrder.size <= this.maxDeleted) break;
+      this.deletedOrder.delete(key);
+      this.entries.delete(key);
+    }
+  }
+
+  /** A GET makes sense only where no synced watch would already have the object. */
+  private shouldFetch(ref: ObjectRef): boolean {
+    if (!this.options.client || this.stopped) return false;
+    const kind = ref.kind.toLowerCase();
+    if (!this.resourcesByKind.has(kind) || !ref.name) return false;
+    for (const ns of [ALL, ref.namespace]) {
+      const sub = this.holds.get(ns)?.subscriptions.get(kind);
+      if (sub?.synced) return false;
+    }
+    const key = cacheKey(ref.kind, ref.namespace, ref.name);
+    const missingSince = this.notFound.get(key);
+    if (missingSince !== undefined) {
+      if (this.clock.now() - missingSince <= this.fallback.notFoundTtlMs) return false;
+      this.notFound.delete(key);
+    }
+    return true;
+  }
+
+  private rememberNotFound(key: string): void {
+    this.notFound.delete(key);
+    this.notFound.set(key, this.clock.now());
+    while (this.notFound.size > this.fallback.maxNotFound) {
+      const oldest = this.notFound.keys().next().value;
+      if (oldest === undefined) break;
+      this.notFound.delete(oldest);
+    }
+  }
+
+  /** Token bucket: `burst` GETs at once, `ratePerSecond` sustained. */
+  private takeToken(): boolean {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.fallback.burst, this.tokens + ((now - this.tokensAt) / 1000) * this.fallback.ratePerSecond);
+    this.tokensAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  return !a.metadata.uid || !b.metadata.uid || a.metadata.uid === b.metadata.uid;
+}
+
+function newerGeneration(next: KubeObject, current: KubeObject): boolean {
+  const a = next.metadata.generation;
+  const b = current.metadata.generation;
+  return a !== undefined && b !== undefined && a > b;
+}
+
+/** A cacheable engine object, or undefined for something without kind or name. */
+function asKubeObject(object: KubeObjectLike | undefined): KubeObject | undefined {
+  if (!object || typeof object.kind !== 'string' || !object.metadata || typeof object.metadata.name !== 'string') return undefined;
+  return object as unknown as KubeObject;
+}
