@@ -8,8 +8,7 @@ import type { TraceCollector, TraceCollectorStatus } from '../api/types.js';
 import { silentLog, type Log } from '../pipeline/index.js';
 import { baselineFrom, checkSpec, desiredStatus, sameStatus, type Outcome } from './decide.js';
 import type { PipelineFactory, PipelineHandle, SecretReader, TraceCollectorClient } from './ports.js';
-import { statusCodeOf } from './ports.js';
-import { KeyedQueue } from './queue.js';
+import { statusCodeOf, type WorkQueuePort } from './ports.js';
 import { resolveExporterConfig } from './secrets.js';
 
 export const FINALIZER = 'kspan.dev/finalizer';
@@ -31,6 +30,8 @@ export interface ControllerDeps {
   client: TraceCollectorClient;
   secrets: SecretReader;
   pipelines: PipelineFactory;
+  /** per-key work queue (src/kube WorkQueue); the controller starts and shuts it down */
+  queue: WorkQueuePort;
   options: ControllerOptions;
   log?: Log;
   now?: () => number;
@@ -57,7 +58,7 @@ interface Entry {
 
 export class TraceCollectorController {
   private readonly entries = new Map<string, Entry>();
-  private readonly queue: KeyedQueue;
+  private readonly queue: WorkQueuePort;
   private readonly log: Log;
   private readonly now: () => number;
   private readonly statusIntervalMs: number;
@@ -72,10 +73,15 @@ export class TraceCollectorController {
     this.statusIntervalMs = deps.options.statusIntervalMs ?? 5_000;
     this.resyncIntervalMs = deps.options.resyncIntervalMs ?? 300_000;
     this.flushTimeoutMs = deps.options.flushTimeoutMs ?? 10_000;
-    this.queue = new KeyedQueue((key) => this.reconcile(key), {
-      concurrency: deps.options.concurrency ?? 4,
-      onError: (key, err) => this.entry(key).log.warn({ err: errorFields(err) }, 'reconcile failed, retrying'),
-    });
+    this.queue = deps.queue;
+    this.queue.start(async (key) => {
+      try {
+        return await this.reconcile(key);
+      } catch (err) {
+        this.entries.get(key)?.log.warn({ err: errorFields(err) }, 'reconcile failed, retrying with backoff');
+        throw err;
+      }
+    }, deps.options.concurrency ?? 4);
     // Counters move without any change to the object: refresh the status of running pipelines.
     this.refreshTimer = setInterval(() => {
       for (const [key, entry] of this.entries) if (entry.pipeline) this.scheduleStatus(key);
@@ -95,7 +101,8 @@ export class TraceCollectorController {
   }
 
   get queueDepth(): number {
-    return this.queue.depth;
+    const s = this.queue.stats();
+    return s.queued + s.processing;
   }
 
   /** Stop reconciling; flush every pipeline and write a last status, all before the deadline. */
@@ -103,7 +110,7 @@ export class TraceCollectorController {
     if (this.stopped) return;
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    await this.queue.stop();
+    await this.queue.shutdown({ drain: false });
     await Promise.all(
       [...this.entries.entries()].map(async ([key, entry]) => {
         if (entry.statusTimer) clearTimeout(entry.statusTimer);
@@ -120,15 +127,15 @@ export class TraceCollectorController {
   }
 
   /** One reconcile of one key; throws to be retried with backoff. */
-  async reconcile(key: string): Promise<void> {
-    if (this.stopped) return;
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number }> {
+    if (this.stopped) return {};
     const entry = this.entry(key);
     const obj = await this.deps.client.get(entry.namespace, entry.name);
     if (obj === undefined) {
       // Gone without our finalizer (e.g. removed by hand): stop what runs, forget it.
       await this.stopPipeline(entry, 'deleted');
       this.forget(key);
-      return;
+      return {};
     }
     if (obj.metadata.deletionTimestamp) {
       await this.stopPipeline(entry, 'deleting');
@@ -137,7 +144,7 @@ export class TraceCollectorController {
         entry.log.info({}, 'finalizer removed');
       }
       this.forget(key);
-      return;
+      return {};
     }
     let current = obj;
     if (!obj.metadata.finalizers?.includes(FINALIZER)) {
@@ -147,7 +154,8 @@ export class TraceCollectorController {
     entry.obj = current;
     await this.converge(entry, current);
     this.scheduleStatus(key);
-    this.queue.add(key, this.resyncIntervalMs);
+    // Periodic resync: Secrets are read again, so a rotated Secret is picked up.
+    return { requeueAfterMs: this.resyncIntervalMs };
   }
 
   private async converge(entry: Entry, obj: TraceCollector): Promise<void> {

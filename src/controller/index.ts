@@ -1,5 +1,4 @@
 export { TraceCollectorController, FINALIZER, errorFields, type ControllerDeps, type ControllerOptions } from './controller.js';
 export { checkSpec, desiredStatus, describeForbidden, sameStatus, baselineFrom, type Outcome } from './decide.js';
 export { resolveExporterConfig } from './secrets.js';
-export { KeyedQueue } from './queue.js';
 export * from './ports.js';

@@ -49,3 +49,12 @@ export function statusCodeOf(err: unknown): number | undefined {
   if (typeof e.code === 'number') return e.code;
   return undefined;
 }
+
+/** A per-key work queue with client-go semantics (src/kube WorkQueue satisfies it). */
+export interface WorkQueuePort {
+  add(key: string): void;
+  /** Runs workers; a worker that throws is retried with backoff, one that asks for a requeue gets it. */
+  start(worker: (key: string) => Promise<{ requeueAfterMs?: number } | void>, concurrency?: number): void;
+  shutdown(options?: { drain?: boolean }): Promise<void>;
+  stats(): { queued: number; processing: number };
+}

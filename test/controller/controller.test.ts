@@ -5,6 +5,7 @@ import { Pipeline } from '../../src/pipeline/index.js';
 import { FakeClusterSource } from '../pipeline/fakes/cluster-source.js';
 import { fakeEngine } from '../pipeline/fakes/engine.js';
 import { FakeExporter } from '../pipeline/fakes/exporter.js';
+import { WorkQueue } from '../../src/kube/work-queue.js';
 import { FakeApi, secretReader, waitFor } from './fakes.js';
 
 const spec = (extra: Partial<TraceCollectorSpec> = {}): TraceCollectorSpec => ({
@@ -20,6 +21,7 @@ function setup(options: Partial<ControllerOptions> = {}) {
   const pipelines: Pipeline[] = [];
   const controller = new TraceCollectorController({
     client: api,
+    queue: new WorkQueue({ baseDelayMs: 20 }),
     secrets: secretReader(api),
     options: { noCrossNamespaceRefs: false, statusIntervalMs: 30, resyncIntervalMs: 60_000, ...options },
     pipelines: {
