@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import {
+  CRD_COPIES,
+  CRD_SOURCE,
+  RBAC_RULES,
+  parseRbacRules,
+  staleFiles,
+  type PolicyRule,
+} from '../../scripts/sync-packaging.js';
+import { fromRepo, readJson } from './support.js';
+
+// No Helm binary exists here, so the chart is checked by what can be checked without rendering:
+// the values schema against the default and CI values, the values the templates reference, the
+// control structure of the templates, the RBAC rules file and the copies that must not drift.
+
+const CHART = 'charts/kspan';
+type Values = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Values => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Helm's coalescing of user values over the chart defaults: maps merge, anything else replaces, null deletes. */
+function coalesce(defaults: Values, overrides: Values): Values {
+  const out: Values = { ...defaults };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === null) delete out[key];
+    else if (isObject(value) && isObject(out[key])) out[key] = coalesce(out[key], value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function readYaml<T = Values>(relative: string): T {
+  return parse(readFileSync(fromRepo(relative), 'utf8')) as T;
+}
+
+function describeError(e: ErrorObject): string {
+  const extra = 'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : '';
+  return `${e.instancePath} ${e.message ?? ''}${extra}`;
+}
+
+function compileValuesSchema(): ValidateFunction {
+  // strict: the schema must be plain JSON Schema (Helm's validator ignores what it does not know,
+  // which would hide a typo in a keyword); union types are used for int-or-percentage values.
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  return ajv.compile(readJson(`${CHART}/values.schema.json`));
+}
+
+function templates(): Array<{ name: string; text: string }> {
+  const dir = fromRepo(`${CHART}/templates`);
+  return readdirSync(dir).map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+}
+
+/** Every `.Values.a.b` path the templates use (also through `$.Values`). */
+function referencedValuePaths(): Set<string> {
+  const paths = new Set<string>();
+  for (const { text } of templates()) {
+    for (const match of text.matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) paths.add(match[1]!.slice(1));
+  }
+  return paths;
+}
+
+function hasPath(values: Values, path: string): boolean {
+  let node: unknown = values;
+  for (const key of path.split('.')) {
+    if (!isObject(node) || !(key in node)) return false;
+    node = node[key];
+  }
+  return true;
+}
+
+/** Paths of the values that are documented leaves: scalars, lists and empty maps. */
+function leafPaths(values: Values, prefix = ''): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    return isObject(value) && Object.keys(value).length > 0 ? [path, ...leafPaths(value, path)] : [path];
+  });
+}
+
+const ruleTriples = (rules: PolicyRule[]) =>
+  new Set(rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))));
+
+describe('Helm chart', () => {
+  const defaults = readYaml(`${CHART}/values.yaml`);
+
+  describe('Chart.yaml', () => {
+    it('is a v2 application chart whose appVersion is the package version', () => {
+      const chart = readYaml<{ apiVersion: string; name: string; appVersion: string; version: string; type: string }>(`${CHART}/Chart.yaml`);
+      assert.equal(chart.apiVersion, 'v2');
+      assert.equal(chart.name, 'kspan');
+      assert.equal(chart.type, 'application');
+      assert.match(chart.version, /^\d+\.\d+\.\d+/);
+      assert.equal(chart.appVersion, readJson<{ version: string }>('package.json').version);
+    });
+  });
+
+  describe('values.schema.json', () => {
+    const validate = compileValuesSchema();
+    const errorsOf = (values: Values) => (validate(values) ? [] : (validate.errors ?? []).map(describeError));
+
+    it('accepts the default values', () => {
+      assert.deepEqual(errorsOf(defaults), []);
+    });
+
+    const ciFiles = readdirSync(fromRepo(`${CHART}/ci`)).filter((f) => f.endsWith('.yaml'));
+    it('has CI values files to check', () => assert.ok(ciFiles.length >= 3, ciFiles.join(', ')));
+    for (const file of ciFiles) {
+      it(`accepts ci/${file} over the defaults`, () => {
+        assert.deepEqual(errorsOf(coalesce(defaults, readYaml(`${CHART}/ci/${file}`))), []);
+      });
+    }
+
+    const bad: Array<[string, Values, RegExp]> = [
+      ['an unknown top-level key', { replicas: 2 }, /must NOT have additional properties/],
+      ['a typo in a nested key', { operator: { watchNamespace: ['a'] } }, /must NOT have additional properties/],
+      ['a string where an integer belongs', { replicaCount: '2' }, /\/replicaCount must be integer/],
+      ['a string where a boolean belongs', { rbac: { create: 'yes' } }, /\/rbac\/create must be boolean/],
+      ['a log level that does not exist', { operator: { logLevel: 'verbose' } }, /\/operator\/logLevel must be equal to one of the allowed values/],
+      ['an invalid namespace name', { rbac: { namespaces: ['Team_A'] } }, /\/rbac\/namespaces\/0 must match pattern/],
+      ['an out-of-range port', { metrics: { port: 70000 } }, /\/metrics\/port must be <= 65535/],
+      ['a PodDisruptionBudget that is not a number or percentage', { podDisruptionBudget: { minAvailable: 'half' } }, /minAvailable must match pattern/],
+      ['an owner kind without resources', { rbac: { extraOwnerKinds: [{ apiGroup: 'argoproj.io' }] } }, /must have required property 'resources'/],
+      ['a typo inside the TraceCollector spec', { traceCollector: { spec: { exporter: { endpont: 'x:4317' } } } }, /\/traceCollector\/spec\/exporter must (NOT have additional properties|have required property 'endpoint')/],
+      ['a TraceCollector endpoint without a port', { traceCollector: { create: true, spec: { exporter: { endpoint: 'collector' } } } }, /\/traceCollector\/spec\/exporter\/endpoint must match pattern/],
+    ];
+    for (const [what, overrides, expected] of bad) {
+      it(`rejects ${what}`, () => {
+        const errors = errorsOf(coalesce(defaults, overrides));
+        assert.ok(errors.some((e) => expected.test(e)), `expected ${expected}, got ${JSON.stringify(errors)}`);
+      });
+    }
+
+    it('rejects unknown keys in every object it describes', () => {
+      const schema = readJson<Values>(`${CHART}/values.schema.json`);
+      const open: string[] = [];
+      const visit = (node: Values, path: string) => {
+        if (node['properties'] !== undefined && node['additionalProperties'] !== false) open.push(path || '/');
+        for (const [key, child] of Object.entries((node['properties'] as Record<string, Values> | undefined) ?? {})) visit(child, `${path}/${key}`);
+        if (isObject(node['items'])) visit(node['items'], `${path}[]`);
+      };
+      visit(schema, '');
+      assert.deepEqual(open, []);
+    });
+  });
+
+  describe('templates', () => {
+    it('reference only values that exist in values.yaml', () => {
+      const missing = [...referencedValuePaths()].filter((path) => !hasPath(defaults, path));
+      assert.deepEqual(missing, []);
+    });
+
+    it('use every value in values.yaml (no dead, misleading settings)', () => {
+      const used = [...referencedValuePaths()];
+      const unused = leafPaths(defaults).filter(
+        (path) => !used.some((ref) => ref === path || ref.startsWith(`${path}.`) || path.startsWith(`${ref}.`)),
+      );
+      assert.deepEqual(unused, []);
+    });
+
+    it('document every value with a comment', () => {
+      // Example data (resource quantities, the sample TraceCollector spec) is documented as a whole.
+      const exampleData = ['resources.', 'traceCollector.spec.'];
+      const lines = readFileSync(fromRepo(`${CHART}/values.yaml`), 'utf8').split('\n');
+      const stack: Array<{ indent: number; key: string }> = [];
+      const undocumented: string[] = [];
+      lines.forEach((line, i) => {
+        const match = /^(\s*)([A-Za-z][A-Za-z0-9]*):(.*)$/.exec(line);
+        if (!match) return;
+        const indent = match[1]!.length;
+        while (stack.length > 0 && stack.at(-1)!.indent >= indent) stack.pop();
+        stack.push({ indent, key: match[2]! });
+        const path = stack.map((s) => s.key).join('.');
+        const isSection = match[3]!.trim() === '';
+        if (isSection || exampleData.some((prefix) => path.startsWith(prefix))) return;
+        if (!(lines[i - 1]?.trim().startsWith('#') ?? false)) undocumented.push(path);
+      });
+      assert.deepEqual(undocumented, []);
+    });
+
+    it('balance their control structures and include only defined templates', () => {
+      const all = templates();
+      const defined = new Set(all.flatMap(({ text }) => [...text.matchAll(/{{-?\s*define\s+"([^"]+)"/g)].map((m) => m[1]!)));
+      for (const { name, text } of all) {
+        const actions = [...text.matchAll(/{{-?\s*(\/\*[\s\S]*?\*\/|[\s\S]*?)\s*-?}}/g)].map((m) => m[1]!.trim());
+        let depth = 0;
+        for (const action of actions) {
+          if (/^(if|range|with|define)\b/.test(action)) depth++;
+          else if (action === 'end') depth--;
+          assert.ok(depth >= 0, `${name}: {{ end }} without an opening action`);
+        }
+        assert.equal(depth, 0, `${name}: unclosed if/range/with/define`);
+        for (const m of text.matchAll(/include\s+"([^"]+)"/g)) assert.ok(defined.has(m[1]!), `${name} includes undefined ${m[1]}`);
+        for (const m of text.matchAll(/\.Files\.Get\s+"([^"]+)"/g)) {
+          assert.doesNotThrow(() => readFileSync(fromRepo(`${CHART}/${m[1]}`)), `${name} reads missing file ${m[1]}`);
+        }
+      }
+    });
+
+    it('run the operator locked down: non-root, read-only, no privileges, probes on the health port', () => {
+      const deployment = templates().find((t) => t.name === 'deployment.yaml')!.text;
+      for (const expected of [
+        'runAsNonRoot: true', 'runAsUser: 65532', 'readOnlyRootFilesystem: true', 'allowPrivilegeEscalation: false',
+        '- ALL', 'type: RuntimeDefault', 'path: /healthz', 'path: /readyz', 'port: health',
+        'fieldPath: metadata.namespace', 'fieldPath: metadata.name',
+      ]) {
+        assert.ok(deployment.includes(expected), `deployment.yaml lacks ${expected}`);
+      }
+      assert.match(deployment, /name: POD_NAMESPACE/);
+      assert.match(deployment, /name: POD_NAME\n/);
+    });
+
+    it('pass only operator flags that `kspan operator` knows', () => {
+      const known = ['--kubeconfig', '--watch-namespaces', '--metrics-bind-address', '--health-bind-address', '--leader-elect',
+        '--leader-election-namespace', '--leader-election-id', '--no-cross-namespace-refs', '--log-level', '--shutdown-timeout-seconds'];
+      const deployment = templates().find((t) => t.name === 'deployment.yaml')!.text;
+      const flags = [...deployment.matchAll(/^\s*- (--[a-z-]+)/gm)].map((m) => m[1]!);
+      assert.ok(flags.length >= 8, `found only ${flags.join(' ')}`);
+      for (const flag of flags) assert.ok(known.includes(flag), `unknown flag ${flag}`);
+      assert.ok(flags.includes('--leader-elect') && flags.includes('--no-cross-namespace-refs') && flags.includes('--watch-namespaces'));
+    });
+  });
+
+  describe('RBAC rules (files/rbac-rules.yaml)', () => {
+    const rules = parseRbacRules(readFileSync(fromRepo(RBAC_RULES), 'utf8'));
+
+    it('grant exactly what the operator needs, and nothing else', () => {
+      const rw = (group: string, resource: string, verbs: string[]) => verbs.map((v) => `${group}/${resource}:${v}`);
+      const read = ['get', 'list', 'watch'];
+      const expected = new Set([
+        ...rw('', 'events', ['list', 'watch']),
+        ...rw('', 'namespaces', read),
+        ...rw('', 'pods', read),
+        ...['replicasets', 'deployments', 'statefulsets', 'daemonsets'].flatMap((r) => rw('apps', r, read)),
+        ...['jobs', 'cronjobs'].flatMap((r) => rw('batch', r, read)),
+        ...rw('', 'secrets', ['get']),
+        ...rw('kspan.dev', 'tracecollectors', ['get', 'list', 'watch', 'update', 'patch']),
+        ...rw('kspan.dev', 'tracecollectors/status', ['get', 'update', 'patch']),
+        ...rw('kspan.dev', 'tracecollectors/finalizers', ['update']),
+        ...rw('coordination.k8s.io', 'leases', ['get', 'create', 'update']),
+      ]);
+      assert.deepEqual(ruleTriples([...rules.cluster, ...rules.namespaced, ...rules.secrets, ...rules.leaderElection]), expected);
+    });
+
+    it('keep cluster-scoped, namespaced, Secret and Lease rights apart', () => {
+      assert.deepEqual([...ruleTriples(rules.cluster)].map((t) => t.split(':')[0]).filter((r, i, a) => a.indexOf(r) === i), ['/namespaces']);
+      assert.ok([...ruleTriples(rules.namespaced)].every((t) => !t.startsWith('/secrets') && !t.startsWith('coordination')));
+      assert.deepEqual(ruleTriples(rules.secrets), new Set(['/secrets:get']));
+      assert.ok([...ruleTriples(rules.leaderElection)].every((t) => t.startsWith('coordination.k8s.io/leases:')));
+      for (const rule of Object.values(rules).flat()) {
+        assert.ok(![...rule.apiGroups, ...rule.resources, ...rule.verbs].includes('*'), 'no wildcards');
+      }
+    });
+  });
+
+  describe('generated copies', () => {
+    it('charts/kspan/crds holds the top-level CRDs, byte for byte', () => {
+      const source = readdirSync(fromRepo('crds')).filter((f) => f.endsWith('.yaml')).sort();
+      const chart = readdirSync(fromRepo(`${CHART}/crds`)).sort();
+      assert.deepEqual(chart, source);
+      for (const file of source) {
+        assert.equal(readFileSync(fromRepo(`${CHART}/crds/${file}`), 'utf8'), readFileSync(fromRepo(`crds/${file}`), 'utf8'), `${file} drifted`);
+      }
+      assert.ok(CRD_COPIES.some((copy) => copy.startsWith(`${CHART}/crds/`)) && source.includes(CRD_SOURCE.replace('crds/', '')));
+    });
+
+    it('are up to date with their sources (run `npx tsx scripts/sync-packaging.ts`)', () => {
+      assert.deepEqual(staleFiles(fromRepo('')), []);
+    });
+  });
+});
