@@ -1,0 +1,126 @@
+/**
+ * Span records -> OpenTelemetry ReadableSpans, ready for the OTLP transformer.
+ *
+ * The transformer neither validates ids (it hex-decodes whatever it gets) nor merges equal
+ * resources: it groups spans by Resource *object identity*. So ids are checked here, and one
+ * Resource object is shared by every span of the same (service, instance, collector attributes).
+ */
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
+import type { Link } from '@opentelemetry/api';
+import type { SpanRecord } from '../engine/types.js';
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+export const isValidTraceId = (id: unknown): boolean => typeof id === 'string' && TRACE_ID.test(id) && id !== ZERO_TRACE_ID;
+export const isValidSpanId = (id: unknown): boolean => typeof id === 'string' && SPAN_ID.test(id) && id !== ZERO_SPAN_ID;
+
+/** Why a record cannot be exported, or undefined when it can. */
+export function invalidRecordReason(record: SpanRecord): string | undefined {
+  if (!isValidTraceId(record.traceId)) return `invalid trace id ${JSON.stringify(record.traceId)}`;
+  if (!isValidSpanId(record.spanId)) return `invalid span id ${JSON.stringify(record.spanId)}`;
+  if (record.parentSpanId !== undefined && !isValidSpanId(record.parentSpanId)) {
+    return `invalid parent span id ${JSON.stringify(record.parentSpanId)}`;
+  }
+  if (!Number.isFinite(record.startTime) || record.startTime < 0 || !Number.isFinite(record.endTime) || record.endTime < 0) {
+    return 'invalid start or end time';
+  }
+  return undefined;
+}
+
+/** Milliseconds since the epoch (fractions allowed) -> [seconds, nanoseconds]. */
+export function toHrTime(ms: number): HrTime {
+  let seconds = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1e6);
+  if (nanos >= 1e9) {
+    seconds += 1;
+    nanos -= 1e9;
+  }
+  return [seconds, nanos];
+}
+
+const SCOPE: InstrumentationScope = { name: 'kspan' };
+const NO_LINKS: Link[] = [];
+const NO_EVENTS: TimedEvent[] = [];
+
+class RecordSpan implements ReadableSpan {
+  readonly kind = SpanKind.INTERNAL;
+  readonly links = NO_LINKS;
+  readonly events = NO_EVENTS;
+  readonly ended = true;
+  readonly instrumentationScope = SCOPE;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+  readonly name: string;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly duration: HrTime;
+  readonly status: SpanStatus;
+  readonly attributes: Attributes;
+  readonly parentSpanContext?: SpanContext;
+  private readonly context: SpanContext;
+
+  constructor(record: SpanRecord, readonly resource: Resource) {
+    this.name = record.name;
+    const end = Math.max(record.endTime, record.startTime);
+    this.startTime = toHrTime(record.startTime);
+    this.endTime = toHrTime(end);
+    this.duration = toHrTime(end - record.startTime);
+    this.status = record.status.code === 'error'
+      ? { code: SpanStatusCode.ERROR, ...(record.status.message === undefined ? {} : { message: record.status.message }) }
+      : { code: SpanStatusCode.UNSET };
+    this.attributes = record.attributes;
+    this.context = { traceId: record.traceId, spanId: record.spanId, traceFlags: TraceFlags.SAMPLED };
+    if (record.parentSpanId !== undefined) {
+      this.parentSpanContext = { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: TraceFlags.SAMPLED };
+    }
+  }
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+}
+
+/**
+ * One Resource per (service.name, service.instance.id) under the collector's resourceAttributes.
+ * Bounded: past `maxEntries` distinct services the cache starts over (spans already built keep
+ * their Resource; only grouping across the reset boundary is lost).
+ */
+export class ResourceCache {
+  private readonly cache = new Map<string, Resource>();
+
+  constructor(
+    private readonly collectorAttributes: Readonly<Record<string, string>>,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  get(service: SpanRecord['service']): Resource {
+    // \u0000 cannot occur in a Kubernetes component name or instance.
+    const key = `${service.name}\u0000${service.instance ?? ''}`;
+    let resource = this.cache.get(key);
+    if (!resource) {
+      if (this.cache.size >= this.maxEntries) this.cache.clear();
+      // The span's own identity wins over a collector attribute of the same name.
+      const attributes: Record<string, string> = { ...this.collectorAttributes, 'service.name': service.name };
+      if (service.instance !== undefined && service.instance !== '') attributes['service.instance.id'] = service.instance;
+      resource = resourceFromAttributes(attributes);
+      this.cache.set(key, resource);
+    }
+    return resource;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+}
+
+/** A valid record (see invalidRecordReason) -> a ReadableSpan with our ids. */
+export function toReadableSpan(record: SpanRecord, resources: ResourceCache): ReadableSpan {
+  return new RecordSpan(record, resources.get(record.service));
+}
