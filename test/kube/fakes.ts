@@ -35,13 +35,15 @@ export class FakeCluster implements ListerWatcher {
   readonly watchFailures: KubeApiError[] = [];
   private uidCounter = 0;
 
+  constructor(readonly kind = 'Pod', readonly apiVersion = 'v1') {}
+
   put(name: string, extra: Partial<KubeObjectLike['metadata']> = {}, namespace = 'default'): KubeObjectLike {
     const key = `${namespace}/${name}`;
     const existing = this.objects.get(key);
     this.rv += 1;
     const object: KubeObjectLike = {
-      apiVersion: 'v1',
-      kind: 'Pod',
+      apiVersion: this.apiVersion,
+      kind: this.kind,
       metadata: {
         name,
         namespace,
@@ -162,6 +164,25 @@ export class FakeCluster implements ListerWatcher {
 
   private broadcast(event: RawWatchEvent): void {
     for (const w of this.watches) w.push(event);
+  }
+}
+
+/** One FakeCluster per resource plural (created on first use). */
+export class FakeApi implements ListerWatcher {
+  readonly clusters = new Map<string, FakeCluster>();
+  for(type: ResourceType): FakeCluster {
+    let cluster = this.clusters.get(type.plural);
+    if (!cluster) {
+      cluster = new FakeCluster(type.kind, type.group ? `${type.group}/${type.version}` : type.version);
+      this.clusters.set(type.plural, cluster);
+    }
+    return cluster;
+  }
+  list<T extends KubeObjectLike>(type: ResourceType, options: ListOptions): Promise<ObjectList<T>> {
+    return this.for(type).list<T>(type, options);
+  }
+  watch(type: ResourceType, options: WatchOptions): AsyncIterable<RawWatchEvent> {
+    return this.for(type).watch(type, options);
   }
 }
 

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import type { KubeObjectLike, ObjectKey } from '../../src/kube/client.js';
+import { ObjectCache, type ObjectCacheOptions } from '../../src/kube/object-cache.js';
+import { RESOURCES, type ResourceType } from '../../src/kube/resources.js';
+import { SharedWatches } from '../../src/kube/shared-watches.js';
+import { apiError, FakeApi, FakeClock, until } from './fakes.js';
+
+describe('kube/object-cache', () => {
+  let api: FakeApi;
+  let clock: FakeClock;
+  let watches: SharedWatches;
+  let cache: ObjectCache;
+  let gets: Array<{ type: string; key: ObjectKey }>;
+  let getAnswer: (type: ResourceType, key: ObjectKey) => KubeObjectLike;
+
+  const client = {
+    get: async <T extends KubeObjectLike>(type: ResourceType, key: ObjectKey): Promise<T> => {
+      gets.push({ type: type.plural, key });
+      return getAnswer(type, key) as T;
+    },
+  };
+
+  function make(options: Partial<ObjectCacheOptions> = {}): ObjectCache {
+    cache = new ObjectCache({ watches, client, clock, ...options });
+    return cache;
+  }
+
+  beforeEach(() => {
+    api = new FakeApi();
+    clock = new FakeClock();
+    watches = new SharedWatches({ client: api, clock, tuning: { minWatchDurationMs: 0 } });
+    gets = [];
+    getAnswer = () => {
+      throw apiError(404, 'get');
+    };
+  });
+
+  afterEach(async () => {
+    cache?.stop();
+    await watches.stop();
+  });
+
+  it('serves lookups by (kind, namespace, name) case-insensitively from metadata-only watches, with no GET', async () => {
+    api.for(RESOURCES.replicasets).put('Web-1', { generation: 1 }, 'shop');
+    api.for(RESOURCES.pods).put('web-1-abc', { ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1' }] } as never, 'shop');
+    make();
+    cache.retain('shop');
+    assert.equal(await cache.waitForSync(), true);
+    const rs = cache.get({ kind: 'replicaset', namespace: 'shop', name: 'web-1' });
+    assert.equal(rs?.kind, 'ReplicaSet');
+    assert.equal(rs?.metadata.name, 'Web-1');
+    assert.equal(cache.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-abc' })?.metadata.ownerReferences?.[0]?.name, 'web-1');
+    assert.equal(cache.get({ kind: 'Pod', namespace: 'shop', name: 'nope' }), undefined);
+    assert.equal(gets.length, 0, 'a miss in a synced namespace costs no GET');
+    assert.ok(api.for(RESOURCES.pods).listCalls.every((c) => c.metadataOnly === true && c.namespace === 'shop'));
+    assert.equal(cache.stats().watches, 7);
+  });
+
+  it('keeps deleted objects resolvable for the retention period, bounded by maxDeleted', async () => {
+    const pods = api.for(RESOURCES.pods);
+    make({ deletedRetentionMs: 60_000, maxDeleted: 2 });
+    cache.retain('default');
+    await cache.waitForSync();
+    await until(() => pods.openWatches === 1);
+    for (const n of ['p1', 'p2', 'p3']) pods.put(n);
+    for (const n of ['p1', 'p2', 'p3']) pods.remove(n);
+    await until(() => cache.stats().deleted === 2, 3000, 'deletions');
+    assert.equal(cache.get({ kind: 'Pod', namespace: 'default', name: 'p1' }), undefined, 'oldest evicted beyond maxDeleted');
+    assert.ok(cache.get({ kind: 'Pod', namespace: 'default', name: 'p3' }));
+    clock.time += 60_001;
+    assert.equal(cache.get({ kind: 'Pod', namespace: 'default', name: 'p3' }), undefined, 'expired after retention');
+    assert.equal(cache.stats().deleted, 0);
+  });
+
+  it('answers previousGeneration with the newest version of a lower generation', async () => {
+    const deployments = api.for(RESOURCES.deployments);
+    make();
+    cache.retain('default');
+    await cache.waitForSync();
+    await until(() => deployments.openWatches === 1);
+    deployments.put('web', { generation: 1 });
+    deployments.put('web', { generation: 1, labels: { status: 'x' } });
+    deployments.put('web', { generation: 2 });
+    deployments.put('web', { generation: 2, labels: { status: 'y' } });
+    await until(() => cache.get({ kind: 'Deployment', namespace: 'default', name: 'web' })?.metadata.resourceVersion === '104');
+    const ref = { kind: 'Deployment', namespace: 'default', name: 'web' };
+    assert.equal(cache.previousGeneration(ref, 2)?.metadata.resourceVersion, '102');
+    assert.equal(cache.previousGeneration(ref, 3)?.metadata.resourceVersion, '104');
+    assert.equal(cache.previousGeneration(ref, 1), undefined);
+  });
+
+  it('falls back to one rate-limited, deduplicated GET where no synced watch covers the object, caching 404s', async () => {
+    make({ getFallback: { ratePerSecond: 1, burst: 2, notFoundTtlMs: 10_000 } });
+    getAnswer = (type, key) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: key.name, namespace: key.namespace, uid: 'u1', resourceVersion: '5' } });
+    const ref = { kind: 'ReplicaSet', namespace: 'elsewhere', name: 'rs-1' };
+    assert.equal(cache.get(ref), undefined, 'sync lookups never block');
+    await until(() => gets.length === 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(cache.get(ref)?.metadata.uid, 'u1', 'the fetched object is cached');
+    assert.equal(gets.length, 1);
+    // 404s are remembered: no second GET for the same missing object within the TTL
+    getAnswer = () => { throw apiError(404, 'get'); };
+    const missing = { kind: 'ReplicaSet', namespace: 'elsewhere', name: 'rs-missing' };
+    assert.equal(await cache.fetch(missing), undefined);
+    assert.equal(await cache.fetch(missing), undefined);
+    assert.equal(gets.length, 2);
+    assert.equal(cache.stats().getsNotFound, 1);
+    // the bucket (burst 2) is empty now
+    assert.equal(await cache.fetch({ kind: 'ReplicaSet', namespace: 'elsewhere', name: 'rs-3' }), undefined);
+    assert.equal(gets.length, 2);
+    assert.equal(cache.stats().getsRateLimited, 1);
+    clock.time += 1000;
+    await cache.fetch({ kind: 'ReplicaSet', namespace: 'elsewhere', name: 'rs-3' });
+    assert.equal(gets.length, 3, 'refilled after a second');
+    // kinds that are not cached are never fetched
+    assert.equal(await cache.fetch({ kind: 'Widget', namespace: 'elsewhere', name: 'w' }), undefined);
+    assert.equal(gets.length, 3);
+  });
+
+  it('shares watches between holders of the same namespace and stops them on the last release', async () => {
+    make();
+    const one = cache.retain('shop');
+    const two = cache.retain('shop');
+    await cache.waitForSync();
+    assert.equal(api.for(RESOURCES.pods).listCalls.length, 1);
+    one.release();
+    one.release();
+    assert.equal(watches.list().length, 7);
+    two.release();
+    assert.equal(watches.list().length, 0);
+    assert.equal(cache.stats().watches, 0);
+  });
+
+  it('watches extra kinds added later (CRD owner kinds) in every held namespace', async () => {
+    const rollouts: ResourceType = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', kind: 'Rollout', namespaced: true };
+    api.for(rollouts).put('canary', {}, 'shop');
+    make();
+    cache.retain('shop');
+    cache.addResource(rollouts);
+    await cache.waitForSync();
+    assert.equal(cache.get({ kind: 'Rollout', namespace: 'shop', name: 'canary' })?.apiVersion, 'argoproj.io/v1alpha1');
+  });
+
+  it('a new object reusing a name replaces the old one and forgets its previous versions', async () => {
+    const pods = api.for(RESOURCES.pods);
+    make();
+    cache.retain('default');
+    await cache.waitForSync();
+    await until(() => pods.openWatches === 1);
+    pods.put('p', { generation: 1 });
+    pods.put('p', { generation: 2 });
+    pods.remove('p');
+    pods.put('p', { generation: 1 });
+    await until(() => cache.get({ kind: 'Pod', namespace: 'default', name: 'p' })?.metadata.resourceVersion === '104');
+    const ref = { kind: 'Pod', namespace: 'default', name: 'p' };
+    assert.notEqual(cache.get(ref)?.metadata.uid, undefined);
+    assert.equal(cache.previousGeneration(ref, 2)?.metadata.resourceVersion, '104');
+    assert.equal(cache.stats().deleted, 0);
+  });
+});
