@@ -1,5 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import type { OwnerKindRule } from '../api/types.js';
+import { engineConfigFromSpec } from '../engine/config.js';
+import { InvalidRuleError } from '../engine/rules.js';
+import { CaptureError, parseCapture } from '../replay/capture.js';
+import { renderJson, renderTree, renderWaterfall } from '../replay/render.js';
+import { replay } from '../replay/replay.js';
 import { type Command, UserError } from './command.js';
 
-export const replayCommand: Command = async () => {
-  throw new UserError('the replay command is not built yet', 1);
+const USAGE = `Usage: kspan replay FILE [options]
+
+Replays a capture (NDJSON, or kspan's YAML capture format) through the correlation engine on
+simulated time and prints the spans it makes.
+
+Options:
+  -o, --output tree|waterfall|json   what to print (default: tree)
+      --window SECONDS               correlation window (default: 5)
+      --rules FILE                   extra owner-kind rules, a YAML or JSON list shaped like
+                                     spec.ownerKindRules of a TraceCollector
+  -h, --help                         show this help
+`;
+
+const OUTPUTS = ['tree', 'waterfall', 'json'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UserError(`cannot read ${what} ${path}: ${reason}`);
+  }
+}
+
+async function loadRules(path: string): Promise<OwnerKindRule[]> {
+  const text = await readText(path, 'rules file');
+  let value: unknown;
+  try {
+    value = parseYaml(text); // JSON is YAML too
+  } catch (err) {
+    throw new UserError(`${path}: not valid YAML or JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!Array.isArray(value)) throw new UserError(`${path}: expected a list of owner-kind rules`);
+  return value as OwnerKindRule[];
+}
+
+function parseWindow(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`--window must be a positive number of seconds, got '${text}'`);
+  return seconds;
+}
+
+export const replayCommand: Command = async (args, io) => {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      window: { type: 'string' },
+      rules: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UserError('missing capture FILE (usage: kspan replay FILE [--output tree|waterfall|json])');
+  if (positionals.length > 1) throw new UserError(`expected one capture FILE, got ${positionals.length}`);
+  const output = (values.output ?? 'tree') as Output;
+  if (!OUTPUTS.includes(output)) throw new UserError(`--output must be one of ${OUTPUTS.join(', ')}, got '${values.output}'`);
+  const windowSeconds = parseWindow(values.window);
+  const ownerKindRules = values.rules !== undefined ? await loadRules(values.rules) : [];
+
+  let config;
+  try {
+    config = engineConfigFromSpec({ ownerKindRules, ...(windowSeconds !== undefined ? { correlation: { recentWindowSeconds: windowSeconds } } : {}) });
+  } catch (err) {
+    if (err instanceof InvalidRuleError) throw new UserError(`${values.rules}: ${err.message}`);
+    throw err;
+  }
+
+  const file = positionals[0]!;
+  const text = await readText(file, 'capture');
+  let result;
+  try {
+    result = replay(parseCapture(text, file), config);
+  } catch (err) {
+    if (err instanceof CaptureError) throw new UserError(err.message);
+    throw err;
+  }
+
+  const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  switch (output) {
+    case 'tree':
+      io.stdout.write(renderTree(result.spans));
+      break;
+    case 'waterfall':
+      io.stdout.write(renderWaterfall(result.spans, { color: stdout.isTTY === true && !io.env['NO_COLOR'], ...(stdout.columns ? { width: stdout.columns } : {}) }));
+      break;
+    case 'json':
+      io.stdout.write(renderJson(result.spans));
+      break;
+  }
+  return 0;
 };

@@ -1,0 +1,351 @@
+/**
+ * The correlation engine (DESIGN.md section 5): events in, span records out. Pure and
+ * deterministic: time only comes in through the arguments, and the same calls give the same spans.
+ */
+
+import { buildContext, type EventContext } from './context.js';
+import { HeldSpans } from './held-spans.js';
+import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
+import { ArrivalHeap, PendingQueue } from './pending.js';
+import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
+import { ownerRefs, refKey } from './refs.js';
+import { attributeChange } from './root-attribution.js';
+import { compileRules, type CompiledRule } from './rules.js';
+import { eventSpan, rootSpan, type MutableSpan } from './span-builder.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
+
+/** A parent search found a recent entry that belongs to another generation (5.9). */
+const STALE = Symbol('stale');
+
+/** How far the give-up walk climbs owner chains (guards against ownership cycles). */
+const MAX_WALK_DEPTH = 16;
+
+type Search = { parent: SpanHandle } | 'top' | undefined;
+
+export class Correlator {
+  private config: EngineConfig;
+  private rules: CompiledRule[];
+  private readonly recent: RecentStore;
+  private readonly pending = new PendingQueue<EventContext>();
+  private readonly retries = new ArrivalHeap<EventContext>();
+  private readonly held = new HeldSpans();
+  private out: MutableSpan[] = [];
+  private draining = false;
+  private now = -Infinity;
+  private seq = 0;
+  private readonly counters = {
+    eventsReceived: 0,
+    eventsUnresolved: 0,
+    eventsDropped: 0,
+    pendingOverflow: 0,
+    tracesStarted: 0,
+    spansEmitted: 0,
+  };
+
+  constructor(config: EngineConfig, private readonly lookup: ObjectLookup) {
+    this.config = config;
+    this.rules = compileRules(config.ownerKindRules);
+    this.recent = new RecentStore(config.expireAfterMs);
+  }
+
+  /** Takes one event received at `receivedAt`; returns the spans that became final. */
+  addEvent(event: KubeEvent, receivedAt: number): SpanRecord[] {
+    this.advance(receivedAt);
+    this.counters.eventsReceived++;
+    const ctx = buildContext(event, receivedAt, this.seq++, this.rules, this.lookup);
+    if (!ctx) {
+      this.counters.eventsUnresolved++;
+      return this.takeOut();
+    }
+    const watched: string[] = [];
+    const found = this.findParent(ctx, watched);
+    if (found === 'top') {
+      this.place(ctx, undefined);
+    } else if (found) {
+      this.place(ctx, found.parent);
+    } else {
+      ctx.watched = watched;
+      this.pending.add(ctx);
+      while (this.pending.size > this.config.maxPendingEvents) {
+        this.counters.pendingOverflow++;
+        this.giveUp(this.pending.oldest()!, true);
+      }
+    }
+    return this.takeOut();
+  }
+
+  /** Call every `tickIntervalMs(config)`: gives up waiting on old events, expires, releases spans. */
+  tick(now: number): SpanRecord[] {
+    this.advance(now);
+    this.recent.expire(this.now);
+    for (let p = this.pending.oldest(); p && this.now - p.receivedAt >= this.config.recentWindowMs; p = this.pending.oldest()) {
+      this.giveUp(p, false);
+    }
+    const window = this.config.recentWindowMs;
+    this.held.releaseOld(this.now - 2 * window, this.now - Math.max(this.config.expireAfterMs, 4 * window), this.out);
+    return this.takeOut();
+  }
+
+  /** Gives up waiting on every pending event and returns every held span. */
+  flush(now: number): SpanRecord[] {
+    this.advance(now);
+    for (let p = this.pending.oldest(); p; p = this.pending.oldest()) this.giveUp(p, false);
+    this.held.releaseAll(this.out);
+    return this.takeOut();
+  }
+
+  /** Applies a changed spec; pending events, held spans and recent actions are kept. */
+  reconfigure(config: EngineConfig): void {
+    this.rules = compileRules(config.ownerKindRules);
+    this.config = config;
+    this.recent.setExpireAfter(config.expireAfterMs);
+  }
+
+  stats(): EngineStats {
+    return {
+      ...this.counters,
+      pendingEvents: this.pending.size,
+      recentEntries: this.recent.size,
+      heldSpans: this.held.size,
+    };
+  }
+
+  // ---- parent search (5.5) ------------------------------------------------------------------
+
+  private findParent(ctx: EventContext, watched: string[]): Search {
+    const { actor, object } = ctx.action;
+    if (actor) {
+      // a. a repeat of the same action is a sibling; else what the actor itself is part of
+      const same = this.probe(ctx.actionKey, ctx, watched);
+      if (same && same !== STALE && same.parent) return this.use(ctx.actionKey, same, same.parent);
+      const actorKey = `>${ctx.actorKey!}`;
+      const ofActor = this.probe(actorKey, ctx, watched);
+      if (ofActor && ofActor !== STALE) return this.use(actorKey, ofActor, ofActor.span);
+    }
+    if (ctx.topLevelAnnotated) return 'top'; // b.
+    const fromObject = this.fromObject(object, ctx.objectKey, ctx, watched); // c.
+    if (fromObject) return fromObject;
+    if (actor) return this.fromObject(actor, ctx.actorKey!, ctx, watched); // d.
+    return undefined;
+  }
+
+  /** Step c for one object. A stale entry stops the search at that owner. */
+  private fromObject(ref: ObjectRef, key: string, ctx: EventContext, watched: string[]): { parent: SpanHandle } | undefined {
+    const owners = ownerRefs(this.lookup.get(ref), ref.namespace);
+    const noneKey = `>${key}`;
+    if (owners.length === 0) {
+      const e = this.probe(noneKey, ctx, watched);
+      return e && e !== STALE ? this.use(noneKey, e, e.span) : undefined;
+    }
+    for (const owner of owners) {
+      const ownerKey = refKey(owner);
+      const byOwnerKey = `${ownerKey}>${key}`;
+      const byOwner = this.probe(byOwnerKey, ctx, watched);
+      if (byOwner === STALE) continue;
+      if (byOwner) return this.use(byOwnerKey, byOwner, byOwner.span);
+      const none = this.probe(noneKey, ctx, watched);
+      if (none === STALE) continue;
+      if (none?.parent) return this.use(noneKey, none, none.parent);
+      const ownerNoneKey = `>${ownerKey}`;
+      const ofOwner = this.probe(ownerNoneKey, ctx, watched);
+      if (ofOwner === STALE) continue;
+      if (ofOwner) return this.use(ownerNoneKey, ofOwner, ofOwner.span);
+    }
+    return undefined;
+  }
+
+  private probe(key: string, ctx: EventContext, watched: string[]): RecentEntry | typeof STALE | undefined {
+    watched.push(key);
+    const entry = this.recent.peek(key, this.now);
+    if (!entry) return undefined;
+    return this.isStale(entry, ctx) ? STALE : entry;
+  }
+
+  private use(key: string, entry: RecentEntry, parent: SpanHandle): { parent: SpanHandle } {
+    this.recent.touch(key, entry, this.now);
+    return { parent };
+  }
+
+  /**
+   * 5.9: an entry is stale for an event that sees another generation of a top-level object of
+   * the entry, or of the event's own involved object.
+   */
+  private isStale(entry: RecentEntry, ctx: EventContext): boolean {
+    if (entry.actor) {
+      const actorKey = refKey(entry.actor);
+      if ((entry.actorTopLevel || actorKey === ctx.involvedKey) && this.movedOn(entry.actor, actorKey, entry.actorGeneration, ctx)) return true;
+    }
+    const objectKey = refKey(entry.object);
+    return (entry.objectTopLevel || objectKey === ctx.involvedKey) && this.movedOn(entry.object, objectKey, entry.objectGeneration, ctx);
+  }
+
+  private movedOn(ref: ObjectRef, key: string, remembered: number | undefined, ctx: EventContext): boolean {
+    if (remembered === undefined) return false;
+    const seen = ctx.generations.has(key) ? ctx.generations.get(key) : this.lookup.get(ref)?.metadata.generation;
+    return seen !== undefined && seen !== remembered;
+  }
+
+  // ---- spans --------------------------------------------------------------------------------
+
+  /** Makes the event's span under `parent` (a new trace without one), stores and holds it. */
+  private place(ctx: EventContext, parent: SpanHandle | undefined): void {
+    const spanId = eventSpanId(ctx.eventId, ctx.count);
+    const traceId = parent ? parent.traceId : eventTraceId(ctx.eventId, ctx.count);
+    if (!parent) this.counters.tracesStarted++;
+    const span = eventSpan({
+      event: ctx.event,
+      source: ctx.source,
+      time: ctx.time,
+      count: ctx.count,
+      traceId,
+      spanId,
+      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      sequence: ctx.seq,
+      involved: ctx.involvedObject,
+    });
+    this.held.hold(ctx.involvedKey, span, this.now, this.out);
+    // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
+    const topLevelAction = !ctx.action.actor && (ctx.topLevel.has(ctx.objectKey) || ctx.involvedObject === undefined);
+    if (parent && topLevelAction) return;
+    const entry: RecentEntry = {
+      span: { traceId, spanId },
+      object: ctx.action.object,
+      objectTopLevel: ctx.topLevel.has(ctx.objectKey),
+      actorTopLevel: ctx.actorKey !== undefined && ctx.topLevel.has(ctx.actorKey),
+      lastUsed: this.now,
+    };
+    if (parent) entry.parent = parent;
+    const objectGeneration = ctx.generations.get(ctx.objectKey);
+    if (objectGeneration !== undefined) entry.objectGeneration = objectGeneration;
+    if (ctx.action.actor) {
+      entry.actor = ctx.action.actor;
+      const actorGeneration = ctx.generations.get(ctx.actorKey!);
+      if (actorGeneration !== undefined) entry.actorGeneration = actorGeneration;
+    }
+    this.store(ctx.actionKey, entry);
+  }
+
+  /** Stores an entry and retries the events waiting on its key, oldest first, until none can move. */
+  private store(key: string, entry: RecentEntry): void {
+    this.recent.set(key, entry);
+    for (const waiting of this.pending.watching(key)) this.retries.push(waiting);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let p = this.retries.pop(); p; p = this.retries.pop()) {
+        if (!this.pending.has(p)) continue;
+        const watched: string[] = [];
+        const found = this.findParent(p, watched);
+        if (found === undefined) {
+          this.pending.rewatch(p, watched);
+        } else {
+          this.pending.remove(p);
+          this.place(p, found === 'top' ? undefined : found.parent);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  // ---- giving up waiting (5.6) --------------------------------------------------------------
+
+  private giveUp(p: EventContext, overflow: boolean): void {
+    const { actor, object } = p.action;
+    let ref: ObjectRef = object;
+    let obj = this.lookup.get(object);
+    if (!obj && actor) {
+      ref = actor;
+      obj = this.lookup.get(actor);
+    }
+    if (!obj) {
+      this.pending.remove(p);
+      if (overflow) {
+        this.counters.eventsDropped++;
+      } else {
+        this.counters.eventsUnresolved++;
+        this.place(p, undefined);
+      }
+      return;
+    }
+    const visited = new Set<string>();
+    for (let depth = 0; depth < MAX_WALK_DEPTH; depth++) {
+      const key = refKey(ref);
+      visited.add(key);
+      const hit = this.fromObject(ref, key, p, []);
+      if (hit) {
+        this.pending.remove(p);
+        this.place(p, hit.parent);
+        return;
+      }
+      const next: ObjectRef | undefined = ownerRefs(obj, ref.namespace).find((o) => !visited.has(refKey(o)));
+      if (!next) break;
+      const nextObj = this.lookup.get(next);
+      if (!nextObj) {
+        // An owner never seen: its own recent activity can still take the event; else the
+        // root is the highest object we know.
+        const ownerHit = this.fromObject(next, refKey(next), p, []);
+        if (ownerHit) {
+          this.pending.remove(p);
+          this.place(p, ownerHit.parent);
+          return;
+        }
+        break;
+      }
+      ref = next;
+      obj = nextObj;
+    }
+    const root = this.makeRoot(ref, obj, p);
+    if (this.pending.has(p)) {
+      this.pending.remove(p);
+      this.place(p, root);
+    }
+  }
+
+  /** A root span for the generation of `obj` that `p` saw, emitted first and stored as (none, obj). */
+  private makeRoot(ref: ObjectRef, current: KubeObject, p: EventContext): SpanHandle {
+    const key = refKey(ref);
+    const generation = p.generations.has(key) ? p.generations.get(key) : current.metadata.generation;
+    const obj = this.versionAt(ref, current, generation);
+    const previous = generation !== undefined ? this.lookup.previousGeneration?.(ref, generation) : undefined;
+    const change = attributeChange(obj, previous);
+    const id = obj.metadata.uid || key;
+    const handle: SpanHandle = { traceId: rootTraceId(id, generation), spanId: rootSpanId(id, generation) };
+    const span = rootSpan({
+      object: obj,
+      manager: change?.manager ?? 'unknown',
+      operation: change?.operation ?? 'Update',
+      time: change?.time ?? p.time,
+      traceId: handle.traceId,
+      spanId: handle.spanId,
+      sequence: p.seq,
+    });
+    this.counters.tracesStarted++;
+    this.held.hold(`root|${key}`, span, this.now, this.out);
+    const entry: RecentEntry = { span: handle, object: ref, objectTopLevel: true, actorTopLevel: false, lastUsed: this.now };
+    if (generation !== undefined) entry.objectGeneration = generation;
+    this.store(`>${key}`, entry);
+    return handle;
+  }
+
+  /** The version of the object at `generation` when the lookup still has it, else the newest. */
+  private versionAt(ref: ObjectRef, current: KubeObject, generation: number | undefined): KubeObject {
+    if (generation === undefined || current.metadata.generation === generation) return current;
+    const older = this.lookup.previousGeneration?.(ref, generation + 1);
+    return older?.metadata.generation === generation ? older : current;
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private advance(now: number): void {
+    if (Number.isFinite(now) && now > this.now) this.now = now;
+  }
+
+  private takeOut(): SpanRecord[] {
+    const out = this.out;
+    if (out.length === 0) return [];
+    this.out = [];
+    this.counters.spansEmitted += out.length;
+    return out;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Small, pure, deterministic hashing for trace and span ids. Not cryptographic: ids only need
+ * to be stable across replays and restarts, well spread, and never all zero.
+ * Each 32-bit lane is a MurmurHash3-style mix of the UTF-16 code units with its own seed.
+ */
+
+const SEEDS = [0x9747b28c, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f] as const;
+
+function lane(input: string, seed: number): number {
+  let h = (seed ^ input.length) | 0;
+  for (let i = 0; i < input.length; i++) {
+    let k = Math.imul(input.charCodeAt(i), 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** `lanes` x 32 bits of hash as lowercase hex (8 x lanes characters), never all zeros. */
+export function hashHex(input: string, lanes: 2 | 4): string {
+  let out = '';
+  for (let i = 0; i < lanes; i++) out += hex8(lane(input, SEEDS[i]!));
+  // An all-zero id is invalid in OpenTelemetry; the odds are negligible but the rule is absolute.
+  return /^0+$/.test(out) ? `${out.slice(0, -1)}1` : out;
+}

@@ -1,0 +1,73 @@
+/**
+ * Durations (DESIGN.md 5.8): spans are held per object; the next span on the same object ends
+ * the previous one, which is then final; a held parent's end grows to cover its children; held
+ * spans are released once they ended more than 2 x window ago (or were held for `maxHoldMs`,
+ * which bounds memory when event clocks run ahead of ours).
+ */
+
+import type { MutableSpan } from './span-builder.js';
+
+interface Held {
+  key: string;
+  span: MutableSpan;
+  heldAt: number;
+}
+
+const MAX_PARENT_DEPTH = 64;
+
+export class HeldSpans {
+  private readonly byKey = new Map<string, Held>();
+  private readonly bySpanId = new Map<string, Held>();
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Holds `span` as the newest span on `key`; returns the span(s) that became final. */
+  hold(key: string, span: MutableSpan, now: number, out: MutableSpan[]): void {
+    const prev = this.byKey.get(key);
+    if (prev) {
+      if (span.startTime >= prev.span.startTime) {
+        prev.span.endTime = Math.max(prev.span.endTime, span.startTime);
+        this.release(prev, out);
+      } else {
+        // An older occurrence arrived late: it ends where the held one starts and is final.
+        span.endTime = Math.max(span.endTime, prev.span.startTime);
+        this.extendParents(span);
+        out.push(span);
+        return;
+      }
+    }
+    const held: Held = { key, span, heldAt: now };
+    this.byKey.set(key, held);
+    this.bySpanId.set(span.spanId, held);
+    this.extendParents(span);
+  }
+
+  private extendParents(span: MutableSpan): void {
+    let parentId = span.parentSpanId;
+    for (let depth = 0; parentId !== undefined && depth < MAX_PARENT_DEPTH; depth++) {
+      const parent = this.bySpanId.get(parentId);
+      if (!parent) return;
+      if (parent.span.endTime < span.endTime) parent.span.endTime = span.endTime;
+      parentId = parent.span.parentSpanId;
+    }
+  }
+
+  private release(held: Held, out: MutableSpan[]): void {
+    this.byKey.delete(held.key);
+    if (this.bySpanId.get(held.span.spanId) === held) this.bySpanId.delete(held.span.spanId);
+    out.push(held.span);
+  }
+
+  /** Releases spans that ended before `endedBefore` or were held since before `heldBefore`. */
+  releaseOld(endedBefore: number, heldBefore: number, out: MutableSpan[]): void {
+    for (const held of [...this.byKey.values()]) {
+      if (held.span.endTime < endedBefore || held.heldAt < heldBefore) this.release(held, out);
+    }
+  }
+
+  releaseAll(out: MutableSpan[]): void {
+    for (const held of [...this.byKey.values()]) this.release(held, out);
+  }
+}

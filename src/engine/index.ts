@@ -1,0 +1,9 @@
+/** The correlation engine's public API (see notes/contracts.md and DESIGN.md section 5). */
+
+export { Correlator } from './correlator.js';
+export { engineConfigFromSpec, tickIntervalMs, type EngineSpec } from './config.js';
+export { TickSchedule } from './schedule.js';
+export { InvalidRuleError, builtInRules } from './rules.js';
+export { parseTime, formatTime } from './time.js';
+export { refKey, makeRef } from './refs.js';
+export type * from './types.js';

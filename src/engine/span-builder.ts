@@ -1,0 +1,137 @@
+/**
+ * Span records for events and root spans, with attributes after OpenTelemetry's Kubernetes
+ * semantic conventions (DESIGN.md 5.7, "Attributes").
+ */
+
+import type { EventSource } from './event-facts.js';
+import type { AttributeValue, KubeEvent, KubeObject, ObjectReference, SpanRecord } from './types.js';
+
+/** A span the engine still holds: its end may still grow. */
+export interface MutableSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startTime: number;
+  endTime: number;
+  status: SpanRecord['status'];
+  service: SpanRecord['service'];
+  attributes: Record<string, AttributeValue>;
+  sequence: number;
+}
+
+// `k8s.<kind>.name` / `k8s.<kind>.uid` keys, built once per kind.
+const kindKeys = new Map<string, { name: string; uid: string }>();
+const MAX_CACHED_KINDS = 256;
+
+function keysForKind(kind: string): { name: string; uid: string } {
+  let keys = kindKeys.get(kind);
+  if (!keys) {
+    const k = kind.toLowerCase();
+    keys = { name: `k8s.${k}.name`, uid: `k8s.${k}.uid` };
+    if (kindKeys.size < MAX_CACHED_KINDS) kindKeys.set(kind, keys);
+  }
+  return keys;
+}
+
+function objectAttributes(
+  attrs: Record<string, AttributeValue>,
+  kind: string,
+  namespace: string | undefined,
+  name: string | undefined,
+  uid: string | undefined,
+  apiVersion: string | undefined,
+): void {
+  if (namespace) attrs['k8s.namespace.name'] = namespace;
+  const keys = keysForKind(kind);
+  if (name) attrs[keys.name] = name;
+  if (uid) attrs[keys.uid] = uid;
+  attrs['k8s.object.kind'] = kind;
+  if (name) attrs['k8s.object.name'] = name;
+  if (uid) attrs['k8s.object.uid'] = uid;
+  if (apiVersion) attrs['k8s.object.api_version'] = apiVersion;
+}
+
+function nodeName(event: KubeEvent, source: EventSource, involved: KubeObject | undefined): string | undefined {
+  const io: ObjectReference = event.involvedObject;
+  if (io.kind === 'Node' && io.name) return io.name;
+  if (source.component === 'kubelet' && source.instance) return source.instance;
+  const spec = involved?.spec as { nodeName?: unknown } | undefined;
+  return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
+}
+
+export interface EventSpanInput {
+  event: KubeEvent;
+  source: EventSource;
+  time: number;
+  count: number | undefined;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  sequence: number;
+  involved: KubeObject | undefined;
+}
+
+/** 5.7: name `<involvedObject.kind>.<reason>`, start = end = event time, ERROR for Warning events. */
+export function eventSpan(input: EventSpanInput): MutableSpan {
+  const { event, source } = input;
+  const io = event.involvedObject;
+  const kind = io.kind ?? 'Unknown';
+  const attributes: Record<string, AttributeValue> = {};
+  objectAttributes(attributes, kind, io.namespace, io.name, io.uid, io.apiVersion);
+  if (event.reason) attributes['k8s.event.reason'] = event.reason;
+  attributes['k8s.event.message'] = event.message ?? '';
+  if (event.metadata?.uid) attributes['k8s.event.uid'] = event.metadata.uid;
+  if (input.count !== undefined) attributes['k8s.event.count'] = input.count;
+  if (event.type) attributes['k8s.event.type'] = event.type;
+  const node = nodeName(event, source, input.involved);
+  if (node) attributes['k8s.node.name'] = node;
+  const span: MutableSpan = {
+    traceId: input.traceId,
+    spanId: input.spanId,
+    name: `${kind}.${event.reason ?? 'Event'}`,
+    startTime: input.time,
+    endTime: input.time,
+    status: event.type === 'Warning' ? { code: 'error', message: event.message ?? event.reason ?? 'Warning' } : { code: 'unset' },
+    service: source.instance ? { name: source.component, instance: source.instance } : { name: source.component },
+    attributes,
+    sequence: input.sequence,
+  };
+  if (input.parentSpanId) span.parentSpanId = input.parentSpanId;
+  return span;
+}
+
+export interface RootSpanInput {
+  object: KubeObject;
+  manager: string;
+  operation: string;
+  time: number;
+  traceId: string;
+  spanId: string;
+  sequence: number;
+}
+
+/** 5.6: the root span of a change: `<Kind>.<operation>`, from the manager that made the generation. */
+export function rootSpan(input: RootSpanInput): MutableSpan {
+  const { object } = input;
+  const meta = object.metadata;
+  const attributes: Record<string, AttributeValue> = {};
+  objectAttributes(attributes, object.kind, meta.namespace, meta.name, meta.uid, object.apiVersion);
+  if (typeof meta.generation === 'number') attributes['k8s.object.generation'] = meta.generation;
+  return {
+    traceId: input.traceId,
+    spanId: input.spanId,
+    name: `${object.kind}.${input.operation}`,
+    startTime: input.time,
+    endTime: input.time,
+    status: { code: 'unset' },
+    service: { name: input.manager },
+    attributes,
+    sequence: input.sequence,
+  };
+}
+
+/** The immutable record handed out once a span is final. */
+export function finalRecord(span: MutableSpan): SpanRecord {
+  return span;
+}

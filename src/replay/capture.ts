@@ -1,0 +1,161 @@
+/**
+ * Capture files (DESIGN.md 6): NDJSON records `{"at", "kind": "object"|"event"|"flush", "object"}`
+ * in receive order, and kspan's YAML captures (`# {"time":...,"style":"event"|"initial"|"watch"}`
+ * before each YAML document) so that kspan users can bring their recordings.
+ */
+
+import { parseAllDocuments } from 'yaml';
+import { parseTime } from '../engine/time.js';
+import type { KubeEvent, KubeObject } from '../engine/types.js';
+
+export type CaptureRecord =
+  | { kind: 'object'; at: number; object: KubeObject; line: number }
+  | { kind: 'event'; at: number; object: KubeEvent; line: number }
+  | { kind: 'flush'; at: number; line: number };
+
+/** Bad input in a capture; the message names the line and the reason. */
+export class CaptureError extends Error {
+  constructor(readonly file: string, readonly line: number, reason: string) {
+    super(`${file}:${line}: ${reason}`);
+    this.name = 'CaptureError';
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkObject(value: unknown, file: string, line: number): KubeObject {
+  if (!isRecord(value)) throw new CaptureError(file, line, 'an object record needs an "object" with the Kubernetes object');
+  if (typeof value['kind'] !== 'string' || value['kind'] === '') throw new CaptureError(file, line, 'the object has no "kind"');
+  const meta = value['metadata'];
+  if (!isRecord(meta) || typeof meta['name'] !== 'string' || meta['name'] === '') throw new CaptureError(file, line, 'the object has no "metadata.name"');
+  return value as unknown as KubeObject;
+}
+
+function checkEvent(value: unknown, file: string, line: number): KubeEvent {
+  if (!isRecord(value)) throw new CaptureError(file, line, 'an event record needs an "object" with the core/v1 Event');
+  const io = value['involvedObject'];
+  if (!isRecord(io) || typeof io['kind'] !== 'string' || typeof io['name'] !== 'string') {
+    throw new CaptureError(file, line, 'the event has no "involvedObject" with kind and name');
+  }
+  if (!isRecord(value['metadata'])) throw new CaptureError(file, line, 'the event has no "metadata"');
+  return value as unknown as KubeEvent;
+}
+
+function parseAt(value: unknown, file: string, line: number, field: string): number {
+  const t = typeof value === 'string' ? parseTime(value) : undefined;
+  if (!t) throw new CaptureError(file, line, `"${field}" must be an RFC 3339 time, got ${JSON.stringify(value)}`);
+  return t.ms;
+}
+
+/** One NDJSON line (1-based `line`) as a record; throws CaptureError on bad input. */
+export function parseNdjsonLine(text: string, file: string, line: number): CaptureRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CaptureError(file, line, `not valid JSON (${(err as Error).message})`);
+  }
+  if (!isRecord(value)) throw new CaptureError(file, line, 'a record must be a JSON object');
+  const at = parseAt(value['at'], file, line, 'at');
+  switch (value['kind']) {
+    case 'object':
+      return { kind: 'object', at, object: checkObject(value['object'], file, line), line };
+    case 'event':
+      return { kind: 'event', at, object: checkEvent(value['object'], file, line), line };
+    case 'flush':
+      return { kind: 'flush', at, line };
+    default:
+      throw new CaptureError(file, line, `unknown record kind ${JSON.stringify(value['kind'])} (expected "object", "event" or "flush")`);
+  }
+}
+
+/** Every record of an NDJSON capture; blank lines are skipped. */
+export function* parseNdjson(text: string, file: string): Generator<CaptureRecord> {
+  let start = 0;
+  let line = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    line++;
+    const raw = text.slice(start, end);
+    start = end + 1;
+    if (raw.trim() === '') continue;
+    yield parseNdjsonLine(raw, file, line);
+  }
+}
+
+const YAML_HEADER = /^#\s*(\{.*\})\s*$/;
+
+/**
+ * kspan's YAML capture. kspan loaded every `initial` object before playing the events back,
+ * so these come first here too; `watch` objects and events follow in file order.
+ */
+export function parseKspanYaml(text: string, file: string): CaptureRecord[] {
+  const lines = text.split('\n');
+  const initial: CaptureRecord[] = [];
+  const rest: CaptureRecord[] = [];
+  const lineStarts: number[] = [];
+  let offset = 0;
+  for (const l of lines) {
+    lineStarts.push(offset);
+    offset += l.length + 1;
+  }
+  const lineOf = (pos: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+  for (const doc of parseAllDocuments(text)) {
+    const range = doc.range ?? [0, 0, 0];
+    const line = lineOf(range[0]);
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      throw new CaptureError(file, e.linePos?.[0]?.line ?? line, `not valid YAML (${e.message.split('\n')[0]})`);
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const header = (doc.commentBefore ?? '').split('\n').map((c) => c.trim()).find((c) => c.startsWith('{'));
+    const headerLine = lineOf(Math.max(0, range[0] - 1));
+    if (header === undefined || !YAML_HEADER.test(`# ${header}`)) {
+      throw new CaptureError(file, line, 'a document needs a \'# {"time":...,"style":...}\' header line before it');
+    }
+    let details: unknown;
+    try {
+      details = JSON.parse(header);
+    } catch (err) {
+      throw new CaptureError(file, headerLine, `the header is not valid JSON (${(err as Error).message})`);
+    }
+    if (!isRecord(details)) throw new CaptureError(file, headerLine, 'the header must be a JSON object');
+    const at = parseAt(details['time'], file, line, 'time');
+    switch (details['style']) {
+      case 'event':
+        rest.push({ kind: 'event', at, object: checkEvent(value, file, line), line });
+        break;
+      case 'initial':
+        initial.push({ kind: 'object', at, object: checkObject(value, file, line), line });
+        break;
+      case 'watch':
+        rest.push({ kind: 'object', at, object: checkObject(value, file, line), line });
+        break;
+      default:
+        throw new CaptureError(file, line, `unknown style ${JSON.stringify(details['style'])} (expected "event", "initial" or "watch")`);
+    }
+  }
+  // kspan's initial objects are known from the start: give them the first record's time.
+  const firstAt = Math.min(...[...initial, ...rest].map((r) => r.at));
+  return [...initial.map((r) => ({ ...r, at: Math.min(r.at, firstAt) })), ...rest];
+}
+
+/** NDJSON unless the first meaningful line looks like YAML (`---` or a `#` header). */
+export function parseCapture(text: string, file: string): Iterable<CaptureRecord> {
+  const first = text.split('\n', 50).map((l) => l.trim()).find((l) => l !== '');
+  if (first !== undefined && (first === '---' || first.startsWith('#'))) return parseKspanYaml(text, file);
+  return parseNdjson(text, file);
+}

@@ -1,0 +1,96 @@
+/**
+ * Drives the real Correlator over capture records on simulated time: the same tick schedule as
+ * the live pipeline, advanced by the records' `at` (DESIGN.md 6), and a flush at the end.
+ */
+
+import { Correlator } from '../engine/correlator.js';
+import { tickIntervalMs } from '../engine/config.js';
+import { TickSchedule } from '../engine/schedule.js';
+import type { EngineConfig, EngineStats, SpanRecord } from '../engine/types.js';
+import type { CaptureRecord } from './capture.js';
+import { MemoryObjectLookup } from './object-lookup.js';
+
+export interface ReplayResult {
+  spans: SpanRecord[];
+  stats: EngineStats;
+  records: number;
+}
+
+export function replay(records: Iterable<CaptureRecord>, config: EngineConfig): ReplayResult {
+  const lookup = new MemoryObjectLookup();
+  const correlator = new Correlator(config, lookup);
+  const schedule = new TickSchedule(tickIntervalMs(config));
+  const spans: SpanRecord[] = [];
+  const collect = (out: SpanRecord[]): void => {
+    for (const s of out) spans.push(s);
+  };
+  const tick = (at: number): void => collect(correlator.tick(at));
+  let last: number | undefined;
+  let count = 0;
+  for (const record of records) {
+    count++;
+    schedule.runDue(record.at, tick);
+    last = last === undefined ? record.at : Math.max(last, record.at);
+    switch (record.kind) {
+      case 'object':
+        lookup.put(record.object);
+        break;
+      case 'event':
+        collect(correlator.addEvent(record.object, record.at));
+        break;
+      case 'flush':
+        collect(correlator.flush(record.at));
+        break;
+    }
+  }
+  if (last !== undefined) collect(correlator.flush(last));
+  return { spans, stats: correlator.stats(), records: count };
+}
+
+/** Spans by start time, ties in the order their events arrived, roots before their first child. */
+export function sortSpans(spans: readonly SpanRecord[]): SpanRecord[] {
+  return [...spans].sort(
+    (a, b) => a.startTime - b.startTime || a.sequence - b.sequence || Number(a.parentSpanId !== undefined) - Number(b.parentSpanId !== undefined),
+  );
+}
+
+export interface TreeNode {
+  span: SpanRecord;
+  depth: number;
+  /** index (in tree order) of the parent, when the parent is among the spans */
+  parentIndex?: number;
+}
+
+/** Depth-first from each root in start order, children in start order (DESIGN.md 6). */
+export function spanTree(spans: readonly SpanRecord[]): TreeNode[] {
+  const sorted = sortSpans(spans);
+  const ids = new Set(sorted.map((s) => `${s.traceId}/${s.spanId}`));
+  const children = new Map<string, SpanRecord[]>();
+  const roots: SpanRecord[] = [];
+  for (const s of sorted) {
+    const parentKey = s.parentSpanId !== undefined ? `${s.traceId}/${s.parentSpanId}` : undefined;
+    if (parentKey !== undefined && ids.has(parentKey)) {
+      let list = children.get(parentKey);
+      if (!list) children.set(parentKey, (list = []));
+      list.push(s);
+    } else {
+      roots.push(s);
+    }
+  }
+  const out: TreeNode[] = [];
+  const visited = new Set<string>();
+  // Iterative depth-first walk: traces can be deep and wide.
+  const stack: Array<{ span: SpanRecord; depth: number; parentIndex?: number }> = [];
+  for (let r = roots.length - 1; r >= 0; r--) stack.push({ span: roots[r]!, depth: 0 });
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    const key = `${item.span.traceId}/${item.span.spanId}`;
+    if (visited.has(key)) continue;
+    visited.add(key);
+    const index = out.length;
+    out.push(item.parentIndex === undefined ? { span: item.span, depth: item.depth } : item);
+    const kids = children.get(key) ?? [];
+    for (let k = kids.length - 1; k >= 0; k--) stack.push({ span: kids[k]!, depth: item.depth + 1, parentIndex: index });
+  }
+  return out;
+}
