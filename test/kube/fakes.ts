@@ -223,3 +223,34 @@ export async function until(condition: () => boolean, timeoutMs = 3000, what = '
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+/** A clock that only moves when the test advances it; sleeps resolve as time passes. */
+export class ManualClock implements Clock {
+  private timers: Array<{ at: number; resolve: () => void }> = [];
+  constructor(public time = 1_700_000_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = { at: this.time + ms, resolve };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+  /** Moves time forward in steps, letting the async loops run between steps. */
+  async advance(ms: number, stepMs = 100): Promise<void> {
+    const end = this.time + ms;
+    while (this.time < end) {
+      this.time = Math.min(end, this.time + stepMs);
+      const due = this.timers.filter((t) => t.at <= this.time);
+      this.timers = this.timers.filter((t) => t.at > this.time);
+      for (const t of due) t.resolve();
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    }
+  }
+}
