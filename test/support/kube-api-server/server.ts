@@ -1,0 +1,470 @@
+/**
+ * The HTTP front of the test apiserver: authentication, authorization, injected failures,
+ * request counting, then the verb handlers over the store.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Authorizer } from './auth.js';
+import { establishedStatus, resourceTypesOfCrd } from './crds.js';
+import { apiGroup, apiGroupList, apiResourceList, coreVersions, SERVER_VERSION } from './discovery.js';
+import { checkDeletePreconditions, hasFinalizers, isNoop, isObj, kubeNow, prepareCreate, prepareUpdate, specChanged } from './objects.js';
+import { applyPatch, PatchError } from './patch.js';
+import { apiVersionOf, ResourceRegistry, storageKey, type ResourceType } from './resources.js';
+import { parseRoute, type Route } from './routes.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import { ApiError, errors, injectedFailure } from './status.js';
+import { Store, type KubeObject } from './store.js';
+import { WatchStream } from './watch.js';
+
+export interface FailRule {
+  status: number;
+  count: number;
+  verb?: string;
+  resource?: string;
+}
+
+export interface ApiServerOptions {
+  bookmarkIntervalMs: number;
+  maxHistory: number;
+  adminToken: string;
+  now: () => number;
+}
+
+type ObjectRoute = Extract<Route, { type: 'object' }>;
+
+const CRD_KEY = 'apiextensions.k8s.io/customresourcedefinitions';
+const MAX_BODY = 8 * 1024 * 1024;
+
+function wantsPartialMetadata(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((part) => /;\s*as=PartialObjectMetadata(List)?\b/.test(part) && /;\s*g=meta\.k8s\.io\b/.test(part));
+}
+
+function continueToken(rv: number, after: string): string {
+  return Buffer.from(JSON.stringify({ rv, start: after })).toString('base64url');
+}
+
+function parseContinue(token: string): { rv: number; start: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
+    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string') return { rv: parsed.rv, start: parsed.start };
+  } catch {
+    // fall through
+  }
+  throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+export class KubeApi {
+  readonly registry = new ResourceRegistry();
+  readonly store: Store;
+  readonly auth: Authorizer;
+  private readonly watches = new Set<WatchStream>();
+  private readonly failRules: FailRule[] = [];
+  private counts: Record<string, number> = {};
+  serverAddress = '127.0.0.1';
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.store = new Store(options.maxHistory);
+    this.auth = new Authorizer(options.adminToken);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // hooks
+
+  failRequests(rule: FailRule): void {
+    this.failRules.push({ ...rule });
+  }
+
+  requestCounts(): Record<string, number> {
+    return { ...this.counts };
+  }
+
+  resetRequestCounts(): void {
+    this.counts = {};
+  }
+
+  dropWatches(abrupt = false): void {
+    for (const w of [...this.watches]) w.close(abrupt);
+  }
+
+  typeOf(apiVersion: string, kind: string): ResourceType {
+    const t = this.registry.byApiVersionKind(apiVersion, kind);
+    if (t === undefined) throw new Error(`test apiserver: no resource serves ${apiVersion} ${kind} (create its CRD first)`);
+    return t;
+  }
+
+  /** Creates or replaces an object as given (status, uid, generation and managedFields kept). */
+  put(input: KubeObject): KubeObject {
+    if (!isObj(input) || typeof input['apiVersion'] !== 'string' || typeof input['kind'] !== 'string' || !isObj(input.metadata)) {
+      throw new Error('test apiserver put(): need apiVersion, kind and metadata');
+    }
+    const t = this.typeOf(input['apiVersion'], input['kind']);
+    const obj = structuredClone(input);
+    if (!t.namespaced) delete obj.metadata.namespace;
+    else if (obj.metadata.namespace === undefined) obj.metadata.namespace = 'default';
+    const existing = this.store.get(storageKey(t), obj.metadata.namespace, obj.metadata.name);
+    obj.metadata['uid'] ??= existing?.metadata['uid'] ?? crypto.randomUUID();
+    obj.metadata['creationTimestamp'] ??= existing?.metadata['creationTimestamp'] ?? kubeNow(this.options.now());
+    if (t.generation && obj.metadata['generation'] === undefined) {
+      obj.metadata['generation'] = existing === undefined ? 1 : Number(existing.metadata['generation'] ?? 1) + (specChanged(t, existing, obj) ? 1 : 0);
+    }
+    delete obj.metadata.resourceVersion;
+    return this.write(t, obj);
+  }
+
+  remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
+    const t = this.typeOf(apiVersion, kind);
+    const gone = this.store.delete(storageKey(t), t.namespaced ? namespace : undefined, name);
+    if (gone !== undefined && storageKey(t) === CRD_KEY) this.unregisterCrd(gone);
+  }
+
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const t = this.typeOf(apiVersion, kind);
+    const obj = this.store.get(storageKey(t), t.namespaced ? namespace : undefined, name);
+    return obj === undefined ? undefined : this.render(t, obj);
+  }
+
+  list(apiVersion: string, kind: string, namespace?: string): KubeObject[] {
+    const t = this.typeOf(apiVersion, kind);
+    return this.store.list(storageKey(t), t.namespaced ? namespace : undefined).map((o) => this.render(t, o));
+  }
+
+  closeAll(): void {
+    this.dropWatches();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.dispatch(req, res);
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : new ApiError({
+        kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
+        message: `internal error: ${err instanceof Error ? err.message : String(err)}`, reason: 'InternalError', code: 500,
+      });
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      this.json(res, apiErr.code, apiErr.body);
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = parseRoute(url.pathname, this.registry);
+    const method = req.method ?? 'GET';
+    if (route.type === 'health') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return;
+    }
+    const { token, user } = this.auth.authenticate(req.headers.authorization);
+    if (route.type !== 'object') {
+      if (method !== 'GET') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+      this.json(res, 200, this.discovery(route));
+      return;
+    }
+
+    const q = url.searchParams;
+    const watching = route.legacyWatch || q.get('watch') === 'true' || q.get('watch') === '1';
+    const verb = this.verbOf(method, route, watching);
+    const resource = route.subresource === undefined ? route.t.resource : `${route.t.resource}/${route.subresource}`;
+    const countKey = `${verb} ${resource}`;
+    this.counts[countKey] = (this.counts[countKey] ?? 0) + 1;
+    this.auth.authorize(token, user, {
+      verb,
+      group: route.t.group,
+      resource,
+      ...(route.namespace === undefined ? {} : { namespace: route.namespace }),
+      ...(route.name === undefined ? {} : { name: route.name }),
+    });
+    this.maybeFail(verb, resource);
+
+    const partial = wantsPartialMetadata(req.headers.accept);
+    switch (verb) {
+      case 'get':
+        this.json(res, 200, this.shape(route.t, this.mustGet(route), partial));
+        return;
+      case 'list':
+        this.json(res, 200, this.listResponse(route, q, partial));
+        return;
+      case 'watch':
+        this.startWatch(res, route, q, partial);
+        return;
+      case 'create':
+        this.json(res, 201, this.shape(route.t, this.create(route, await readJson(req)), partial));
+        return;
+      case 'update':
+        this.json(res, 200, this.shape(route.t, this.update(route, await readJson(req)), partial));
+        return;
+      case 'patch':
+        this.json(res, 200, this.shape(route.t, this.patch(route, req.headers['content-type'] ?? '', await readJson(req)), partial));
+        return;
+      case 'delete': {
+        const body = await readJson(req, true);
+        this.json(res, 200, this.shape(route.t, this.deleteObject(route, body), partial));
+        return;
+      }
+      case 'deletecollection':
+        this.json(res, 200, this.deleteCollection(route, q));
+        return;
+      default:
+        throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+  }
+
+  private verbOf(method: string, route: ObjectRoute, watching: boolean): string {
+    const named = route.name !== undefined;
+    switch (method) {
+      case 'GET':
+        return watching ? 'watch' : named ? 'get' : 'list';
+      case 'POST':
+        if (named) throw errors.methodNotAllowed('POST is not allowed on a named resource');
+        return 'create';
+      case 'PUT':
+        if (!named) throw errors.methodNotAllowed('PUT needs a resource name');
+        return 'update';
+      case 'PATCH':
+        if (!named) throw errors.methodNotAllowed('PATCH needs a resource name');
+        return 'patch';
+      case 'DELETE':
+        return named ? 'delete' : 'deletecollection';
+      default:
+        throw errors.methodNotAllowed(`method ${method} is not supported`);
+    }
+  }
+
+  private maybeFail(verb: string, resource: string): void {
+    const rule = this.failRules.find((r) => r.count > 0 && (r.verb === undefined || r.verb === verb) && (r.resource === undefined || r.resource === resource));
+    if (rule === undefined) return;
+    rule.count--;
+    throw injectedFailure(rule.status);
+  }
+
+  private discovery(route: Exclude<Route, ObjectRoute | { type: 'health' }>): unknown {
+    switch (route.type) {
+      case 'version':
+        return SERVER_VERSION;
+      case 'coreVersions':
+        return coreVersions(this.serverAddress);
+      case 'groups':
+        return apiGroupList(this.registry);
+      case 'group':
+        return apiGroup(this.registry, route.group);
+      case 'resources':
+        return apiResourceList(this.registry, route.group, route.version);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // rendering
+
+  /** The stored object as served at the route's version (storage is shared between versions). */
+  private render(t: ResourceType, obj: KubeObject): KubeObject {
+    return { ...obj, apiVersion: apiVersionOf(t), kind: t.kind };
+  }
+
+  private shape(t: ResourceType, obj: KubeObject, partial: boolean): unknown {
+    if (!partial) return this.render(t, obj);
+    return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+  }
+
+  private json(res: ServerResponse, code: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // reads
+
+  private mustGet(route: ObjectRoute): KubeObject {
+    const obj = this.store.get(storageKey(route.t), route.namespace, route.name ?? '');
+    if (obj === undefined) throw errors.notFound(route.t, route.name ?? '');
+    return obj;
+  }
+
+  private selection(route: ObjectRoute, q: URLSearchParams): (obj: KubeObject) => boolean {
+    try {
+      const labels = parseLabelSelector(q.get('labelSelector'));
+      const fields = parseFieldSelector(q.get('fieldSelector'), route.t.fields);
+      const namespace = route.namespace;
+      return (obj) => (namespace === undefined || obj.metadata.namespace === namespace) && labels(obj) && fields(obj);
+    } catch (err) {
+      if (err instanceof SelectorError) throw errors.badRequest(err.message);
+      throw err;
+    }
+  }
+
+  private listResponse(route: ObjectRoute, q: URLSearchParams, partial: boolean): unknown {
+    const matches = this.selection(route, q);
+    const rv = q.get('resourceVersion');
+    if (q.get('resourceVersionMatch') === 'Exact' && rv !== null && Number(rv) < this.store.oldestRv) {
+      throw errors.expired(`too old resource version: ${rv} (${this.store.oldestRv})`);
+    }
+    let start = '';
+    const token = q.get('continue');
+    if (token !== null && token !== '') {
+      const parsed = parseContinue(token);
+      if (parsed.rv < this.store.oldestRv) {
+        throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      }
+      start = parsed.start;
+    }
+    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    let items = this.store.list(storageKey(route.t), route.namespace).filter(matches).filter((o) => start === '' || keyOf(o) > start);
+    const listRv = this.store.currentRv;
+    const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
+    const limit = Number(q.get('limit') ?? 0);
+    if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+      const last = items[limit - 1];
+      metadata['continue'] = continueToken(listRv, last === undefined ? '' : keyOf(last));
+      metadata['remainingItemCount'] = items.length - limit;
+      items = items.slice(0, limit);
+    }
+    if (partial) {
+      return {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata,
+        items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
+      };
+    }
+    // Like the real server: items of built-in lists carry no apiVersion/kind, custom resources do.
+    const shaped = items.map((o) => {
+      if (route.t.crd !== undefined) return this.render(route.t, o);
+      const { apiVersion: _a, kind: _k, ...rest } = o;
+      return rest;
+    });
+    return { kind: `${route.t.kind}List`, apiVersion: apiVersionOf(route.t), metadata, items: shaped };
+  }
+
+  private startWatch(res: ServerResponse, route: ObjectRoute, q: URLSearchParams, partial: boolean): void {
+    const matches = this.selection(route, q);
+    const named = route.name;
+    const timeout = q.get('timeoutSeconds');
+    const rv = q.get('resourceVersion');
+    const stream = new WatchStream(
+      res,
+      this.store,
+      {
+        key: storageKey(route.t),
+        resourceVersion: rv ?? undefined,
+        matches: named === undefined ? matches : (o) => o.metadata.name === named && matches(o),
+        render: (o) => this.shape(route.t, o, partial),
+        bookmarkType: partial ? { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata' } : { apiVersion: apiVersionOf(route.t), kind: route.t.kind },
+        bookmarks: q.get('allowWatchBookmarks') === 'true',
+        bookmarkIntervalMs: this.options.bookmarkIntervalMs,
+        ...(timeout === null ? {} : { timeoutSeconds: Number(timeout) }),
+      },
+      (w) => this.watches.delete(w),
+    );
+    this.watches.add(stream);
+    stream.start();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // writes
+
+  /** Stores an object and keeps the CRD registry in step. */
+  private write(t: ResourceType, obj: KubeObject): KubeObject {
+    const key = storageKey(t);
+    if (key === CRD_KEY) {
+      const types = resourceTypesOfCrd(obj); // validates; throws 422 before anything changes
+      obj['status'] = establishedStatus(obj, kubeNow(this.options.now()));
+      for (const old of this.registry.ofCrd(obj.metadata.name)) this.registry.remove(old);
+      for (const nt of types) this.registry.add(nt);
+    }
+    return this.store.write(key, obj);
+  }
+
+  private create(route: ObjectRoute, body: unknown): KubeObject {
+    const { t } = route;
+    const key = storageKey(t);
+    const obj = prepareCreate(t, body, route.namespace, (n) => this.store.get(key, route.namespace, n) !== undefined, this.options.now());
+    if (t.namespaced && this.store.get('/namespaces', undefined, route.namespace ?? '') === undefined) {
+      throw errors.notFound({ group: '', resource: 'namespaces' }, route.namespace ?? '');
+    }
+    if (this.store.get(key, obj.metadata.namespace, obj.metadata.name) !== undefined) throw errors.alreadyExists(t, obj.metadata.name);
+    return this.write(t, obj);
+  }
+
+  /** Writes the result of an update or patch (or nothing when it changes nothing). */
+  private commit(t: ResourceType, existing: KubeObject, next: KubeObject): KubeObject {
+    if (next.metadata['deletionTimestamp'] !== undefined && !hasFinalizers(next)) {
+      // The last finalizer is gone: the deletion that was waiting for it completes now.
+      return this.store.delete(storageKey(t), next.metadata.namespace, next.metadata.name) ?? next;
+    }
+    if (isNoop(existing, next)) return existing;
+    return this.write(t, next);
+  }
+
+  private update(route: ObjectRoute, body: unknown): KubeObject {
+    const existing = this.mustGet(route);
+    return this.commit(route.t, existing, prepareUpdate(route.t, existing, body, route.subresource));
+  }
+
+  private patch(route: ObjectRoute, contentType: string, body: unknown): KubeObject {
+    const existing = this.mustGet(route);
+    let patched: unknown;
+    try {
+      patched = applyPatch(existing, contentType, body);
+    } catch (err) {
+      if (!(err instanceof PatchError)) throw err;
+      if (err.status === 415) throw errors.unsupportedMediaType(err.message);
+      if (err.status === 400) throw errors.badRequest(err.message);
+      throw errors.unprocessable(err.message);
+    }
+    return this.commit(route.t, existing, prepareUpdate(route.t, existing, patched, route.subresource));
+  }
+
+  private deleteObject(route: ObjectRoute, options: unknown): KubeObject {
+    const { t } = route;
+    const existing = this.mustGet(route);
+    checkDeletePreconditions(t, existing, options);
+    if (hasFinalizers(existing)) {
+      if (existing.metadata['deletionTimestamp'] !== undefined) return existing;
+      const marked = structuredClone(existing);
+      marked.metadata['deletionTimestamp'] = kubeNow(this.options.now());
+      marked.metadata['deletionGracePeriodSeconds'] = 0;
+      return this.store.write(storageKey(t), marked);
+    }
+    const gone = this.store.delete(storageKey(t), existing.metadata.namespace, existing.metadata.name) ?? existing;
+    if (storageKey(t) === CRD_KEY) this.unregisterCrd(gone);
+    return gone;
+  }
+
+  private deleteCollection(route: ObjectRoute, q: URLSearchParams): unknown {
+    const matches = this.selection(route, q);
+    const items = this.store.list(storageKey(route.t), route.namespace).filter(matches);
+    const deleted = items.map((o) => this.deleteObject({ ...route, ...(o.metadata.namespace === undefined ? {} : { namespace: o.metadata.namespace }), name: o.metadata.name }, undefined));
+    return { kind: `${route.t.kind}List`, apiVersion: apiVersionOf(route.t), metadata: { resourceVersion: String(this.store.currentRv) }, items: deleted };
+  }
+
+  private unregisterCrd(crd: KubeObject): void {
+    const types = this.registry.ofCrd(crd.metadata.name);
+    for (const t of types) this.registry.remove(t);
+    const first = types[0];
+    if (first !== undefined) this.store.dropType(storageKey(first));
+  }
+}
+
+async function readJson(req: IncomingMessage, optional = false): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'request entity too large', reason: 'RequestEntityTooLarge', code: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') {
+    if (optional) return undefined;
+    throw errors.badRequest('the request body is empty');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

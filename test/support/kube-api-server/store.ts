@@ -1,0 +1,137 @@
+/**
+ * Object storage with etcd-like resourceVersions: one global monotonic counter, every write gets
+ * the next value, and a bounded history of changes lets watches resume from a resourceVersion.
+ * Changes at or before the compaction point are gone: resuming from there is 410 Gone.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KubeObject = Record<string, any> & { metadata: ObjectMeta };
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  resourceVersion?: string;
+  [key: string]: unknown;
+}
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface Change {
+  type: ChangeType;
+  /** storage key of the resource type (group/resource) */
+  key: string;
+  rv: number;
+  object: KubeObject;
+  /** the object before this change (MODIFIED and DELETED) */
+  previous?: KubeObject;
+}
+
+export class Expired extends Error {
+  constructor(
+    readonly requested: number,
+    readonly oldest: number,
+  ) {
+    super(`too old resource version: ${requested} (${oldest})`);
+  }
+}
+
+const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+
+export class Store {
+  private rv = 0;
+  /** every change with rv > compactedRv is in history */
+  private compactedRv = 0;
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  private history: Change[] = [];
+  private readonly listeners = new Set<(change: Change) => void>();
+
+  constructor(private readonly maxHistory = 10_000) {}
+
+  get currentRv(): number {
+    return this.rv;
+  }
+
+  get oldestRv(): number {
+    return this.compactedRv;
+  }
+
+  get(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const obj = this.objects.get(key)?.get(objectKey(namespace, name));
+    return obj === undefined ? undefined : structuredClone(obj);
+  }
+
+  /** Objects of a type, in one namespace or all, sorted by namespace then name. */
+  list(key: string, namespace?: string): KubeObject[] {
+    const bucket = this.objects.get(key);
+    if (bucket === undefined) return [];
+    const items = [...bucket.values()].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+    items.sort((a, b) => objectKey(a.metadata.namespace, a.metadata.name).localeCompare(objectKey(b.metadata.namespace, b.metadata.name)));
+    return items.map((o) => structuredClone(o));
+  }
+
+  /** Stores a new or changed object under the next resourceVersion and notifies watchers. */
+  write(key: string, object: KubeObject): KubeObject {
+    const bucket = this.bucket(key);
+    const id = objectKey(object.metadata.namespace, object.metadata.name);
+    const previous = bucket.get(id);
+    const stored = structuredClone(object);
+    stored.metadata.resourceVersion = String(++this.rv);
+    bucket.set(id, stored);
+    this.record(previous === undefined ? { type: 'ADDED', key, rv: this.rv, object: stored } : { type: 'MODIFIED', key, rv: this.rv, object: stored, previous });
+    return structuredClone(stored);
+  }
+
+  /** Removes an object; the DELETED change carries it with a new resourceVersion, as etcd does. */
+  delete(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const bucket = this.objects.get(key);
+    const id = objectKey(namespace, name);
+    const previous = bucket?.get(id);
+    if (bucket === undefined || previous === undefined) return undefined;
+    bucket.delete(id);
+    const gone = structuredClone(previous);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.record({ type: 'DELETED', key, rv: this.rv, object: gone, previous });
+    return structuredClone(gone);
+  }
+
+  /** Changes of one type after `rv`; throws Expired when some of them were compacted away. */
+  changesSince(key: string, rv: number): Change[] {
+    if (rv < this.compactedRv) throw new Expired(rv, this.compactedRv);
+    return this.history.filter((c) => c.key === key && c.rv > rv);
+  }
+
+  /** Forget the history: resourceVersions before now become 410 Gone. */
+  compact(): void {
+    this.compactedRv = this.rv;
+    this.history = [];
+  }
+
+  subscribe(listener: (change: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private bucket(key: string): Map<string, KubeObject> {
+    let bucket = this.objects.get(key);
+    if (bucket === undefined) {
+      bucket = new Map();
+      this.objects.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  private record(change: Change): void {
+    this.history.push(change);
+    if (this.history.length > this.maxHistory) {
+      const dropped = this.history.splice(0, this.history.length - this.maxHistory);
+      this.compactedRv = dropped[dropped.length - 1]?.rv ?? this.compactedRv;
+    }
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  /** Drops every object of a type (its CRD went away); watchers see DELETED for each. */
+  dropType(key: string): void {
+    for (const obj of this.list(key)) this.delete(key, obj.metadata.namespace, obj.metadata.name);
+    this.objects.delete(key);
+  }
+}
