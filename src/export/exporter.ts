@@ -82,7 +82,10 @@ interface QueuedSpan {
 }
 
 interface Batch {
+  records: SpanRecord[];
+  /** built for the resource attributes of `resourcesVersion` */
   spans: ReadableSpan[];
+  resourcesVersion: number;
   firstSeq: number;
   attempts: number;
   deadline: number;
@@ -162,6 +165,7 @@ export class OtlpExporter implements SpanExporterPort {
 
   private config: ResolvedExporterConfig;
   private resources: ResourceCache;
+  private resourcesVersion = 0;
   private settings: TransportSettings | undefined;
   private transport: Transport | undefined;
   /** the channel failed with UNAVAILABLE: open a new one for the next attempt */
@@ -248,6 +252,7 @@ export class OtlpExporter implements SpanExporterPort {
     this.config = config;
     if (!sameRecord(previous.resourceAttributes, config.resourceAttributes)) {
       this.resources = new ResourceCache(config.resourceAttributes, this.maxResources);
+      this.resourcesVersion++;
     }
     if (this.settings !== undefined && sameTransportConfig(previous, config)) return;
     this.configure(config);
@@ -348,7 +353,16 @@ export class OtlpExporter implements SpanExporterPort {
     });
   }
 
+  /** Runs from timers: an exception here would crash the process, so it is contained and logged. */
   private pump(): void {
+    try {
+      this.dispatch();
+    } catch (err) {
+      this.logger.error({ err }, 'span exporter: internal error while dispatching');
+    }
+  }
+
+  private dispatch(): void {
     if (this.shutdownDone || !this.settings) return;
     const limit = this.healthy ? this.maxInFlight : 1;
     const urgent = this.flushWaiters.size > 0;
@@ -378,8 +392,9 @@ export class OtlpExporter implements SpanExporterPort {
   private startBatch(entries: QueuedSpan[]): void {
     const first = entries[0];
     if (!first) return;
-    const spans = entries.map((e) => toReadableSpan(e.record, this.resources));
-    const batch: Batch = { spans, firstSeq: first.seq, attempts: 0, deadline: this.now() + this.retryDeadlineMs, sending: false };
+    const records = entries.map((e) => e.record);
+    const spans = records.map((r) => toReadableSpan(r, this.resources));
+    const batch: Batch = { records, spans, resourcesVersion: this.resourcesVersion, firstSeq: first.seq, attempts: 0, deadline: this.now() + this.retryDeadlineMs, sending: false };
     this.batches.add(batch);
     this.spansInFlight += spans.length;
     this.attempt(batch);
@@ -391,6 +406,11 @@ export class OtlpExporter implements SpanExporterPort {
     const transport = this.currentTransport();
     // Invalid configuration: the batch keeps its slot until update() brings a usable one.
     if (!transport) return;
+    if (batch.resourcesVersion !== this.resourcesVersion) {
+      // The collector's resourceAttributes changed while this batch waited.
+      batch.spans = batch.records.map((r) => toReadableSpan(r, this.resources));
+      batch.resourcesVersion = this.resourcesVersion;
+    }
     batch.attempts++;
     batch.sending = true;
     this.exportRequests++;
@@ -439,11 +459,19 @@ export class OtlpExporter implements SpanExporterPort {
         const reason = retryAt > this.shutdownDeadline ? 'shutdown' : 'retry_deadline';
         this.drop(reason, batch.spans.length, `${failure.codeName}: ${failure.details}`);
       } else {
-        batch.timer = this.timers.setTimeout(() => this.attempt(batch), retryAt - this.now());
+        batch.timer = this.timers.setTimeout(() => this.retry(batch), retryAt - this.now());
       }
     }
     this.resolveFlushWaiters();
     this.pump();
+  }
+
+  private retry(batch: Batch): void {
+    try {
+      this.attempt(batch);
+    } catch (err) {
+      this.logger.error({ err }, 'span exporter: internal error while retrying');
+    }
   }
 
   private backoff(attempts: number): number {

@@ -22,6 +22,12 @@ export const isValidSpanId = (id: unknown): boolean => typeof id === 'string' &&
 
 /** Why a record cannot be exported, or undefined when it can. */
 export function invalidRecordReason(record: SpanRecord): string | undefined {
+  // Records come from our engine, but a bad one must cost one span, never the exporter.
+  if (typeof record !== 'object' || record === null) return 'not a span record';
+  if (typeof record.name !== 'string') return 'span name is not a string';
+  if (typeof record.service !== 'object' || record.service === null || typeof record.service.name !== 'string') return 'invalid service';
+  if (typeof record.status !== 'object' || record.status === null) return 'invalid status';
+  if (typeof record.attributes !== 'object' || record.attributes === null) return 'invalid attributes';
   if (!isValidTraceId(record.traceId)) return `invalid trace id ${JSON.stringify(record.traceId)}`;
   if (!isValidSpanId(record.spanId)) return `invalid span id ${JSON.stringify(record.spanId)}`;
   if (record.parentSpanId !== undefined && !isValidSpanId(record.parentSpanId)) {

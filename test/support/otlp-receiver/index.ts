@@ -66,6 +66,10 @@ export interface OtlpReceiver {
   failNext(count: number, code: grpc.status, message?: string): void;
   /** wait this long before answering each request (0: answer at once) */
   setDelay(ms: number): void;
+  /** requests being handled now (delayed ones included) */
+  inFlight(): number;
+  /** the most requests ever handled at the same time */
+  maxConcurrentRequests(): number;
   /** forget what was received (counters included) */
   reset(): void;
   /** go away: close the port and every connection, as a crashed collector would */
@@ -114,6 +118,8 @@ class Receiver implements OtlpReceiver {
   private nextIndex = 0;
   private failures: { remaining: number; code: grpc.status; message: string } = { remaining: 0, code: grpc.status.OK, message: '' };
   private delayMs = 0;
+  private active = 0;
+  private maxActive = 0;
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   port: number;
 
@@ -145,7 +151,16 @@ class Receiver implements OtlpReceiver {
     this.delayMs = ms;
   }
 
+  inFlight(): number {
+    return this.active;
+  }
+
+  maxConcurrentRequests(): number {
+    return this.maxActive;
+  }
+
   reset(): void {
+    this.maxActive = this.active;
     this.received.length = 0;
     this.accepted.length = 0;
     this.accepted_count = 0;
@@ -164,6 +179,8 @@ class Receiver implements OtlpReceiver {
 
   private handleExport(call: grpc.ServerUnaryCall<RawExportRequest, unknown>, callback: grpc.sendUnaryData<unknown>): void {
     const index = this.nextIndex++;
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
     const resourceSpans = decodeRequest(call.request, index);
     const spanCount = resourceSpans.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0);
     const rawCn: string | string[] | undefined = call.getAuthContext().sslPeerCertificate?.subject?.CN;
@@ -184,6 +201,7 @@ class Receiver implements OtlpReceiver {
       failure = { code: this.failures.code, message: this.failures.message };
     }
     const answer = (): void => {
+      this.active--;
       if (call.cancelled) {
         request.outcome = 'cancelled';
         request.code = grpc.status.CANCELLED;

@@ -1,0 +1,82 @@
+import type { SpanRecord } from '../../src/engine/types.js';
+import type { ExporterState, ResolvedExporterConfig } from '../../src/pipeline/ports.js';
+import type { ExportLogger, OtlpExporterOptions } from '../../src/export/index.js';
+
+/** Unique, valid ids derived from a number. */
+export const traceIdOf = (n: number): string => `7a${n.toString(16).padStart(30, '0')}`;
+export const spanIdOf = (n: number): string => `5b${n.toString(16).padStart(14, '0')}`;
+
+/** A span record shaped like the engine's (about a dozen attributes). */
+export function spanRecord(n: number, overrides: Partial<SpanRecord> = {}): SpanRecord {
+  return {
+    traceId: traceIdOf(Math.floor(n / 10)),
+    spanId: spanIdOf(n),
+    ...(n % 10 === 0 ? {} : { parentSpanId: spanIdOf(n - (n % 10)) }),
+    name: `Pod.Event${n}`,
+    startTime: 1_763_800_000_000 + n + 0.123456,
+    endTime: 1_763_800_000_000 + n + 5.5,
+    status: n % 7 === 3 ? { code: 'error', message: `Back-off ${n}` } : { code: 'unset' },
+    service: n % 3 === 0 ? { name: 'kubelet', instance: 'node-a' } : n % 3 === 1 ? { name: 'kubelet', instance: 'node-b' } : { name: 'default-scheduler' },
+    attributes: {
+      'k8s.namespace.name': 'shop',
+      'k8s.pod.name': `web-${n}`,
+      'k8s.pod.uid': `uid-${n}`,
+      'k8s.object.kind': 'Pod',
+      'k8s.object.name': `web-${n}`,
+      'k8s.object.uid': `uid-${n}`,
+      'k8s.object.api_version': 'v1',
+      'k8s.event.reason': `Event${n}`,
+      'k8s.event.message': `Successfully assigned shop/web-${n} to node-a`,
+      'k8s.event.uid': `event-uid-${n}`,
+      'k8s.event.count': n,
+      'k8s.event.type': 'Normal',
+      'k8s.node.name': 'node-a',
+    },
+    sequence: n,
+    ...overrides,
+  };
+}
+
+export const records = (from: number, count: number): SpanRecord[] => Array.from({ length: count }, (_, i) => spanRecord(from + i));
+
+export function plaintextConfig(endpoint: string, overrides: Partial<ResolvedExporterConfig> = {}): ResolvedExporterConfig {
+  return { endpoint, insecure: true, headers: {}, compression: 'none', timeoutMs: 5000, resourceAttributes: {}, ...overrides };
+}
+
+/** Small batches, short delays and backoffs: each test runs in well under a second of waiting. */
+export const fastOptions: OtlpExporterOptions = {
+  maxBatchSize: 50,
+  maxDelayMs: 5,
+  initialBackoffMs: 20,
+  maxBackoffMs: 100,
+  retryDeadlineMs: 20_000,
+};
+
+export interface LogLine {
+  level: 'warn' | 'info' | 'error';
+  obj: object;
+  msg: string;
+}
+
+export function memoryLogger(): ExportLogger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return {
+    lines,
+    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
+    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
+    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
+  };
+}
+
+export function stateRecorder(): { states: ExporterState[]; listener: (s: ExporterState) => void } {
+  const states: ExporterState[] = [];
+  return { states, listener: (s) => states.push(s) };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Nanoseconds since the epoch of a record time in ms (what the receiver should see). */
+export function nanos(ms: number): bigint {
+  const seconds = Math.floor(ms / 1000);
+  return BigInt(seconds) * 1_000_000_000n + BigInt(Math.round((ms - seconds * 1000) * 1e6));
+}
