@@ -35,6 +35,8 @@ export interface ControllerDeps {
   options: ControllerOptions;
   log?: Log;
   now?: () => number;
+  /** called after each successful reconcile of a key (readiness: every collector seen once) */
+  onReconciled?: (key: string) => void;
 }
 
 type IdleOutcome = Exclude<Outcome, { kind: 'running' }>;
@@ -76,7 +78,9 @@ export class TraceCollectorController {
     this.queue = deps.queue;
     this.queue.start(async (key) => {
       try {
-        return await this.reconcile(key);
+        const result = await this.reconcile(key);
+        this.deps.onReconciled?.(key);
+        return result;
       } catch (err) {
         this.entries.get(key)?.log.warn({ err: errorFields(err) }, 'reconcile failed, retrying with backoff');
         throw err;

@@ -19,6 +19,8 @@ export interface MetricsSources {
   collectors(): CollectorNumbers[];
   /** reconcile work queue depth */
   queueDepth(): number;
+  /** running list+watches with their cumulative restart counters */
+  watches?(): Array<{ key: string; resource: string; restarts: number; relists: number }>;
 }
 
 const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped'] as const;
@@ -28,13 +30,14 @@ export class OperatorMetrics {
   readonly registry = new Registry();
   /** observe(seconds) per export request; labels namespace, name, outcome (success|failure) */
   readonly exportLatency: Histogram<'namespace' | 'name' | 'outcome'>;
-  /** inc() per watch reconnect or relist; labels resource, reason */
+  /** watch reconnects (reason rewatch) and relists (reason relist), brought up to date at scrape time */
   readonly watchRestarts: Counter<'resource' | 'reason'>;
   private readonly counters: Record<(typeof COUNTED)[number], Counter<'namespace' | 'name'>>;
   private readonly pending: Gauge<'namespace' | 'name'>;
   private readonly queueDepth: Gauge;
   private readonly running: Gauge;
   private readonly last = new Map<string, CollectorNumbers>();
+  private readonly lastWatch = new Map<string, { restarts: number; relists: number }>();
   private sources: MetricsSources = { collectors: () => [], queueDepth: () => 0 };
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -81,6 +84,12 @@ export class OperatorMetrics {
       }
       this.pending.set(labels, c.pendingEvents);
       this.last.set(key, { ...c, ...Object.fromEntries(COUNTED.map((f) => [f, Math.max(c[f], prev?.[f] ?? 0)])) });
+    }
+    for (const w of this.sources.watches?.() ?? []) {
+      const prev = this.lastWatch.get(w.key) ?? { restarts: 0, relists: 0 };
+      this.watchRestarts.inc({ resource: w.resource, reason: 'rewatch' }, Math.max(0, w.restarts - prev.restarts));
+      this.watchRestarts.inc({ resource: w.resource, reason: 'relist' }, Math.max(0, w.relists - prev.relists));
+      this.lastWatch.set(w.key, { restarts: w.restarts, relists: w.relists });
     }
     this.queueDepth.set(this.sources.queueDepth());
     this.running.set(collectors.length);
