@@ -4,7 +4,7 @@
  * before each YAML document) so that kspan users can bring their recordings.
  */
 
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { parseTime } from '../engine/time.js';
 import type { KubeEvent, KubeObject } from '../engine/types.js';
 
@@ -89,67 +89,62 @@ export function* parseNdjson(text: string, file: string): Generator<CaptureRecor
 const YAML_HEADER = /^#\s*(\{.*\})\s*$/;
 
 /**
- * kspan's YAML capture. kspan loaded every `initial` object before playing the events back,
- * so these come first here too; `watch` objects and events follow in file order.
+ * kspan's YAML capture: documents separated by `---`, each preceded by a header comment.
+ * kspan loaded every `initial` object before playing the events back, so these come first here
+ * too; `watch` objects and events follow in file order.
  */
 export function parseKspanYaml(text: string, file: string): CaptureRecord[] {
-  const lines = text.split('\n');
   const initial: CaptureRecord[] = [];
   const rest: CaptureRecord[] = [];
-  const lineStarts: number[] = [];
-  let offset = 0;
-  for (const l of lines) {
-    lineStarts.push(offset);
-    offset += l.length + 1;
-  }
-  const lineOf = (pos: number): number => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  for (const doc of parseAllDocuments(text)) {
-    const range = doc.range ?? [0, 0, 0];
-    const line = lineOf(range[0]);
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      throw new CaptureError(file, e.linePos?.[0]?.line ?? line, `not valid YAML (${e.message.split('\n')[0]})`);
-    }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
-    const header = (doc.commentBefore ?? '').split('\n').map((c) => c.trim()).find((c) => c.startsWith('{'));
-    const headerLine = lineOf(Math.max(0, range[0] - 1));
-    if (header === undefined || !YAML_HEADER.test(`# ${header}`)) {
-      throw new CaptureError(file, line, 'a document needs a \'# {"time":...,"style":...}\' header line before it');
-    }
+  const lines = text.split('\n');
+  let docStart = 0;
+  const flushDoc = (from: number, to: number): void => {
+    const body = lines.slice(from, to);
+    const headerIndex = body.findIndex((l) => l.trim() !== '' && !l.startsWith('---'));
+    if (headerIndex === -1) return; // empty document
+    const headerLine = from + headerIndex + 1;
+    const header = YAML_HEADER.exec(body[headerIndex]!.trim());
+    if (!header) throw new CaptureError(file, headerLine, 'a document needs a \'# {"time":...,"style":...}\' header line before it');
     let details: unknown;
     try {
-      details = JSON.parse(header);
+      details = JSON.parse(header[1]!);
     } catch (err) {
       throw new CaptureError(file, headerLine, `the header is not valid JSON (${(err as Error).message})`);
     }
     if (!isRecord(details)) throw new CaptureError(file, headerLine, 'the header must be a JSON object');
-    const at = parseAt(details['time'], file, line, 'time');
+    const at = parseAt(details['time'], file, headerLine, 'time');
+    let value: unknown;
+    try {
+      value = parseYaml(body.slice(headerIndex + 1).join('\n'));
+    } catch (err) {
+      const yamlLine = (err as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+      const line = yamlLine !== undefined ? headerLine + yamlLine : headerLine;
+      throw new CaptureError(file, line, `not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    }
     switch (details['style']) {
       case 'event':
-        rest.push({ kind: 'event', at, object: checkEvent(value, file, line), line });
+        rest.push({ kind: 'event', at, object: checkEvent(value, file, headerLine), line: headerLine });
         break;
       case 'initial':
-        initial.push({ kind: 'object', at, object: checkObject(value, file, line), line });
+        initial.push({ kind: 'object', at, object: checkObject(value, file, headerLine), line: headerLine });
         break;
       case 'watch':
-        rest.push({ kind: 'object', at, object: checkObject(value, file, line), line });
+        rest.push({ kind: 'object', at, object: checkObject(value, file, headerLine), line: headerLine });
         break;
       default:
-        throw new CaptureError(file, line, `unknown style ${JSON.stringify(details['style'])} (expected "event", "initial" or "watch")`);
+        throw new CaptureError(file, headerLine, `unknown style ${JSON.stringify(details['style'])} (expected "event", "initial" or "watch")`);
+    }
+  };
+  for (let i = 0; i < lines.length; i++) {
+    if (/^---\s*$/.test(lines[i]!)) {
+      flushDoc(docStart, i);
+      docStart = i + 1;
     }
   }
-  // kspan's initial objects are known from the start: give them the first record's time.
-  const firstAt = Math.min(...[...initial, ...rest].map((r) => r.at));
+  flushDoc(docStart, lines.length);
+  // kspan's initial objects are known from the start: they take the first record's time.
+  let firstAt = Infinity;
+  for (const r of [...initial, ...rest]) firstAt = Math.min(firstAt, r.at);
   return [...initial.map((r) => ({ ...r, at: Math.min(r.at, firstAt) })), ...rest];
 }
 
