@@ -39,10 +39,13 @@ export function invalidRecordReason(record: SpanRecord): string | undefined {
   return undefined;
 }
 
-/** Milliseconds since the epoch (fractions allowed) -> [seconds, nanoseconds]. */
+/**
+ * Milliseconds since the epoch (fractions allowed) -> [seconds, nanoseconds], to the microsecond:
+ * a double holding today's epoch milliseconds resolves about 0.25 µs, so finer digits are noise.
+ */
 export function toHrTime(ms: number): HrTime {
   let seconds = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - seconds * 1000) * 1e6);
+  let nanos = Math.round((ms - seconds * 1000) * 1000) * 1000;
   if (nanos >= 1e9) {
     seconds += 1;
     nanos -= 1e9;

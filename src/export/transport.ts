@@ -6,6 +6,7 @@
  * rewrite, plaintext without `insecure: true`, half a client certificate, unreadable PEM, header
  * names gRPC refuses. Error messages never quote header values or key material (Secrets).
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { credentials as grpcCredentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -77,6 +78,36 @@ function buildMetadata(headers: Readonly<Record<string, string>>): Metadata {
   return metadata;
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Node's TLS silently ignores a CA that is not PEM; check the material ourselves. */
+function parseCertificates(pem: Buffer, what: string): X509Certificate[] {
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new ExporterConfigError(`TLS settings are unusable: the ${what} holds no PEM certificate`);
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new ExporterConfigError(`TLS settings are unusable: certificate ${i + 1} of the ${what} cannot be parsed`);
+    }
+  });
+}
+
+function checkTlsMaterial(tls: NonNullable<ResolvedExporterConfig['tls']>): void {
+  if (tls.ca !== undefined) parseCertificates(tls.ca, 'CA bundle');
+  if (tls.cert === undefined || tls.key === undefined) return;
+  const [leaf] = parseCertificates(tls.cert, 'client certificate');
+  let key;
+  try {
+    key = createPrivateKey(tls.key);
+  } catch {
+    throw new ExporterConfigError('TLS settings are unusable: the client private key cannot be parsed (PEM, unencrypted)');
+  }
+  if (leaf && !leaf.checkPrivateKey(key)) {
+    throw new ExporterConfigError('TLS settings are unusable: the client private key does not match the client certificate');
+  }
+}
+
 function buildCredentials(config: ResolvedExporterConfig, endpoint: ParsedEndpoint): { secure: boolean; credentials: ChannelCredentials } {
   const tls = config.tls ?? {};
   const hasTls = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
@@ -93,6 +124,7 @@ function buildCredentials(config: ResolvedExporterConfig, endpoint: ParsedEndpoi
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new ExporterConfigError('a TLS client certificate needs both a certificate and its private key');
   }
+  checkTlsMaterial(tls);
   try {
     return { secure: true, credentials: grpcCredentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) };
   } catch (err) {

@@ -75,8 +75,8 @@ export function stateRecorder(): { states: ExporterState[]; listener: (s: Export
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Nanoseconds since the epoch of a record time in ms (what the receiver should see). */
+/** Nanoseconds since the epoch of a record time in ms, to the microsecond (what the receiver should see). */
 export function nanos(ms: number): bigint {
   const seconds = Math.floor(ms / 1000);
-  return BigInt(seconds) * 1_000_000_000n + BigInt(Math.round((ms - seconds * 1000) * 1e6));
+  return BigInt(seconds) * 1_000_000_000n + BigInt(Math.round((ms - seconds * 1000) * 1000)) * 1000n;
 }
