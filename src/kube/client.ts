@@ -388,7 +388,12 @@ export class HttpKubeClient implements KubeClient {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
     const context = new RequestContext(url.toString(), call.method);
-    await this.kubeConfig.applySecurityAuthentication(context);
+    try {
+      await this.kubeConfig.applySecurityAuthentication(context);
+    } catch (err) {
+      // e.g. an exec credential plugin failed, or a plain-HTTP server without insecure-skip-tls-verify
+      throw new KubeApiError({ ...errorContext(call), statusCode: 0, reason: 'ConfigurationError', message: `${call.verb} ${call.type.plural}: ${err instanceof Error ? err.message : String(err)}` }, { cause: err });
+    }
     context.setHeaderParam('Accept', call.accept ?? JSON_TYPE);
     if (call.body !== undefined) {
       context.setHeaderParam('Content-Type', call.contentType ?? JSON_TYPE);
