@@ -91,7 +91,7 @@ describe('kube/object-cache', () => {
 
   it('falls back to one rate-limited, deduplicated GET where no synced watch covers the object, caching 404s', async () => {
     make({ getFallback: { ratePerSecond: 1, burst: 2, notFoundTtlMs: 10_000 } });
-    getAnswer = (type, key) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: key.name, namespace: key.namespace, uid: 'u1', resourceVersion: '5' } });
+    getAnswer = (_type, key) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { ...key, uid: 'u1', resourceVersion: '5' } });
     const ref = { kind: 'ReplicaSet', namespace: 'elsewhere', name: 'rs-1' };
     assert.equal(cache.get(ref), undefined, 'sync lookups never block');
     await until(() => gets.length === 1);
