@@ -11,7 +11,7 @@ import type {
   WatchHandlers,
   WatchProblem,
 } from '../pipeline/ports.js';
-import type { KubeObjectLike } from './client.js';
+import type { KubeClient, KubeObjectLike, ListerWatcher } from './client.js';
 import type { KubeApiError } from './errors.js';
 import type { ListWatchListener } from './list-watch.js';
 import { ObjectCache, type ObjectCacheOptions } from './object-cache.js';
@@ -19,8 +19,10 @@ import { RESOURCES } from './resources.js';
 import { SharedWatches, type SharedWatchesOptions } from './shared-watches.js';
 
 export interface ClusterSourceOptions extends SharedWatchesOptions {
-  /** object cache settings (kinds, retention, GET fallback); the client enables the fallback */
-  cache?: Omit<ObjectCacheOptions, 'watches' | 'clock' | 'logger'> & { getFallback?: ObjectCacheOptions['getFallback'] | false };
+  /** client for the object caches' GET fallback (default: `client`, when it can GET); false: never GET */
+  getClient?: Pick<KubeClient, 'get'> | false;
+  /** object cache settings: kinds, metadata-only, retention, GET fallback limits */
+  cache?: Omit<ObjectCacheOptions, 'watches' | 'client' | 'clock' | 'logger'>;
 }
 
 export class ClusterSource implements ClusterSourcePort {
@@ -29,12 +31,10 @@ export class ClusterSource implements ClusterSourcePort {
 
   constructor(options: ClusterSourceOptions) {
     this.watches = new SharedWatches(options);
-    const { getFallback, ...cacheOptions } = options.cache ?? {};
-    const client = 'get' in options.client && getFallback !== false ? (options.client as unknown as ObjectCacheOptions['client']) : undefined;
+    const getClient = options.getClient === undefined ? (canGet(options.client) ? options.client : undefined) : options.getClient;
     this.cache = new ObjectCache({
-      ...cacheOptions,
-      ...(client ? { client } : {}),
-      ...(getFallback ? { getFallback } : {}),
+      ...options.cache,
+      ...(getClient ? { client: getClient } : {}),
       watches: this.watches,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
@@ -74,6 +74,10 @@ export class ClusterSource implements ClusterSourcePort {
     this.cache.stop();
     await this.watches.stop();
   }
+}
+
+function canGet(client: ListerWatcher): client is ListerWatcher & Pick<KubeClient, 'get'> {
+  return typeof (client as Partial<KubeClient>).get === 'function';
 }
 
 function adapt<T>(handlers: WatchHandlers<T>, convert: (object: KubeObjectLike) => T): ListWatchListener<KubeObjectLike> {

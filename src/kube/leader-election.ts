@@ -66,7 +66,6 @@ export class LeaderElector {
   private observedRecord = '';
   private observedTime = 0;
   private observedHolder: string | undefined;
-  private leaseVersion: Lease | undefined;
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.clock = options.clock ?? systemClock;
@@ -201,7 +200,6 @@ export class LeaderElector {
 
   private remember(lease: Lease, now: number): void {
     const spec = lease.spec ?? {};
-    this.leaseVersion = lease;
     this.observedRecord = JSON.stringify([spec.holderIdentity ?? '', spec.renewTime ?? '', spec.leaseTransitions ?? 0, spec.leaseDurationSeconds ?? 0]);
     this.observedTime = now;
     this.observe(spec.holderIdentity || undefined);
@@ -228,7 +226,6 @@ export class LeaderElector {
         ...lease,
         spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) },
       });
-      this.leaseVersion = undefined;
       this.logger.info({ lease: this.leaseName() }, 'released the leader lease');
     } catch (err) {
       this.logFailure(err, 'release');
