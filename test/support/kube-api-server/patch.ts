@@ -149,17 +149,24 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
   return result;
 }
 
-/** Applies a patch body of the given Content-Type. */
-export function applyPatch(doc: unknown, contentType: string, body: unknown): unknown {
+/** The patch type named by a Content-Type header, or undefined when it is not one. */
+export function patchTypeOf(contentType: string): (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES] | undefined {
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  switch (type) {
-    case PATCH_TYPES.merge:
-    case PATCH_TYPES.strategic:
-      if (!isPlainObject(body)) throw new PatchError('merge patch must be a JSON object', 400);
-      return mergePatch(doc, body);
-    case PATCH_TYPES.json:
-      return jsonPatch(doc, body);
-    default:
-      throw new PatchError(`the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.json}, ${PATCH_TYPES.merge}, ${PATCH_TYPES.strategic}`, 415);
+  return (Object.values(PATCH_TYPES) as string[]).includes(type) ? (type as (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES]) : undefined;
+}
+
+/**
+ * Applies a patch body of the given Content-Type. Server-side apply is approximated by a merge
+ * patch (no field ownership). Custom resources have no strategic merge keys, so the apiserver
+ * refuses strategic merge patches for them.
+ */
+export function applyPatch(doc: unknown, contentType: string, body: unknown, customResource: boolean): unknown {
+  const type = patchTypeOf(contentType);
+  if (type === undefined || (type === PATCH_TYPES.strategic && customResource)) {
+    const accepted = customResource ? [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply] : Object.values(PATCH_TYPES);
+    throw new PatchError(`the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, 415);
   }
+  if (type === PATCH_TYPES.json) return jsonPatch(doc, body);
+  if (!isPlainObject(body)) throw new PatchError('merge patch must be a JSON object', 400);
+  return mergePatch(doc, body);
 }

@@ -7,7 +7,8 @@ import { Authorizer } from './auth.js';
 import { establishedStatus, resourceTypesOfCrd } from './crds.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, SERVER_VERSION } from './discovery.js';
 import { checkDeletePreconditions, hasFinalizers, isNoop, isObj, kubeNow, prepareCreate, prepareUpdate, specChanged } from './objects.js';
-import { applyPatch, PatchError } from './patch.js';
+import { parse as parseYaml } from 'yaml';
+import { applyPatch, PATCH_TYPES, PatchError, patchTypeOf } from './patch.js';
 import { apiVersionOf, ResourceRegistry, storageKey, type ResourceType } from './resources.js';
 import { parseRoute, type Route } from './routes.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
@@ -32,6 +33,7 @@ export interface ApiServerOptions {
 type ObjectRoute = Extract<Route, { type: 'object' }>;
 
 const CRD_KEY = 'apiextensions.k8s.io/customresourcedefinitions';
+const NAMESPACE_KEY = '/namespaces';
 const MAX_BODY = 8 * 1024 * 1024;
 
 function wantsPartialMetadata(accept: string | undefined): boolean {
@@ -192,16 +194,20 @@ export class KubeApi {
         this.startWatch(res, route, q, partial);
         return;
       case 'create':
-        this.json(res, 201, this.shape(route.t, this.create(route, await readJson(req)), partial));
+        this.json(res, 201, this.shape(route.t, this.create(route, await readBody(req)), partial));
         return;
       case 'update':
-        this.json(res, 200, this.shape(route.t, this.update(route, await readJson(req)), partial));
+        this.json(res, 200, this.shape(route.t, this.update(route, await readBody(req)), partial));
         return;
-      case 'patch':
-        this.json(res, 200, this.shape(route.t, this.patch(route, req.headers['content-type'] ?? '', await readJson(req)), partial));
+      case 'patch': {
+        const contentType = req.headers['content-type'] ?? '';
+        const body = await readBody(req, { yaml: patchTypeOf(contentType) === PATCH_TYPES.apply });
+        const { code, obj } = this.patch(route, contentType, body, q);
+        this.json(res, code, this.shape(route.t, obj, partial));
         return;
+      }
       case 'delete': {
-        const body = await readJson(req, true);
+        const body = await readBody(req, { optional: true });
         this.json(res, 200, this.shape(route.t, this.deleteObject(route, body), partial));
         return;
       }
@@ -298,7 +304,7 @@ export class KubeApi {
 
   private listResponse(route: ObjectRoute, q: URLSearchParams, partial: boolean): unknown {
     const matches = this.selection(route, q);
-    const rv = q.get('resourceVersion');
+    const rv = checkedResourceVersion(q);
     if (q.get('resourceVersionMatch') === 'Exact' && rv !== null && Number(rv) < this.store.oldestRv) {
       throw errors.expired(`too old resource version: ${rv} (${this.store.oldestRv})`);
     }
@@ -343,7 +349,7 @@ export class KubeApi {
     const matches = this.selection(route, q);
     const named = route.name;
     const timeout = q.get('timeoutSeconds');
-    const rv = q.get('resourceVersion');
+    const rv = checkedResourceVersion(q);
     const stream = new WatchStream(
       res,
       this.store,
@@ -382,9 +388,14 @@ export class KubeApi {
     const { t } = route;
     const key = storageKey(t);
     const obj = prepareCreate(t, body, route.namespace, (n) => this.store.get(key, route.namespace, n) !== undefined, this.options.now());
-    if (t.namespaced && this.store.get('/namespaces', undefined, route.namespace ?? '') === undefined) {
-      throw errors.notFound({ group: '', resource: 'namespaces' }, route.namespace ?? '');
+    if (t.namespaced) {
+      const ns = this.store.get(NAMESPACE_KEY, undefined, route.namespace ?? '');
+      if (ns === undefined) throw errors.notFound({ group: '', resource: 'namespaces' }, route.namespace ?? '');
+      if (ns.metadata['deletionTimestamp'] !== undefined) {
+        throw errors.forbidden(`${t.resource} "${obj.metadata.name}" is forbidden: unable to create new content in namespace ${ns.metadata.name} because it is being terminated`, t, obj.metadata.name);
+      }
     }
+    if (key === NAMESPACE_KEY) obj['status'] = { phase: 'Active' };
     if (this.store.get(key, obj.metadata.namespace, obj.metadata.name) !== undefined) throw errors.alreadyExists(t, obj.metadata.name);
     return this.write(t, obj);
   }
@@ -393,7 +404,7 @@ export class KubeApi {
   private commit(t: ResourceType, existing: KubeObject, next: KubeObject): KubeObject {
     if (next.metadata['deletionTimestamp'] !== undefined && !hasFinalizers(next)) {
       // The last finalizer is gone: the deletion that was waiting for it completes now.
-      return this.store.delete(storageKey(t), next.metadata.namespace, next.metadata.name) ?? next;
+      return this.completeDeletion(t, next);
     }
     if (isNoop(existing, next)) return existing;
     return this.write(t, next);
@@ -404,40 +415,87 @@ export class KubeApi {
     return this.commit(route.t, existing, prepareUpdate(route.t, existing, body, route.subresource));
   }
 
-  private patch(route: ObjectRoute, contentType: string, body: unknown): KubeObject {
-    const existing = this.mustGet(route);
+  private patch(route: ObjectRoute, contentType: string, body: unknown, q: URLSearchParams): { code: number; obj: KubeObject } {
+    const apply = patchTypeOf(contentType) === PATCH_TYPES.apply;
+    if (apply && !q.get('fieldManager')) throw errors.unprocessable('PATCH requests with apply-patch+yaml require a fieldManager: fieldManager: Required value: is required for apply patch');
+    const existing = this.store.get(storageKey(route.t), route.namespace, route.name ?? '');
+    if (existing === undefined) {
+      // server-side apply creates what does not exist yet
+      if (apply && route.subresource === undefined) return { code: 201, obj: this.create({ ...route }, body) };
+      throw errors.notFound(route.t, route.name ?? '');
+    }
     let patched: unknown;
     try {
-      patched = applyPatch(existing, contentType, body);
+      patched = applyPatch(existing, contentType, body, route.t.crd !== undefined);
     } catch (err) {
       if (!(err instanceof PatchError)) throw err;
       if (err.status === 415) throw errors.unsupportedMediaType(err.message);
       if (err.status === 400) throw errors.badRequest(err.message);
       throw errors.unprocessable(err.message);
     }
-    return this.commit(route.t, existing, prepareUpdate(route.t, existing, patched, route.subresource));
+    return { code: 200, obj: this.commit(route.t, existing, prepareUpdate(route.t, existing, patched, route.subresource)) };
   }
 
   private deleteObject(route: ObjectRoute, options: unknown): KubeObject {
     const { t } = route;
     const existing = this.mustGet(route);
     checkDeletePreconditions(t, existing, options);
-    if (hasFinalizers(existing)) {
-      if (existing.metadata['deletionTimestamp'] !== undefined) return existing;
-      const marked = structuredClone(existing);
-      marked.metadata['deletionTimestamp'] = kubeNow(this.options.now());
-      marked.metadata['deletionGracePeriodSeconds'] = 0;
-      return this.store.write(storageKey(t), marked);
-    }
-    const gone = this.store.delete(storageKey(t), existing.metadata.namespace, existing.metadata.name) ?? existing;
-    if (storageKey(t) === CRD_KEY) this.unregisterCrd(gone);
+    return this.beginDeletion(t, existing);
+  }
+
+  /**
+   * Deletes an object, or, while it has finalizers (or, for a namespace, content), marks it with
+   * deletionTimestamp and leaves the rest to whoever owns the finalizers.
+   */
+  private beginDeletion(t: ResourceType, existing: KubeObject): KubeObject {
+    const key = storageKey(t);
+    if (key === NAMESPACE_KEY) return this.deleteNamespace(t, existing);
+    if (!hasFinalizers(existing)) return this.completeDeletion(t, existing);
+    if (existing.metadata['deletionTimestamp'] !== undefined) return existing;
+    const marked = structuredClone(existing);
+    marked.metadata['deletionTimestamp'] = kubeNow(this.options.now());
+    marked.metadata['deletionGracePeriodSeconds'] = 0;
+    return this.store.write(key, marked);
+  }
+
+  private completeDeletion(t: ResourceType, last: KubeObject): KubeObject {
+    const key = storageKey(t);
+    const gone = this.store.delete(key, last.metadata.namespace, last.metadata.name, last) ?? last;
+    if (key === CRD_KEY) this.unregisterCrd(gone);
+    if (t.namespaced && last.metadata.namespace !== undefined) this.finishNamespaceIfEmpty(last.metadata.namespace);
     return gone;
+  }
+
+  /** Like the namespace controller: Terminating, delete the content, then the namespace once empty. */
+  private deleteNamespace(t: ResourceType, ns: KubeObject): KubeObject {
+    const name = ns.metadata.name;
+    let current = ns;
+    if (ns.metadata['deletionTimestamp'] === undefined) {
+      const marked = structuredClone(ns);
+      marked.metadata['deletionTimestamp'] = kubeNow(this.options.now());
+      marked['status'] = { ...(isObj(marked['status']) ? marked['status'] : {}), phase: 'Terminating' };
+      current = this.store.write(NAMESPACE_KEY, marked);
+    }
+    for (const key of this.store.keys()) {
+      const type = this.registry.all().find((r) => storageKey(r) === key);
+      if (type === undefined || !type.namespaced) continue;
+      for (const obj of this.store.list(key, name)) this.beginDeletion(type, obj);
+    }
+    return this.finishNamespaceIfEmpty(name) ?? current;
+  }
+
+  private finishNamespaceIfEmpty(name: string): KubeObject | undefined {
+    const ns = this.store.get(NAMESPACE_KEY, undefined, name);
+    if (ns === undefined || ns.metadata['deletionTimestamp'] === undefined) return undefined;
+    const namespacedKeys = new Set(this.registry.all().filter((r) => r.namespaced).map(storageKey));
+    if (this.store.keys().some((key) => namespacedKeys.has(key) && this.store.list(key, name).length > 0)) return undefined;
+    return this.store.delete(NAMESPACE_KEY, undefined, name);
   }
 
   private deleteCollection(route: ObjectRoute, q: URLSearchParams): unknown {
     const matches = this.selection(route, q);
     const items = this.store.list(storageKey(route.t), route.namespace).filter(matches);
-    const deleted = items.map((o) => this.deleteObject({ ...route, ...(o.metadata.namespace === undefined ? {} : { namespace: o.metadata.namespace }), name: o.metadata.name }, undefined));
+    const deleted = items.map((o) => this.beginDeletion(route.t, o));
     return { kind: `${route.t.kind}List`, apiVersion: apiVersionOf(route.t), metadata: { resourceVersion: String(this.store.currentRv) }, items: deleted };
   }
 
@@ -449,7 +507,14 @@ export class KubeApi {
   }
 }
 
-async function readJson(req: IncomingMessage, optional = false): Promise<unknown> {
+function checkedResourceVersion(q: URLSearchParams): string | undefined {
+  const rv = q.get('resourceVersion');
+  if (rv === null || rv === '') return undefined;
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  return rv;
+}
+
+async function readBody(req: IncomingMessage, options: { optional?: boolean; yaml?: boolean } = {}): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -459,11 +524,11 @@ async function readJson(req: IncomingMessage, optional = false): Promise<unknown
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') {
-    if (optional) return undefined;
+    if (options.optional === true) return undefined;
     throw errors.badRequest('the request body is empty');
   }
   try {
-    return JSON.parse(text);
+    return options.yaml === true ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw errors.badRequest(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -60,6 +60,11 @@ export class Store {
     return obj === undefined ? undefined : structuredClone(obj);
   }
 
+  /** Storage keys that hold at least one object. */
+  keys(): string[] {
+    return [...this.objects].filter(([, bucket]) => bucket.size > 0).map(([key]) => key);
+  }
+
   /** Objects of a type, in one namespace or all, sorted by namespace then name. */
   list(key: string, namespace?: string): KubeObject[] {
     const bucket = this.objects.get(key);
@@ -81,14 +86,17 @@ export class Store {
     return structuredClone(stored);
   }
 
-  /** Removes an object; the DELETED change carries it with a new resourceVersion, as etcd does. */
-  delete(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  /**
+   * Removes an object; the DELETED change carries it (or `final`, its last state, e.g. with the
+   * last finalizer removed) with a new resourceVersion, as etcd does.
+   */
+  delete(key: string, namespace: string | undefined, name: string, final?: KubeObject): KubeObject | undefined {
     const bucket = this.objects.get(key);
     const id = objectKey(namespace, name);
     const previous = bucket?.get(id);
     if (bucket === undefined || previous === undefined) return undefined;
     bucket.delete(id);
-    const gone = structuredClone(previous);
+    const gone = structuredClone(final ?? previous);
     gone.metadata.resourceVersion = String(++this.rv);
     this.record({ type: 'DELETED', key, rv: this.rv, object: gone, previous });
     return structuredClone(gone);
