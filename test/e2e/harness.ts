@@ -401,3 +401,47 @@ export function duplicateSpanIds(spans: readonly ReceivedSpan[]): string[] {
   }
   return dups;
 }
+
+// ---------------------------------------------------------------------------------------------
+// small synthetic activity
+
+let eventCounter = 0;
+
+/** A Pod (no owners) and one Normal event on it, as the kubelet would write it, happening now. */
+export function podEvent(api: KubeApiTestServer, namespace: string, pod: string, reason = 'Started'): void {
+  const now = new Date().toISOString();
+  if (!api.get('v1', 'Pod', namespace, pod)) {
+    api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace, uid: `uid-${namespace}-${pod}`, creationTimestamp: now } });
+  }
+  eventCounter++;
+  api.put({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${pod}.${eventCounter}`, namespace, uid: `event-${process.pid}-${eventCounter}`, creationTimestamp: now },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace, name: pod, uid: `uid-${namespace}-${pod}` },
+    reason,
+    message: `${reason} on ${pod}`,
+    source: { component: 'kubelet', host: 'node-1' },
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+    type: 'Normal',
+  });
+}
+
+/** Spans the receiver got for involved objects in `namespace`. */
+export function spansIn(receiver: OtlpReceiver, namespace: string): ReceivedSpan[] {
+  return receiver.spans().filter((s) => s.attributes['k8s.namespace.name'] === namespace);
+}
+
+export async function waitForCondition(kubectl: Kubectl, namespace: string, name: string, type: string, check: (c: { status: string; reason: string; message: string; observedGeneration?: number }) => boolean, timeoutMs?: number) {
+  return waitFor(
+    `${namespace}/${name} condition ${type}`,
+    async () => {
+      const tc = await kubectl.getTraceCollector(namespace, name);
+      const c = condition(tc, type);
+      return c && check(c) ? { tc: tc as TraceCollectorView, condition: c } : undefined;
+    },
+    timeoutMs,
+  );
+}
