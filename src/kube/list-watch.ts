@@ -261,8 +261,8 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     });
     for await (const event of stream) {
       if (this.stopped) break;
-      received += 1;
-      if (received === 1) {
+      // An ERROR event (often the first and only one: HTTP 200 then a Status) is no success.
+      if (event.type !== 'ERROR' && ++received === 1) {
         this.backoff.reset();
         this.markHealthy();
       }

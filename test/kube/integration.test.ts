@@ -117,6 +117,19 @@ describe('kube layer against the API test server', function () {
       assert.ok((api.requestCounts()['watch pods'] ?? 0) >= 1);
     });
 
+    it('re-watches from its resourceVersion when the server-side watch timeout ends a watch', async () => {
+      api.put(pod('timeout-1', 'timeouts'));
+      const events: Ev[] = [];
+      const lw = listWatch({ resource: RESOURCES.pods, namespace: 'timeouts', watchTimeoutSeconds: { min: 1, max: 1 } }, events);
+      await lw.waitForSync();
+      await until(() => lw.stats().restarts >= 1, 5000, 'a re-watch after the timeout');
+      api.put(pod('timeout-2', 'timeouts'));
+      await until(() => events.length === 2);
+      assert.equal(lw.stats().relists, 0);
+      assert.equal(lw.stats().errors, 0);
+      assert.deepEqual(summary(events), ['ADDED timeout-1', 'ADDED timeout-2']);
+    });
+
     it('resumes a dropped watch from the last resourceVersion: no duplicates, no loss, no relist', async () => {
       api.put(pod('drop-1', 'drop'));
       const events: Ev[] = [];

@@ -159,6 +159,24 @@ describe('kube/list-watch', () => {
     assert.equal(cluster.watchCalls.at(-1)!.resourceVersion, '101');
   });
 
+  it('keeps backing off while every watch answers with an ERROR event (no reset, no false recovery)', async () => {
+    start({ backoff: { initialMs: 100, maxMs: 10_000 } });
+    let synced = 0;
+    lw.addListener({ onSynced: () => synced++ });
+    await lw.waitForSync();
+    for (let i = 0; i < 3; i++) {
+      await until(() => cluster.openWatches === 1);
+      cluster.errorEvent(500);
+      await until(() => errors.length === i + 1);
+    }
+    assert.deepEqual(clock.sleeps, [75, 150, 300]);
+    assert.ok(errors.every((e) => e.statusCode === 500 && e.verb === 'watch'));
+    assert.equal(synced, 1, 'the first sync only: an ERROR event is no recovery');
+    await until(() => cluster.openWatches === 1);
+    cluster.put('x');
+    await until(() => synced === 2, 3000, 'recovery on the first real event');
+  });
+
   it('surfaces 403 as a typed error and keeps retrying without throwing', async () => {
     for (let i = 0; i < 3; i++) cluster.listFailures.push(apiError(403));
     start();
