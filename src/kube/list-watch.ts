@@ -90,6 +90,9 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
   private readonly listeners = new Set<ListWatchListener<T>>();
   private readonly store = new Map<string, T>();
   private readonly backoff: Backoff;
+  /** separate from `backoff`, which every successful list resets: a 410 loop must still slow down */
+  private readonly goneBackoff: Backoff;
+  private goneStreak = 0;
   private readonly logger: KubeLogger;
   private readonly clock: Clock;
   private readonly random: RandomSource;
@@ -111,6 +114,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.backoff = new Backoff(options.backoff, this.random);
+    this.goneBackoff = new Backoff(options.backoff, this.random);
   }
 
   /** Adds a listener; returns its removal. Listeners added later do not get past events. */
@@ -168,7 +172,6 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
 
   private async run(): Promise<void> {
     let needList = true;
-    let consecutiveGone = 0;
     while (!this.stopped) {
       try {
         if (needList) {
@@ -177,7 +180,6 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
         }
         if (this.stopped) break;
         const ended = await this.watchOnce();
-        consecutiveGone = 0;
         if (ended === 'short') await this.clock.sleep(this.backoff.next(), this.abort.signal);
       } catch (err) {
         if (this.stopped) break;
@@ -186,15 +188,15 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
         if (error.statusCode === 410) {
           // Our resourceVersion was compacted away: only a new list can tell what changed.
           needList = true;
-          consecutiveGone += 1;
           this.logger.info({ ...this.logContext(), resourceVersion: this.resourceVersion }, 'resourceVersion too old (410 Gone): relisting');
-          // One relist is the normal cure; a 410 loop gets backoff like any other failure.
-          if (consecutiveGone > 1) await this.clock.sleep(this.backoff.next(), this.abort.signal);
+          // One relist is the normal cure; a 410 loop (no watch event in between) gets backoff.
+          if (++this.goneStreak > 1) await this.clock.sleep(this.goneBackoff.next(), this.abort.signal);
           continue;
         }
         this.healthy = false;
         this.lastError = error;
-        const delay = this.backoff.next();
+        // The server may say how long to wait (429, some 5xx): never retry sooner than that.
+        const delay = Math.max(this.backoff.next(), (error.retryAfterSeconds ?? 0) * 1000);
         this.logger.warn({ ...this.logContext(), err: error.toJSON(), retryInMs: Math.round(delay) }, `${error.verb} ${error.resource} failed: ${error.message}`);
         this.notify((l) => l.onError?.(error));
         await this.clock.sleep(delay, this.abort.signal);
@@ -264,12 +266,14 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       // An ERROR event (often the first and only one: HTTP 200 then a Status) is no success.
       if (event.type !== 'ERROR' && ++received === 1) {
         this.backoff.reset();
+        this.resetGone();
         this.markHealthy();
       }
       this.handleWatchEvent(event);
     }
     if (received === 0 && this.clock.now() - started < (this.options.minWatchDurationMs ?? 1000)) return 'short';
     this.backoff.reset();
+    this.resetGone();
     return 'ok';
   }
 
@@ -300,6 +304,11 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       this.logger.debug({ ...this.logContext(), type: String(event.type) }, 'ignoring unknown watch event type');
     }
     if (version) this.resourceVersion = version;
+  }
+
+  private resetGone(): void {
+    this.goneStreak = 0;
+    this.goneBackoff.reset();
   }
 
   private markHealthy(): void {

@@ -139,6 +139,25 @@ describe('kube/list-watch', () => {
     assert.equal(errors.length, 0, '410 is not reported as a problem');
   });
 
+  it('slows down a 410 loop: the first relist is immediate, repeated ones back off', async () => {
+    cluster.put('a');
+    start({ backoff: { initialMs: 100, maxMs: 10_000 } });
+    await lw.waitForSync();
+    for (let i = 0; i < 3; i++) cluster.watchFailures.push(apiError(410, 'watch'));
+    await until(() => cluster.openWatches === 1);
+    cluster.dropWatches();
+    await until(() => cluster.listCalls.length === 4 && cluster.openWatches === 1, 3000, 'relists');
+    assert.deepEqual(clock.sleeps, [75, 150]);
+    assert.equal(events.length, 1, 'nothing re-delivered by the relists');
+  });
+
+  it('waits at least as long as the server asks (Retry-After)', async () => {
+    cluster.listFailures.push(new KubeApiError({ statusCode: 429, reason: 'TooManyRequests', message: 'slow down', verb: 'list', resource: 'pods', retryAfterSeconds: 7 }));
+    start({ backoff: { initialMs: 100 } });
+    await lw.waitForSync();
+    assert.deepEqual(clock.sleeps, [7000]);
+  });
+
   it('backs off with capped, growing, jittered delays on errors, reports them, then recovers and resets', async () => {
     cluster.put('a');
     for (let i = 0; i < 5; i++) cluster.listFailures.push(apiError(500));
