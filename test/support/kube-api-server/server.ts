@@ -403,8 +403,9 @@ export class KubeApi {
   /** Writes the result of an update or patch (or nothing when it changes nothing). */
   private commit(t: ResourceType, existing: KubeObject, next: KubeObject): KubeObject {
     if (next.metadata['deletionTimestamp'] !== undefined && !hasFinalizers(next)) {
-      // The last finalizer is gone: the deletion that was waiting for it completes now.
-      return this.completeDeletion(t, next);
+      // The last finalizer is gone: the deletion that was waiting for it completes now. Like the
+      // real registry, the update itself is not stored: DELETED carries the last stored state.
+      return this.completeDeletion(t, existing);
     }
     if (isNoop(existing, next)) return existing;
     return this.write(t, next);
@@ -460,7 +461,7 @@ export class KubeApi {
 
   private completeDeletion(t: ResourceType, last: KubeObject): KubeObject {
     const key = storageKey(t);
-    const gone = this.store.delete(key, last.metadata.namespace, last.metadata.name, last) ?? last;
+    const gone = this.store.delete(key, last.metadata.namespace, last.metadata.name) ?? last;
     if (key === CRD_KEY) this.unregisterCrd(gone);
     if (t.namespaced && last.metadata.namespace !== undefined) this.finishNamespaceIfEmpty(last.metadata.namespace);
     return gone;

@@ -86,17 +86,14 @@ export class Store {
     return structuredClone(stored);
   }
 
-  /**
-   * Removes an object; the DELETED change carries it (or `final`, its last state, e.g. with the
-   * last finalizer removed) with a new resourceVersion, as etcd does.
-   */
-  delete(key: string, namespace: string | undefined, name: string, final?: KubeObject): KubeObject | undefined {
+  /** Removes an object; the DELETED change carries its last stored state with a new resourceVersion, as etcd does. */
+  delete(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const bucket = this.objects.get(key);
     const id = objectKey(namespace, name);
     const previous = bucket?.get(id);
     if (bucket === undefined || previous === undefined) return undefined;
     bucket.delete(id);
-    const gone = structuredClone(final ?? previous);
+    const gone = structuredClone(previous);
     gone.metadata.resourceVersion = String(++this.rv);
     this.record({ type: 'DELETED', key, rv: this.rv, object: gone, previous });
     return structuredClone(gone);
