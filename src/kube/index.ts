@@ -69,7 +69,7 @@ export {
 } from './shared-watches.js';
 
 /** Watch-fed owner caches implementing the engine's ObjectLookup (deleted objects retained). */
-export { type GetFallbackOptions, ObjectCache, type ObjectCacheOptions, type ObjectCacheStats, type Retention } from './object-cache.js';
+export { DEFAULT_FULL_OBJECT_KINDS, type GetFallbackOptions, ObjectCache, type ObjectCacheOptions, type ObjectCacheStats, type Retention } from './object-cache.js';
 
 /** The pipeline's ClusterSourcePort: shared event/namespace watches + object caches. */
 export { ClusterSource, type ClusterSourceOptions, toProblem } from './cluster-source.js';

@@ -38,8 +38,13 @@ export interface ObjectCacheOptions {
   client?: Pick<KubeClient, 'get'>;
   /** kinds to cache (default: pods, replicasets, deployments, statefulsets, daemonsets, jobs, cronjobs) */
   resources?: readonly ResourceType[];
-  /** watch PartialObjectMetadata instead of full objects (default true) */
-  metadataOnly?: boolean;
+  /**
+   * Kinds cached with their spec (status is dropped): the engine compares specs across
+   * generations to attribute a root span to the change's manager. Default: Deployment,
+   * StatefulSet, DaemonSet, CronJob — the usual top-level objects, few compared to Pods.
+   * Every other kind is watched as PartialObjectMetadata.
+   */
+  fullObjectKinds?: readonly string[];
   /** how long a deleted object stays resolvable (default 10 min) */
   deletedRetentionMs?: number;
   /** cap on retained deleted objects (default 10 000) */
@@ -86,6 +91,9 @@ interface NamespaceHold {
 
 const ALL = '*';
 
+/** Top-level kinds whose spec the engine's root attribution reads. */
+export const DEFAULT_FULL_OBJECT_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
+
 /** Cache key: kind, namespace and name, lowercased. */
 function cacheKey(kind: string, namespace: string, name: string): string {
   return `${kind.toLowerCase()}\u0000${namespace.toLowerCase()}\u0000${name.toLowerCase()}`;
@@ -98,6 +106,7 @@ export class ObjectCache implements ObjectLookup {
   private readonly notFound = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<KubeObject | undefined>>();
   private readonly resourcesByKind = new Map<string, ResourceType>();
+  private readonly fullKinds: ReadonlySet<string>;
   private readonly holds = new Map<string, NamespaceHold>();
   private readonly clock: Clock;
   private readonly logger: KubeLogger;
@@ -122,6 +131,7 @@ export class ObjectCache implements ObjectLookup {
     };
     this.tokens = this.fallback.burst;
     this.tokensAt = this.clock.now();
+    this.fullKinds = new Set((options.fullObjectKinds ?? DEFAULT_FULL_OBJECT_KINDS).map((k) => k.toLowerCase()));
     for (const type of options.resources ?? DEFAULT_OWNER_RESOURCES) this.resourcesByKind.set(type.kind.toLowerCase(), type);
   }
 
@@ -236,7 +246,7 @@ export class ObjectCache implements ObjectLookup {
   private async doFetch(client: Pick<KubeClient, 'get'>, type: ResourceType, ref: ObjectRef, key: string): Promise<KubeObject | undefined> {
     this.counters.gets += 1;
     try {
-      const object = await client.get<KubeObjectLike>(type, { namespace: ref.namespace, name: ref.name }, { metadataOnly: this.options.metadataOnly ?? true });
+      const object = await client.get<KubeObjectLike>(type, { namespace: ref.namespace, name: ref.name }, { metadataOnly: this.metadataOnly(type) });
       const kubeObject = asKubeObject(object);
       if (!kubeObject) return undefined;
       // A watch may have delivered it meanwhile; never overwrite a newer version with the GET.
@@ -257,10 +267,14 @@ export class ObjectCache implements ObjectLookup {
 
   private watchKind(hold: NamespaceHold, ns: string, type: ResourceType): void {
     const sub = this.options.watches.subscribe<KubeObjectLike>(
-      { resource: type, namespace: ns, metadataOnly: this.options.metadataOnly ?? true },
+      { resource: type, namespace: ns, metadataOnly: this.metadataOnly(type) },
       { onEvent: (event) => this.apply(event) },
     );
     hold.subscriptions.set(type.kind.toLowerCase(), sub);
+  }
+
+  private metadataOnly(type: ResourceType): boolean {
+    return !this.fullKinds.has(type.kind.toLowerCase());
   }
 
   private drop(ns: string, hold: NamespaceHold): void {
@@ -379,8 +393,14 @@ function newerGeneration(next: KubeObject, current: KubeObject): boolean {
   return a !== undefined && b !== undefined && a > b;
 }
 
-/** A cacheable engine object, or undefined for something without kind or name. */
+/**
+ * A cacheable engine object (apiVersion, kind, metadata and spec — status changes constantly and
+ * nobody reads it), or undefined for something without kind or name.
+ */
 function asKubeObject(object: KubeObjectLike | undefined): KubeObject | undefined {
   if (!object || typeof object.kind !== 'string' || !object.metadata || typeof object.metadata.name !== 'string') return undefined;
-  return object as unknown as KubeObject;
+  const cached: KubeObject = { kind: object.kind, metadata: object.metadata as unknown as KubeObject['metadata'] };
+  if (object.apiVersion !== undefined) cached.apiVersion = object.apiVersion;
+  if (object['spec'] !== undefined) cached.spec = object['spec'];
+  return cached;
 }

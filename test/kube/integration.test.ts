@@ -309,6 +309,19 @@ describe('kube layer against the API test server', function () {
       await until(() => source.lookup.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-b' }) !== undefined);
       await until(() => source.cache.stats().deleted === 1);
       assert.ok(source.lookup.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-a' }), 'deleted pod still resolvable');
+      // top-level kinds keep spec (root attribution) but not status; previous generations are kept
+      const deployment = (replicas: number, generation: number): Record<string, unknown> => ({
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', generation },
+        spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+        status: { replicas },
+      });
+      api.put(deployment(1, 1));
+      api.put(deployment(3, 2));
+      const ref = { kind: 'Deployment', namespace: 'shop', name: 'web' };
+      await until(() => source.lookup.get(ref)?.metadata.generation === 2);
+      assert.equal((source.lookup.get(ref)?.spec as { replicas: number }).replicas, 3);
+      assert.equal((source.lookup.get(ref) as unknown as Record<string, unknown>)['status'], undefined);
+      assert.equal((source.lookup.previousGeneration?.(ref, 2)?.spec as { replicas: number }).replicas, 1);
       const gets = Object.entries(api.requestCounts()).filter(([k]) => k.startsWith('get ') || k.startsWith('list '));
       assert.deepEqual(gets, [], 'no GET or LIST in the steady state');
       assert.equal(source.cache.stats().gets, 0);

@@ -53,6 +53,7 @@ describe('kube/object-cache', () => {
     assert.equal(cache.get({ kind: 'Pod', namespace: 'shop', name: 'nope' }), undefined);
     assert.equal(gets.length, 0, 'a miss in a synced namespace costs no GET');
     assert.ok(api.for(RESOURCES.pods).listCalls.every((c) => c.metadataOnly === true && c.namespace === 'shop'));
+    assert.ok(api.for(RESOURCES.deployments).listCalls.every((c) => !c.metadataOnly), 'top-level kinds keep their spec');
     assert.equal(cache.stats().watches, 7);
   });
 
