@@ -1,6 +1,6 @@
 /**
  * Turns ExportTraceServiceRequests, as @grpc/proto-loader deserializes them (camelCase fields,
- * 64-bit integers as decimal strings, bytes as Buffers, oneof names set), into plain test
+ * 64-bit integers as protobufjs Long objects, bytes as Buffers, oneof names set), into plain test
  * values: ids as lowercase hex, times as bigint nanoseconds, attributes as JS values.
  */
 
@@ -74,12 +74,15 @@ export interface ReceivedResourceSpans {
   scopeSpans: { scope: ReceivedScope; spans: ReceivedSpan[] }[];
 }
 
-// Shapes produced by proto-loader with {longs: String, bytes: Buffer, defaults, arrays, oneofs}.
+// Shapes produced by proto-loader with {bytes: Buffer, defaults, arrays, oneofs}.
+/** protobufjs's Long (numbers that fit a double may come as plain numbers) */
+export type RawLong = { low: number; high: number; unsigned: boolean } | number;
+
 interface RawAnyValue {
   value?: string;
   stringValue?: string;
   boolValue?: boolean;
-  intValue?: string;
+  intValue?: RawLong;
   doubleValue?: number;
   arrayValue?: { values: RawAnyValue[] };
   kvlistValue?: { values: RawKeyValue[] };
@@ -102,11 +105,11 @@ interface RawSpan {
   flags: number;
   name: string;
   kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
+  startTimeUnixNano: RawLong;
+  endTimeUnixNano: RawLong;
   attributes: RawKeyValue[];
   droppedAttributesCount: number;
-  events: { timeUnixNano: string; name: string; attributes: RawKeyValue[] }[];
+  events: { timeUnixNano: RawLong; name: string; attributes: RawKeyValue[] }[];
   links: { traceId: Buffer; spanId: Buffer; traceState: string; attributes: RawKeyValue[] }[];
   status?: { code: number; message: string } | null;
 }
@@ -117,8 +120,15 @@ export interface RawExportRequest {
   }[];
 }
 
-function decodeInt(text: string): number | bigint {
-  const big = BigInt(text);
+function toBigInt(raw: RawLong, signed: boolean): bigint {
+  if (typeof raw === 'number') return BigInt(raw);
+  const unsignedValue = (BigInt(raw.high >>> 0) << 32n) | BigInt(raw.low >>> 0);
+  return signed && !raw.unsigned ? BigInt.asIntN(64, unsignedValue) : unsignedValue;
+}
+
+function decodeInt(raw: RawLong): number | bigint {
+  if (typeof raw === 'number') return raw;
+  const big = toBigInt(raw, true);
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
 }
 
@@ -129,7 +139,7 @@ function decodeValue(raw: RawAnyValue | null | undefined): [ReceivedValue, Recei
     case 'boolValue':
       return [raw.boolValue ?? false, 'bool'];
     case 'intValue':
-      return [decodeInt(raw.intValue ?? '0'), 'int'];
+      return [decodeInt(raw.intValue ?? 0), 'int'];
     case 'doubleValue':
       return [raw.doubleValue ?? 0, 'double'];
     case 'bytesValue':
@@ -168,13 +178,13 @@ function decodeSpan(raw: RawSpan, resource: Record<string, ReceivedValue>, scope
     flags: raw.flags,
     name: raw.name,
     kind: raw.kind,
-    startTimeUnixNano: BigInt(raw.startTimeUnixNano),
-    endTimeUnixNano: BigInt(raw.endTimeUnixNano),
+    startTimeUnixNano: toBigInt(raw.startTimeUnixNano, false),
+    endTimeUnixNano: toBigInt(raw.endTimeUnixNano, false),
     status: { code: raw.status?.code ?? 0, message: raw.status?.message ?? '' },
     attributes: attributes.values,
     attributeTypes: attributes.types,
     droppedAttributesCount: raw.droppedAttributesCount,
-    events: raw.events.map((e) => ({ name: e.name, timeUnixNano: BigInt(e.timeUnixNano), attributes: decodeAttributes(e.attributes).values })),
+    events: raw.events.map((e) => ({ name: e.name, timeUnixNano: toBigInt(e.timeUnixNano, false), attributes: decodeAttributes(e.attributes).values })),
     links: raw.links.map((l) => ({ traceId: hex(l.traceId), spanId: hex(l.spanId), traceState: l.traceState, attributes: decodeAttributes(l.attributes).values })),
     requestIndex,
   };

@@ -87,7 +87,8 @@ function traceService(): grpc.ServiceDefinition {
   if (!serviceDefinition) {
     const packageDefinition = protoLoader.loadSync(protoPath, {
       keepCase: false,
-      longs: String,
+      // 64-bit integers stay protobufjs Long objects (no longs option): converting them to
+      // BigInt directly is much cheaper than through decimal strings.
       enums: Number,
       bytes: Buffer,
       defaults: true,

@@ -1,0 +1,28 @@
+/**
+ * The test receiver in a child process, for benchmarks: decoding then costs the measured
+ * process nothing. Start it with fork(childReceiverPath, [], { execArgv: ['--import', 'tsx'] }):
+ *   child -> parent  {type: 'ready', endpoint}
+ *   parent -> child  {type: 'count'}   answered with {type: 'count', spans, maxRssMb}
+ *   parent -> child  {type: 'close'}   the child closes the receiver and exits
+ * Every request is fully decoded; spans are counted, not kept.
+ */
+import { fileURLToPath } from 'node:url';
+import { startOtlpReceiver } from './index.js';
+
+export const childReceiverPath = fileURLToPath(import.meta.url);
+
+async function main(send: NonNullable<typeof process.send>): Promise<void> {
+  const receiver = await startOtlpReceiver({ retain: false });
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'count') {
+      send({ type: 'count', spans: receiver.spanCount(), maxRssMb: process.resourceUsage().maxRSS / 1024 });
+    } else if (message.type === 'close') {
+      void receiver.close().then(() => process.exit(0));
+    }
+  });
+  // Orphaned (parent gone): leave too.
+  process.on('disconnect', () => void receiver.close().then(() => process.exit(0)));
+  send({ type: 'ready', endpoint: receiver.endpoint });
+}
+
+if (process.send) void main(process.send.bind(process));
