@@ -7,10 +7,13 @@ import {
   CRD_COPIES,
   CRD_SOURCE,
   RBAC_RULES,
+  defaultClusterWideRules,
   parseRbacRules,
   staleFiles,
   type PolicyRule,
 } from '../../scripts/sync-packaging.js';
+import { validateTraceCollector } from '../../src/api/validate.js';
+import { Chart, coalesce, manifests } from './helm-template.js';
 import { fromRepo, readJson } from './support.js';
 
 // No Helm binary exists here, so the chart is checked by what can be checked without rendering:
@@ -22,15 +25,29 @@ type Values = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Values => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Helm's coalescing of user values over the chart defaults: maps merge, anything else replaces, null deletes. */
-function coalesce(defaults: Values, overrides: Values): Values {
-  const out: Values = { ...defaults };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === null) delete out[key];
-    else if (isObject(value) && isObject(out[key])) out[key] = coalesce(out[key], value);
-    else out[key] = value;
-  }
-  return out;
+interface KubeObject {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}
+interface RoleLike extends KubeObject {
+  rules: PolicyRule[];
+}
+interface BindingLike extends KubeObject {
+  roleRef: { kind: string; name: string };
+  subjects: unknown[];
+}
+interface DeploymentLike {
+  spec: {
+    replicas: number;
+    strategy: { type: string };
+    template: {
+      spec: {
+        serviceAccountName: string;
+        terminationGracePeriodSeconds: number;
+        containers: Array<{ image: string; args: string[]; ports: Array<{ name: string }>; securityContext: Values }>;
+      };
+    };
+  };
 }
 
 function readYaml<T = Values>(relative: string): T {
@@ -269,5 +286,122 @@ describe('Helm chart', () => {
     it('are up to date with their sources (run `npx tsx scripts/sync-packaging.ts`)', () => {
       assert.deepEqual(staleFiles(fromRepo('')), []);
     });
+  });
+});
+
+describe('Helm chart, rendered (test renderer, see helm-template.ts)', () => {
+  const chart = new Chart(fromRepo(CHART));
+  const release = { name: 'kspan', namespace: 'kspan-system' };
+  const render = (overrides: Values = {}) => manifests(chart.render(coalesce(chart.defaults, overrides), release)) as unknown as KubeObject[];
+  const ciValues = (file: string) => readYaml(`${CHART}/ci/${file}`);
+  const of = (objects: KubeObject[], kind: string, name?: string) => objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  const one = (objects: KubeObject[], kind: string, name?: string) => {
+    const found = of(objects, kind, name);
+    assert.equal(found.length, 1, `expected one ${kind} ${name ?? ''}, got ${found.length}`);
+    return found[0]!;
+  };
+  const containerOf = (objects: KubeObject[]) => (one(objects, 'Deployment') as unknown as DeploymentLike).spec.template.spec.containers[0]!;
+
+  it('renders the default install: operator, ServiceAccount, RBAC and metrics Service', () => {
+    const objects = render();
+    assert.deepEqual(objects.map((o) => o.kind).sort(), [
+      'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
+      'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+    ]);
+    for (const o of objects) {
+      assert.equal(o.metadata.labels?.['app.kubernetes.io/instance'], 'kspan', `${o.kind} ${o.metadata.name} labels`);
+      assert.ok(o.metadata.name.length <= 63);
+      if (!o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'kspan-system', `${o.kind} ${o.metadata.name}`);
+    }
+    const container = containerOf(objects);
+    assert.equal(container.image, `ghcr.io/kspan/kspan:${readJson<{ version: string }>('package.json').version}`);
+    assert.deepEqual(container.args, ['--metrics-bind-address=0.0.0.0:8080', '--health-bind-address=0.0.0.0:8081', '--log-level=info', '--shutdown-timeout-seconds=10']);
+    assert.equal(container.securityContext['readOnlyRootFilesystem'], true);
+    assert.deepEqual(container.securityContext['capabilities'], { drop: ['ALL'] });
+    const deployment = one(objects, 'Deployment') as unknown as DeploymentLike;
+    assert.equal(deployment.spec.strategy.type, 'Recreate');
+    assert.equal(deployment.spec.template.spec.terminationGracePeriodSeconds, 20);
+    assert.equal(deployment.spec.template.spec.serviceAccountName, one(objects, 'ServiceAccount').metadata.name);
+  });
+
+  it('grants the default rules cluster-wide and Leases only in the release namespace', () => {
+    const rules = parseRbacRules(readFileSync(fromRepo(RBAC_RULES), 'utf8'));
+    const objects = render();
+    const clusterRules = [...of(objects, 'ClusterRole', 'kspan-cluster'), ...of(objects, 'ClusterRole', 'kspan-manager')].flatMap((r) => (r as RoleLike).rules);
+    assert.deepEqual(ruleTriples(clusterRules), ruleTriples(defaultClusterWideRules(rules)));
+    assert.deepEqual(ruleTriples((one(objects, 'Role') as RoleLike).rules), ruleTriples(rules.leaderElection));
+    for (const binding of [...of(objects, 'ClusterRoleBinding'), ...of(objects, 'RoleBinding')] as BindingLike[]) {
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kspan', namespace: 'kspan-system' }]);
+      one(objects, binding.roleRef.kind, binding.roleRef.name);
+    }
+  });
+
+  it('with ci/ha-values.yaml: leader election, rolling updates, a PDB and a ServiceMonitor', () => {
+    const objects = render(ciValues('ha-values.yaml'));
+    const args = containerOf(objects).args;
+    assert.ok(args.includes('--leader-elect'));
+    assert.ok(args.includes('--leader-election-namespace=kspan-system'));
+    assert.ok(args.includes('--leader-election-id=kspan-leader'));
+    const deployment = one(objects, 'Deployment') as unknown as DeploymentLike;
+    assert.equal(deployment.spec.replicas, 2);
+    assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
+    const pdb = one(objects, 'PodDisruptionBudget') as unknown as { spec: Values };
+    assert.equal(pdb.spec['minAvailable'], 1);
+    assert.equal(pdb.spec['maxUnavailable'], undefined);
+    const monitor = one(objects, 'ServiceMonitor');
+    assert.equal(monitor.metadata.labels?.['release'], 'kube-prometheus-stack');
+    const service = one(objects, 'Service') as unknown as { metadata: { labels: Values } };
+    const selector = (monitor as unknown as { spec: { selector: { matchLabels: Record<string, string> } } }).spec.selector.matchLabels;
+    for (const [k, v] of Object.entries(selector)) assert.equal(service.metadata.labels[k], v, `ServiceMonitor selects ${k}=${v}`);
+  });
+
+  it('with ci/multi-tenant-values.yaml: Roles per namespace, Secrets in one, lockdown flag', () => {
+    const rules = parseRbacRules(readFileSync(fromRepo(RBAC_RULES), 'utf8'));
+    const objects = render(ciValues('multi-tenant-values.yaml'));
+    assert.equal(of(objects, 'ClusterRole', 'kspan-manager').length, 0, 'no cluster-wide manager role');
+    assert.equal(of(objects, 'ClusterRoleBinding', 'kspan-manager').length, 0);
+    const managers = of(objects, 'Role', 'kspan-manager') as RoleLike[];
+    assert.deepEqual(managers.map((r) => r.metadata.namespace), ['team-a', 'team-b']);
+    const rollouts = { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch'] };
+    for (const role of managers) assert.deepEqual(ruleTriples(role.rules), ruleTriples([...rules.namespaced, rollouts]));
+    const secretRoles = of(objects, 'Role', 'kspan-secrets') as RoleLike[];
+    assert.deepEqual(secretRoles.map((r) => r.metadata.namespace), ['team-a']);
+    assert.deepEqual(ruleTriples(secretRoles[0]!.rules), new Set(['/secrets:get']));
+    assert.deepEqual(of(objects, 'RoleBinding').map((b) => `${b.metadata.namespace}/${b.metadata.name}`).sort(),
+      ['kspan-system/kspan-leader-election', 'team-a/kspan-manager', 'team-a/kspan-secrets', 'team-b/kspan-manager']);
+    const args = containerOf(objects).args;
+    assert.ok(args.includes('--watch-namespaces=team-a,team-b'));
+    assert.ok(args.includes('--no-cross-namespace-refs'));
+    assert.ok(args.includes('--log-level=debug'));
+  });
+
+  it('with ci/tracecollector-values.yaml: a valid TraceCollector and a pinned image', () => {
+    const objects = render(ciValues('tracecollector-values.yaml'));
+    const collector = one(objects, 'TraceCollector');
+    assert.equal(collector.metadata.namespace, 'kspan-system');
+    const result = validateTraceCollector(collector);
+    assert.ok(result.valid, JSON.stringify(result.errors));
+    assert.match(containerOf(objects).image, /^ghcr\.io\/kspan\/kspan@sha256:0{64}$/);
+  });
+
+  it('with metrics disabled: no Service, no metrics port, metrics off', () => {
+    const objects = render({ metrics: { enabled: false, serviceMonitor: { enabled: true } } });
+    assert.equal(of(objects, 'Service').length + of(objects, 'ServiceMonitor').length, 0);
+    const container = containerOf(objects);
+    assert.ok(container.args.includes('--metrics-bind-address=0'));
+    assert.deepEqual(container.ports.map((p) => p.name), ['health']);
+  });
+
+  it('without RBAC and ServiceAccount creation: uses the given ServiceAccount only', () => {
+    const objects = render({ rbac: { create: false }, serviceAccount: { create: false, name: 'existing' } });
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['Deployment', 'Service']);
+    assert.equal((one(objects, 'Deployment') as unknown as DeploymentLike).spec.template.spec.serviceAccountName, 'existing');
+  });
+
+  it('renders NOTES.txt for every CI values file', () => {
+    for (const file of ['ha-values.yaml', 'multi-tenant-values.yaml', 'tracecollector-values.yaml']) {
+      const notes = chart.render(coalesce(chart.defaults, ciValues(file)), release).get('NOTES.txt') ?? '';
+      assert.match(notes, /kubectl -n kspan-system logs deploy\/kspan/);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { validateTraceCollector } from '../../src/api/validate.js';
 import { CRD_SOURCE, RBAC_RULES, defaultClusterWideRules, parseRbacRules, type PolicyRule } from '../../scripts/sync-packaging.js';
+import { Chart, coalesce, manifests } from './helm-template.js';
 import { fromRepo, readJson } from './support.js';
 
 interface KubeObject {
@@ -53,6 +54,12 @@ describe('kustomize config', function () {
     operator: { logLevel: string; shutdownTimeoutSeconds: number };
   };
 
+  // The Helm chart with its default values, rendered by the test renderer.
+  const chart = new Chart(fromRepo('charts/kspan'));
+  const helmObjects = manifests(chart.render(coalesce(chart.defaults, {}), { name: 'kspan', namespace: 'kspan-system' })) as unknown as KubeObject[];
+  const helmContainer = () =>
+    (helmObjects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]!;
+
   before(async function () {
     if (!kubectlAvailable) {
       console.warn('    kubectl is not installed: skipping the kustomize rendering tests');
@@ -95,12 +102,17 @@ describe('kustomize config', function () {
 
   it('passes the same operator flags as the Helm chart with its default values', () => {
     const values = chartValues;
+    assert.deepEqual(container().args, helmContainer().args);
     assert.deepEqual(container().args, [
       `--metrics-bind-address=0.0.0.0:${values.metrics.port}`,
       `--health-bind-address=0.0.0.0:${values.health.port}`,
       `--log-level=${values.operator.logLevel}`,
       `--shutdown-timeout-seconds=${values.operator.shutdownTimeoutSeconds}`,
     ]);
+    assert.deepEqual(container().ports, helmContainer().ports);
+    assert.deepEqual(container().livenessProbe, helmContainer().livenessProbe);
+    assert.deepEqual(container().readinessProbe, helmContainer().readinessProbe);
+    assert.deepEqual(container().env, helmContainer().env);
     const ports = Object.fromEntries(container().ports.map((p) => [p.name, p.containerPort]));
     assert.deepEqual(ports, { metrics: values.metrics.port, health: values.health.port });
     assert.equal(container().livenessProbe.httpGet.path, '/healthz');
@@ -114,6 +126,7 @@ describe('kustomize config', function () {
     const deployment = find('Deployment', 'kspan-controller-manager') as unknown as {
       spec: { replicas: number; strategy: { type: string }; template: { spec: { serviceAccountName: string; securityContext: Record<string, unknown> } } };
     };
+    assert.deepEqual(container().securityContext, helmContainer().securityContext);
     assert.deepEqual(container().securityContext, {
       runAsNonRoot: true,
       runAsUser: 65532,
@@ -134,10 +147,26 @@ describe('kustomize config', function () {
   it('grants the same RBAC rules as the Helm chart with its default values', () => {
     const rules = parseRbacRules(readFileSync(fromRepo(RBAC_RULES), 'utf8'));
     const manager = find('ClusterRole', 'kspan-manager-role') as KubeObject & { rules: PolicyRule[] };
+    const helmClusterWide = helmObjects
+      .filter((o) => o.kind === 'ClusterRole' && ['kspan-cluster', 'kspan-manager'].includes(o.metadata.name))
+      .flatMap((o) => (o as KubeObject & { rules: PolicyRule[] }).rules);
+    assert.deepEqual(ruleTriples(manager.rules), ruleTriples(helmClusterWide));
     assert.deepEqual(ruleTriples(manager.rules), ruleTriples(defaultClusterWideRules(rules)));
+
     const leader = find('Role', 'kspan-leader-election-role') as KubeObject & { rules: PolicyRule[] };
+    const helmLeader = helmObjects.find((o) => o.kind === 'Role') as KubeObject & { rules: PolicyRule[] };
+    assert.deepEqual(ruleTriples(leader.rules), ruleTriples(helmLeader.rules));
     assert.deepEqual(ruleTriples(leader.rules), ruleTriples(rules.leaderElection));
     assert.equal(leader.metadata.namespace, 'kspan-system');
+
+    // The aggregated TraceCollector editor/viewer roles match too.
+    for (const [kustomizeName, helmName] of [['kspan-tracecollector-editor-role', 'kspan-tracecollector-editor'], ['kspan-tracecollector-viewer-role', 'kspan-tracecollector-viewer']]) {
+      const ours = find('ClusterRole', kustomizeName!) as KubeObject & { rules: PolicyRule[] };
+      const helm = helmObjects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === helmName) as KubeObject & { rules: PolicyRule[] };
+      assert.deepEqual(ruleTriples(ours.rules), ruleTriples(helm.rules));
+      const aggregation = (o: KubeObject) => Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('rbac.authorization.k8s.io/')).sort();
+      assert.deepEqual(aggregation(ours), aggregation(helm));
+    }
   });
 
   it('binds the roles to the operator ServiceAccount', () => {
