@@ -110,12 +110,16 @@ export class LeaderElector {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const ok = await this.tryAcquireOrRenew();
+      const outcome = await this.tryAcquireOrRenew();
       if (this.stopped) break;
       const now = this.clock.now();
-      if (ok) {
+      if (outcome === 'held') {
         this.lastRenew = now;
         if (!this.leading) this.setLeading(true);
+      } else if (outcome === 'taken' && this.leading) {
+        // Someone else holds a valid lease: never keep acting as leader alongside them.
+        this.logger.warn({ lease: this.leaseName(), holder: this.observedHolder }, 'the leader lease is held by another replica: stepping down');
+        this.setLeading(false);
       } else if (this.leading && now - this.lastRenew >= this.renewDeadlineMs) {
         this.logger.warn({ lease: this.leaseName() }, 'could not renew the leader lease in time: stepping down');
         this.setLeading(false);
@@ -137,17 +141,17 @@ export class LeaderElector {
     }
   }
 
-  /** One attempt; true when we hold the lease afterwards. Never throws. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /** One attempt: 'held' (we hold it now), 'taken' (another holder's lease is valid), 'failed'. Never throws. */
+  private async tryAcquireOrRenew(): Promise<'held' | 'taken' | 'failed'> {
     const { client, namespace, name, identity } = this.options;
     const now = this.clock.now();
     let lease: Lease;
     try {
       lease = await client.get<Lease>(RESOURCES.leases, { namespace, name });
     } catch (err) {
-      if (err instanceof KubeApiError && err.statusCode === 404) return this.createLease(now);
+      if (err instanceof KubeApiError && err.statusCode === 404) return (await this.createLease(now)) ? 'held' : 'failed';
       this.logFailure(err, 'get');
-      return false;
+      return 'failed';
     }
     const spec = lease.spec ?? {};
     const record = JSON.stringify([spec.holderIdentity ?? '', spec.renewTime ?? '', spec.leaseTransitions ?? 0, spec.leaseDurationSeconds ?? 0]);
@@ -158,7 +162,7 @@ export class LeaderElector {
     }
     const holder = spec.holderIdentity || '';
     const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
-    if (holder && holder !== identity && now < this.observedTime + durationMs) return false;
+    if (holder && holder !== identity && now < this.observedTime + durationMs) return 'taken';
     const mine = holder === identity;
     const next: LeaseSpec = {
       holderIdentity: identity,
@@ -170,10 +174,10 @@ export class LeaderElector {
     try {
       const written = await client.replace<Lease>(RESOURCES.leases, { ...lease, spec: next });
       this.remember(written, now);
-      return true;
+      return 'held';
     } catch (err) {
       this.logFailure(err, 'update');
-      return false;
+      return 'failed';
     }
   }
 

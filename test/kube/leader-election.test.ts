@@ -134,6 +134,19 @@ describe('kube/leader-election', () => {
     assert.deepEqual(log, ['a started', 'a stopped', 'b started']);
   });
 
+  it('steps down at once when it finds another holder with a valid lease', async () => {
+    const log: string[] = [];
+    const a = elector('a', { down: false }, log);
+    a.start();
+    await clock.advance(100);
+    assert.equal(a.isLeader, true);
+    store.lease = { ...store.lease!, spec: { ...store.lease!.spec, holderIdentity: 'intruder', renewTime: microTime(clock.time) }, metadata: { ...store.lease!.metadata, resourceVersion: String(++store.rv) } };
+    await clock.advance(2100);
+    assert.equal(a.isLeader, false);
+    assert.equal(a.leader, 'intruder');
+    assert.deepEqual(log, ['a started', 'a stopped']);
+  });
+
   it('two candidates racing for an absent lease: exactly one wins (409 for the other)', async () => {
     const log: string[] = [];
     const a = elector('a', { down: false }, log);
