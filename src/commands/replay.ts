@@ -54,18 +54,28 @@ function parseWindow(text: string | undefined): number | undefined {
   return seconds;
 }
 
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        window: { type: 'string' },
+        rules: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    // parseArgs explains over several lines; the first says what is wrong.
+    if (err instanceof TypeError && 'code' in err) throw new UserError(`${err.message.split('\n')[0]} (see kspan replay --help)`);
+    throw err;
+  }
+}
+
 export const replayCommand: Command = async (args, io) => {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      window: { type: 'string' },
-      rules: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseFlags(args);
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;

@@ -17,7 +17,7 @@ export function renderTree(spans: readonly SpanRecord[]): string {
 }
 
 export interface WaterfallOptions {
-  /** terminal width in columns */
+  /** terminal width in columns; without it, lines are 120 columns plus the whole message */
   width?: number;
   color?: boolean;
 }
@@ -63,7 +63,9 @@ export function renderWaterfall(spans: readonly SpanRecord[], options: Waterfall
       const bar = `${' '.repeat(from)}${(s.endTime > s.startTime ? '█' : '▏').repeat(to - from)}${' '.repeat(barWidth - to)}`;
       const offset = `+${seconds(s.startTime - start)}`.padStart(10);
       const error = s.status.code === 'error';
-      const text = truncate(`${s.service.name}: ${message(s)}`.trimEnd(), Math.max(10, width - nameWidth - barWidth - 14));
+      // On a terminal the message is cut to the width; piped output keeps it whole.
+      const room = options.width !== undefined ? Math.max(10, width - nameWidth - barWidth - 14) : Infinity;
+      const text = truncate(`${s.service.name}: ${message(s)}`.trimEnd(), room);
       lines.push(`${label} ${offset} ${paint(error ? ANSI.red : ANSI.cyan, `|${bar}|`)} ${error ? paint(ANSI.red, text) : paint(ANSI.dim, text)}`);
     }
     lines.push('');

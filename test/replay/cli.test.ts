@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { captureIO, recordingsDir, sharedFixture } from './support.js';
+
+const fixture = sharedFixture('deployment-2-pods.ndjson');
+
+// Loaded as ESM on purpose: mocha may load this file as CommonJS, and main() imports its
+// commands dynamically (ESM); a static import here would give main a second copy of UserError.
+const { main } = await import('../../src/main.js');
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const { io, text } = captureIO(env);
+  const code = await main(['replay', ...args], io);
+  return { code, ...text };
+}
+
+function assertOneLineError(result: { code: number; out: string; err: string }, pattern: RegExp): void {
+  assert.notEqual(result.code, 0);
+  assert.equal(result.out, '');
+  assert.match(result.err.trimEnd(), pattern);
+  assert.equal(result.err.trimEnd().split('\n').length, 1, `one line expected, got: ${result.err}`);
+  assert.doesNotMatch(result.err, /\n\s+at /, 'no stack trace');
+}
+
+describe('kspan replay', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kspan-replay-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, content: string): string {
+    const p = path.join(dir, name);
+    writeFileSync(p, content);
+    return p;
+  }
+
+  it('prints the tree by default', async () => {
+    const r = await run([fixture]);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, readFileSync(sharedFixture('deployment-2-pods.expected.txt'), 'utf8'));
+    assert.equal(r.err, '');
+  });
+
+  it('prints a waterfall without colour when stdout is not a terminal', async () => {
+    const r = await run([fixture, '--output', 'waterfall']);
+    assert.equal(r.code, 0);
+    const lines = r.out.split('\n');
+    assert.match(lines[0]!, /^trace [0-9a-f]{32} {2}2021-05-19T09:42:58\.000Z {2}9\.205s {2}20 spans$/);
+    assert.match(lines[1]!, /^Deployment\.Update +\+0\.000s \|█+\| kubectl-client-side-apply:?$/);
+    // indentation follows the tree: the ReplicaSet's span is two levels down
+    assert.match(lines[3]!, /^ {4}ReplicaSet\.SuccessfulCreate/);
+    assert.ok(r.out.includes('kubelet: Started container podinfo'));
+    assert.doesNotMatch(r.out, /\x1b\[/, 'no ANSI escapes');
+  });
+
+  it('prints span records as JSON lines', async () => {
+    const r = await run([fixture, '-o', 'json']);
+    assert.equal(r.code, 0);
+    const spans = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { traceId: string; spanId: string; name: string; parentSpanId?: string });
+    assert.equal(spans.length, 20);
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1);
+    assert.equal(spans.filter((s) => s.parentSpanId === undefined).length, 1);
+    for (const s of spans) {
+      assert.match(s.traceId, /^[0-9a-f]{32}$/);
+      assert.match(s.spanId, /^[0-9a-f]{16}$/);
+    }
+  });
+
+  it('takes user owner-kind rules from --rules', async () => {
+    const recording = path.join(recordingsDir, 'custom-resource-rule.ndjson');
+    const withRules = await run([recording, '--rules', recording.replace('.ndjson', '.rules.yaml')]);
+    assert.equal(withRules.out, readFileSync(recording.replace('.ndjson', '.expected.txt'), 'utf8'));
+    const without = await run([recording]);
+    assert.equal(without.code, 0);
+    assert.notEqual(without.out, withRules.out);
+  });
+
+  it('accepts --window', async () => {
+    const r = await run([fixture, '--window', '2']);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, readFileSync(sharedFixture('deployment-2-pods.expected.txt'), 'utf8'));
+  });
+
+  it('replays kspan YAML captures', async () => {
+    const yaml = [
+      '---',
+      '# {"time":"2021-05-05T16:22:15.801Z","style":"initial","kind":"Deployment"}',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: px',
+      '  namespace: default',
+      '  uid: 71c42017-61a7-418e-8e2c-897cf237d6e3',
+      '  generation: 1',
+      '  managedFields:',
+      '  - manager: kubectl-client-side-apply',
+      '    operation: Update',
+      '    time: "2021-05-05T16:22:15Z"',
+      '    fieldsType: FieldsV1',
+      '    fieldsV1: {"f:spec": {"f:replicas": {}}}',
+      '---',
+      '# {"time":"2021-05-05T16:22:15.808165851Z","style":"event","kind":"Event"}',
+      'apiVersion: v1',
+      'kind: Event',
+      'count: 1',
+      'involvedObject: {apiVersion: apps/v1, kind: Deployment, name: px, namespace: default}',
+      'lastTimestamp: "2021-05-05T16:22:15Z"',
+      'message: Scaled up replica set px-5f87d8856c to 2',
+      'metadata: {name: px.167c382de9cb6e93, namespace: default, uid: 535f12a0-78a9-474c-aa0a-c846844d3d66}',
+      'reason: ScalingReplicaSet',
+      'source: {component: deployment-controller}',
+      'type: Normal',
+      '',
+    ].join('\n');
+    const r = await run([file('capture.yaml', yaml)]);
+    assert.equal(r.err, '');
+    assert.equal(
+      r.out,
+      '0: kubectl-client-side-apply Deployment.Update \n1: deployment-controller Deployment.ScalingReplicaSet (0) Scaled up replica set px-5f87d8856c to 2\n',
+    );
+  });
+
+  describe('errors: one line, non-zero exit, no stack trace', () => {
+    it('no FILE', async () => {
+      assertOneLineError(await run([]), /^kspan replay: missing capture FILE \(usage: kspan replay FILE/);
+    });
+    it('a missing file', async () => {
+      assertOneLineError(await run([path.join(dir, 'nope.ndjson')]), /^kspan replay: cannot read capture .*nope\.ndjson: no such file$/);
+    });
+    it('a malformed line, with its number and reason', async () => {
+      const p = file('bad.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"flush"}\n\n{"at": "2021-05-19T09:42:59Z", "kind": \n');
+      assertOneLineError(await run([p]), /^kspan replay: .*bad\.ndjson:3: not valid JSON/);
+    });
+    it('a bad time', async () => {
+      const p = file('time.ndjson', '{"at":"yesterday","kind":"flush"}\n');
+      assertOneLineError(await run([p]), /time\.ndjson:1: "at" must be an RFC 3339 time, got "yesterday"$/);
+    });
+    it('an unknown record kind', async () => {
+      const p = file('kind.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"metric","object":{}}\n');
+      assertOneLineError(await run([p]), /kind\.ndjson:1: unknown record kind "metric" \(expected "object", "event" or "flush"\)$/);
+    });
+    it('an event without an involved object', async () => {
+      const p = file('event.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"event","object":{"metadata":{"name":"x"}}}\n');
+      assertOneLineError(await run([p]), /event\.ndjson:1: the event has no "involvedObject" with kind and name$/);
+    });
+    it('an object without metadata.name', async () => {
+      const p = file('object.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"object","object":{"kind":"Pod","metadata":{}}}\n');
+      assertOneLineError(await run([p]), /object\.ndjson:1: the object has no "metadata\.name"$/);
+    });
+    it('a YAML document without a header', async () => {
+      const p = file('nohdr.yaml', '---\n# {"time":"2021-05-19T09:42:58Z","style":"initial"}\nkind: Pod\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: b}\n');
+      assertOneLineError(await run([p]), /nohdr\.yaml:6: a document needs a '# \{"time":\.\.\.,"style":\.\.\.\}' header line before it$/);
+    });
+    it('an unknown YAML style', async () => {
+      const p = file('style.yaml', '---\n# {"time":"2021-05-19T09:42:58Z","style":"sideways"}\nkind: Pod\nmetadata: {name: a}\n');
+      assertOneLineError(await run([p]), /style\.yaml:2: unknown style "sideways"/);
+    });
+    it('a bad --output', async () => {
+      assertOneLineError(await run([fixture, '--output', 'pdf']), /^kspan replay: --output must be one of tree, waterfall, json, got 'pdf'$/);
+    });
+    it('a bad --window', async () => {
+      assertOneLineError(await run([fixture, '--window=-3']), /--window must be a positive number of seconds, got '-3'$/);
+      assertOneLineError(await run([fixture, '--window', 'soon']), /--window must be a positive number of seconds, got 'soon'$/);
+      assertOneLineError(await run([fixture, '--window', '-3']), /Option '--window' argument is ambiguous\. \(see kspan replay --help\)$/);
+    });
+    it('an unknown flag', async () => {
+      assertOneLineError(await run([fixture, '--frobnicate']), /^kspan replay: Unknown option '--frobnicate'/);
+    });
+    it('a rules file that is not a list', async () => {
+      assertOneLineError(await run([fixture, '--rules', file('rules.yaml', 'involvedKind: Foo\n')]), /rules\.yaml: expected a list of owner-kind rules$/);
+    });
+    it('a rule with a bad pattern', async () => {
+      const rules = file('badrule.yaml', "- {involvedKind: Foo, messagePattern: 'made (\\S+', targetKind: Bar}\n");
+      assertOneLineError(await run([fixture, '--rules', rules]), /badrule\.yaml: ownerKindRules\[0\]: messagePattern is not a valid regular expression/);
+    });
+  });
+
+  it('prints help', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^Usage: kspan replay FILE/);
+  });
+});
