@@ -247,6 +247,14 @@ export class OtlpExporter implements SpanExporterPort {
   }
 
   update(config: ResolvedExporterConfig): void {
+    try {
+      this.reconfigure(config);
+    } catch (err) {
+      this.logger.error({ err }, 'span exporter: update failed');
+    }
+  }
+
+  private reconfigure(config: ResolvedExporterConfig): void {
     if (this.closing) return;
     const previous = this.config;
     this.config = config;
@@ -279,7 +287,7 @@ export class OtlpExporter implements SpanExporterPort {
         },
         timer: undefined,
       };
-      waiter.timer = this.timers.setTimeout(() => waiter.resolve(), Math.max(0, deadline - this.now()));
+      waiter.timer = this.keepAliveTimer(() => waiter.resolve(), Math.max(0, deadline - this.now()));
       this.flushWaiters.add(waiter);
       this.schedulePump();
     });
@@ -307,6 +315,16 @@ export class OtlpExporter implements SpanExporterPort {
 
   onStateChange(listener: (state: ExporterState) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Delivery timers do not keep the process alive, but a caller awaiting flush() or shutdown()
+   * does: without this, a CLI whose only pending work is a retry would exit before its deadline.
+   */
+  private keepAliveTimer(callback: () => void, ms: number): unknown {
+    const handle = this.timers.setTimeout(callback, ms);
+    (handle as { ref?: () => void } | undefined)?.ref?.();
+    return handle;
   }
 
   // ---- configuration ----
@@ -526,7 +544,7 @@ export class OtlpExporter implements SpanExporterPort {
       await Promise.race([
         transport.shutdown(),
         new Promise<void>((resolve) => {
-          timer = this.timers.setTimeout(resolve, Math.max(0, deadline - this.now()));
+          timer = this.keepAliveTimer(resolve, Math.max(0, deadline - this.now()));
         }),
       ]);
       this.timers.clearTimeout(timer);

@@ -365,3 +365,17 @@ describe('OTLP exporter against the test receiver', () => {
     assert.equal(exporter.stats().state.reason, 'ExportSucceeded');
   });
 });
+
+describe('OTLP exporter in a short-lived process', () => {
+  it('keeps the process alive until the flush deadline while retries are pending', async () => {
+    const { execFile } = await import('node:child_process');
+    const fixture = new URL('./fixtures/flush-keeps-alive.ts', import.meta.url).pathname;
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', fixture], { timeout: 15_000 }, (err, out) => (err ? reject(err) : resolve(out)));
+    });
+    const result = JSON.parse(stdout) as { waitedMs: number; stats: { spansDropped: number; state: { reason: string } } };
+    assert.ok(result.waitedMs >= 650, `waited ${result.waitedMs} ms`);
+    assert.equal(result.stats.spansDropped, 3);
+    assert.equal(result.stats.state.reason, 'ExporterUnavailable');
+  });
+});
