@@ -100,6 +100,36 @@ describe('kube-api-server semantics', () => {
       assert.equal((await call(api, 'GET', '/api/v1/pods?resourceVersion=abc')).status, 400);
     });
 
+    it('serves exact snapshots: consistent pages, resourceVersionMatch=Exact, the legacy limit rule', async () => {
+      const names = (r: { body: { items: Array<{ metadata: { name: string } }> } }) => r.body.items.map((p) => p.metadata.name);
+      for (const n of ['a', 'b', 'c']) api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: n, namespace: 'default' } });
+      const rv = api.resourceVersion();
+      const page1 = await call(api, 'GET', '/api/v1/pods?limit=2');
+      api.remove('v1', 'Pod', 'default', 'c');
+      api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bb', namespace: 'default' } });
+      api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'default', labels: { changed: 'yes' } } });
+      const page2 = await call(api, 'GET', `/api/v1/pods?limit=2&continue=${page1.body.metadata.continue as string}`);
+      assert.deepEqual([...names(page1), ...names(page2)], ['a', 'b', 'c'], 'pages come from the first page snapshot');
+      assert.equal(page2.body.metadata.resourceVersion, rv);
+
+      const exact = await call(api, 'GET', `/api/v1/namespaces/default/pods?resourceVersion=${rv}&resourceVersionMatch=Exact`);
+      assert.deepEqual(names(exact), ['a', 'b', 'c']);
+      assert.equal(exact.body.items[0].metadata.labels, undefined);
+      assert.equal(exact.body.metadata.resourceVersion, rv);
+      const legacy = await call(api, 'GET', `/api/v1/pods?resourceVersion=${rv}&limit=10`);
+      assert.deepEqual(names(legacy), ['a', 'b', 'c']);
+      const notOlder = await call(api, 'GET', `/api/v1/pods?resourceVersion=${rv}`);
+      assert.deepEqual(names(notOlder), ['a', 'b', 'bb'], 'without a limit the newest state is served');
+      assert.equal(notOlder.body.metadata.resourceVersion, api.resourceVersion());
+
+      const future = await call(api, 'GET', `/api/v1/pods?resourceVersion=${Number(api.resourceVersion()) + 100}`);
+      assert.equal(future.status, 504);
+      assert.match(future.body.message, /^Too large resource version/);
+      api.compact();
+      assert.equal((await call(api, 'GET', `/api/v1/pods?resourceVersion=${rv}&limit=10`)).status, 410);
+      assert.equal((await call(api, 'GET', `/api/v1/pods?resourceVersion=${rv}`)).status, 200);
+    });
+
     it('selects events by involvedObject fields', async () => {
       api.put(event('e1', { kind: 'Pod', name: 'web-1', namespace: 'default', uid: 'u1' }));
       api.put(event('e2', { kind: 'ReplicaSet', name: 'web', namespace: 'default', uid: 'u2' }, { type: 'Warning' }));

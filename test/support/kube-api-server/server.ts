@@ -13,7 +13,7 @@ import { apiVersionOf, ResourceRegistry, storageKey, type ResourceType } from '.
 import { parseRoute, type Route } from './routes.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import { ApiError, errors, injectedFailure } from './status.js';
-import { Store, type KubeObject } from './store.js';
+import { Expired, Store, type KubeObject } from './store.js';
 import { WatchStream } from './watch.js';
 
 export interface FailRule {
@@ -305,26 +305,43 @@ export class KubeApi {
   private listResponse(route: ObjectRoute, q: URLSearchParams, partial: boolean): unknown {
     const matches = this.selection(route, q);
     const rv = checkedResourceVersion(q);
-    if (q.get('resourceVersionMatch') === 'Exact' && rv !== null && Number(rv) < this.store.oldestRv) {
-      throw errors.expired(`too old resource version: ${rv} (${this.store.oldestRv})`);
-    }
-    let start = '';
+    const limit = Number(q.get('limit') ?? 0);
+    const paged = Number.isInteger(limit) && limit > 0;
     const token = q.get('continue');
+    const match = q.get('resourceVersionMatch');
+    if (match !== null && match !== '' && match !== 'Exact' && match !== 'NotOlderThan') throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}"`);
+    if (rv !== undefined && Number(rv) > this.store.currentRv) {
+      throw new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Too large resource version: ${rv}, current: ${this.store.currentRv}`, reason: 'Timeout', details: { retryAfterSeconds: 1 }, code: 504 });
+    }
+
+    // Which snapshot: a continue token pins the first page's; resourceVersionMatch=Exact (or, the
+    // legacy rule, a non-zero resourceVersion with a limit) asks for exactly that one; otherwise
+    // the newest state is served (NotOlderThan / Any).
+    let snapshot = this.store.currentRv;
+    let start = '';
     if (token !== null && token !== '') {
       const parsed = parseContinue(token);
-      if (parsed.rv < this.store.oldestRv) {
+      snapshot = parsed.rv;
+      start = parsed.start;
+    } else if (rv !== undefined && rv !== '0' && (match === 'Exact' || ((match === null || match === '') && paged))) {
+      snapshot = Number(rv);
+    }
+    let all: KubeObject[];
+    try {
+      all = this.store.listAt(storageKey(route.t), snapshot, route.namespace);
+    } catch (err) {
+      if (!(err instanceof Expired)) throw err;
+      if (token !== null && token !== '') {
         throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
       }
-      start = parsed.start;
+      throw errors.expired(`The resourceVersion for the provided list is too old.`);
     }
     const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    let items = this.store.list(storageKey(route.t), route.namespace).filter(matches).filter((o) => start === '' || keyOf(o) > start);
-    const listRv = this.store.currentRv;
-    const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
-    const limit = Number(q.get('limit') ?? 0);
-    if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+    let items = all.filter(matches).filter((o) => start === '' || keyOf(o) > start);
+    const metadata: Record<string, unknown> = { resourceVersion: String(snapshot) };
+    if (paged && items.length > limit) {
       const last = items[limit - 1];
-      metadata['continue'] = continueToken(listRv, last === undefined ? '' : keyOf(last));
+      metadata['continue'] = continueToken(snapshot, last === undefined ? '' : keyOf(last));
       metadata['remainingItemCount'] = items.length - limit;
       items = items.slice(0, limit);
     }

@@ -99,6 +99,25 @@ export class Store {
     return structuredClone(gone);
   }
 
+  /**
+   * Objects of a type as they were at resourceVersion `rv` (undoing the later changes from
+   * history); throws Expired when that state was compacted away.
+   */
+  listAt(key: string, rv: number, namespace?: string): KubeObject[] {
+    if (rv >= this.rv) return this.list(key, namespace);
+    const later = this.changesSince(key, rv);
+    const state = new Map(this.list(key).map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o]));
+    for (const change of later.reverse()) {
+      const id = objectKey(change.object.metadata.namespace, change.object.metadata.name);
+      if (change.type === 'ADDED' || change.previous === undefined) state.delete(id);
+      else state.set(id, structuredClone(change.previous));
+    }
+    return [...state.entries()]
+      .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, o]) => o);
+  }
+
   /** Changes of one type after `rv`; throws Expired when some of them were compacted away. */
   changesSince(key: string, rv: number): Change[] {
     if (rv < this.compactedRv) throw new Expired(rv, this.compactedRv);
