@@ -13,6 +13,8 @@ import {
   type PolicyRule,
 } from '../../scripts/sync-packaging.js';
 import { validateTraceCollector } from '../../src/api/validate.js';
+import { parseOperatorFlags } from '../../src/commands/operator.js';
+import { RESOURCES } from '../../src/kube/resources.js';
 import { Chart, coalesce, manifests } from './helm-template.js';
 import { fromRepo, readJson } from './support.js';
 
@@ -44,7 +46,16 @@ interface DeploymentLike {
       spec: {
         serviceAccountName: string;
         terminationGracePeriodSeconds: number;
-        containers: Array<{ image: string; args: string[]; ports: Array<{ name: string }>; securityContext: Values }>;
+        securityContext: Values;
+        containers: Array<{
+          image: string;
+          args: string[];
+          env: unknown[];
+          ports: Array<{ name: string }>;
+          securityContext: Values;
+          livenessProbe: { httpGet: unknown };
+          readinessProbe: { httpGet: unknown };
+        }>;
       };
     };
   };
@@ -215,33 +226,16 @@ describe('Helm chart', () => {
         }
       }
     });
-
-    it('run the operator locked down: non-root, read-only, no privileges, probes on the health port', () => {
-      const deployment = templates().find((t) => t.name === 'deployment.yaml')!.text;
-      for (const expected of [
-        'runAsNonRoot: true', 'runAsUser: 65532', 'readOnlyRootFilesystem: true', 'allowPrivilegeEscalation: false',
-        '- ALL', 'type: RuntimeDefault', 'path: /healthz', 'path: /readyz', 'port: health',
-        'fieldPath: metadata.namespace', 'fieldPath: metadata.name',
-      ]) {
-        assert.ok(deployment.includes(expected), `deployment.yaml lacks ${expected}`);
-      }
-      assert.match(deployment, /name: POD_NAMESPACE/);
-      assert.match(deployment, /name: POD_NAME\n/);
-    });
-
-    it('pass only operator flags that `kspan operator` knows', () => {
-      const known = ['--kubeconfig', '--watch-namespaces', '--metrics-bind-address', '--health-bind-address', '--leader-elect',
-        '--leader-election-namespace', '--leader-election-id', '--no-cross-namespace-refs', '--log-level', '--shutdown-timeout-seconds'];
-      const deployment = templates().find((t) => t.name === 'deployment.yaml')!.text;
-      const flags = [...deployment.matchAll(/^\s*- (--[a-z-]+)/gm)].map((m) => m[1]!);
-      assert.ok(flags.length >= 8, `found only ${flags.join(' ')}`);
-      for (const flag of flags) assert.ok(known.includes(flag), `unknown flag ${flag}`);
-      assert.ok(flags.includes('--leader-elect') && flags.includes('--no-cross-namespace-refs') && flags.includes('--watch-namespaces'));
-    });
   });
 
   describe('RBAC rules (files/rbac-rules.yaml)', () => {
     const rules = parseRbacRules(readFileSync(fromRepo(RBAC_RULES), 'utf8'));
+
+    it('grant every resource the operator reads or writes (src/kube/resources.ts)', () => {
+      const all: PolicyRule[] = Object.values(rules).flat();
+      const granted = new Set(all.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`))));
+      for (const type of Object.values(RESOURCES)) assert.ok(granted.has(`${type.group}/${type.plural}`), `${type.group}/${type.plural} is not granted`);
+    });
 
     it('grant exactly what the operator needs, and nothing else', () => {
       const rw = (group: string, resource: string, verbs: string[]) => verbs.map((v) => `${group}/${resource}:${v}`);
@@ -314,11 +308,21 @@ describe('Helm chart, rendered (test renderer, see helm-template.ts)', () => {
       if (!o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'kspan-system', `${o.kind} ${o.metadata.name}`);
     }
     const container = containerOf(objects);
+    const deployment = one(objects, 'Deployment') as unknown as DeploymentLike;
     assert.equal(container.image, `ghcr.io/kspan/kspan:${readJson<{ version: string }>('package.json').version}`);
     assert.deepEqual(container.args, ['--metrics-bind-address=0.0.0.0:8080', '--health-bind-address=0.0.0.0:8081', '--log-level=info', '--shutdown-timeout-seconds=10']);
-    assert.equal(container.securityContext['readOnlyRootFilesystem'], true);
-    assert.deepEqual(container.securityContext['capabilities'], { drop: ['ALL'] });
-    const deployment = one(objects, 'Deployment') as unknown as DeploymentLike;
+    assert.deepEqual(container.securityContext, {
+      runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
+      privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'health' });
+    assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health' });
+    assert.deepEqual(container.env, [
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
+    assert.deepEqual(container.ports, [{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }, { name: 'health', containerPort: 8081, protocol: 'TCP' }]);
+    assert.deepEqual(deployment.spec.template.spec.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
     assert.equal(deployment.spec.strategy.type, 'Recreate');
     assert.equal(deployment.spec.template.spec.terminationGracePeriodSeconds, 20);
     assert.equal(deployment.spec.template.spec.serviceAccountName, one(objects, 'ServiceAccount').metadata.name);
@@ -396,6 +400,26 @@ describe('Helm chart, rendered (test renderer, see helm-template.ts)', () => {
     const objects = render({ rbac: { create: false }, serviceAccount: { create: false, name: 'existing' } });
     assert.deepEqual(objects.map((o) => o.kind).sort(), ['Deployment', 'Service']);
     assert.equal((one(objects, 'Deployment') as unknown as DeploymentLike).spec.template.spec.serviceAccountName, 'existing');
+  });
+
+  it('passes flags that `kspan operator` accepts, meaning what the values say', () => {
+    const parsed = (overrides: Values) => {
+      const flags = parseOperatorFlags(containerOf(render(overrides)).args, {});
+      assert.notEqual(flags, 'help');
+      return flags as Exclude<typeof flags, 'help'>;
+    };
+    const defaults = parsed({});
+    assert.deepEqual(
+      { metrics: defaults.metricsBind, health: defaults.healthBind, leader: defaults.leaderElect, lockdown: defaults.noCrossNamespaceRefs, watch: defaults.watchNamespaces, log: defaults.logLevel, shutdown: defaults.shutdownTimeoutMs },
+      { metrics: '0.0.0.0:8080', health: '0.0.0.0:8081', leader: false, lockdown: false, watch: [], log: 'info', shutdown: 10_000 },
+    );
+    const ha = parsed(ciValues('ha-values.yaml'));
+    assert.deepEqual({ leader: ha.leaderElect, ns: ha.leaseNamespace, id: ha.leaseName }, { leader: true, ns: 'kspan-system', id: 'kspan-leader' });
+    const tenant = parsed(ciValues('multi-tenant-values.yaml'));
+    assert.deepEqual({ watch: tenant.watchNamespaces, lockdown: tenant.noCrossNamespaceRefs, log: tenant.logLevel }, { watch: ['team-a', 'team-b'], lockdown: true, log: 'debug' });
+    const custom = parsed({ operator: { watchNamespaces: ['x'], shutdownTimeoutSeconds: 30, extraArgs: ['--resync-interval-seconds=60'] }, metrics: { enabled: false } });
+    assert.deepEqual({ watch: custom.watchNamespaces, shutdown: custom.shutdownTimeoutMs, resync: custom.resyncIntervalMs, metrics: custom.metricsBind }, { watch: ['x'], shutdown: 30_000, resync: 60_000, metrics: '0' });
+    assert.equal((one(render({ operator: { shutdownTimeoutSeconds: 30 } }), 'Deployment') as unknown as DeploymentLike).spec.template.spec.terminationGracePeriodSeconds, 40);
   });
 
   it('renders NOTES.txt for every CI values file', () => {
