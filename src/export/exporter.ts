@@ -149,6 +149,21 @@ function sameTransportConfig(a: ResolvedExporterConfig, b: ResolvedExporterConfi
   );
 }
 
+const INHERITED_HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
+let warnedAboutInheritedHeaders = false;
+
+/**
+ * The OTLP exporter adds headers from these variables to every request it sends, so in the
+ * operator they would reach every collector's endpoint, whoever owns it. Say so, once.
+ */
+function warnAboutInheritedHeaders(logger: ExportLogger): void {
+  if (warnedAboutInheritedHeaders) return;
+  const set = INHERITED_HEADER_VARIABLES.filter((name) => (process.env[name] ?? '').trim() !== '');
+  if (set.length === 0) return;
+  warnedAboutInheritedHeaders = true;
+  logger.warn({ variables: set }, 'OTLP header environment variables are set: their headers are sent to every TraceCollector endpoint');
+}
+
 export class OtlpExporter implements SpanExporterPort {
   private readonly maxBatchSize: number;
   private readonly maxDelayMs: number;
@@ -334,6 +349,7 @@ export class OtlpExporter implements SpanExporterPort {
     this.transport = undefined;
     this.transportStale = false;
     if (old) void old.shutdown();
+    warnAboutInheritedHeaders(this.logger);
     try {
       this.settings = resolveTransportSettings(config);
       if (this.state.reason === ConditionReason.InvalidSpec || this.state.message === '') {
