@@ -2,6 +2,7 @@
  * The HTTP front of the test apiserver: authentication, authorization, injected failures,
  * request counting, then the verb handlers over the store.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Authorizer } from './auth.js';
 import { establishedStatus, resourceTypesOfCrd } from './crds.js';
@@ -103,7 +104,7 @@ export class KubeApi {
     if (!t.namespaced) delete obj.metadata.namespace;
     else if (obj.metadata.namespace === undefined) obj.metadata.namespace = 'default';
     const existing = this.store.get(storageKey(t), obj.metadata.namespace, obj.metadata.name);
-    obj.metadata['uid'] ??= existing?.metadata['uid'] ?? crypto.randomUUID();
+    obj.metadata['uid'] ??= existing?.metadata['uid'] ?? randomUUID();
     obj.metadata['creationTimestamp'] ??= existing?.metadata['creationTimestamp'] ?? kubeNow(this.options.now());
     if (t.generation && obj.metadata['generation'] === undefined) {
       obj.metadata['generation'] = existing === undefined ? 1 : Number(existing.metadata['generation'] ?? 1) + (specChanged(t, existing, obj) ? 1 : 0);
@@ -127,10 +128,6 @@ export class KubeApi {
   list(apiVersion: string, kind: string, namespace?: string): KubeObject[] {
     const t = this.typeOf(apiVersion, kind);
     return this.store.list(storageKey(t), t.namespaced ? namespace : undefined).map((o) => this.render(t, o));
-  }
-
-  closeAll(): void {
-    this.dropWatches();
   }
 
   // -------------------------------------------------------------------------------------------
