@@ -281,19 +281,21 @@ export interface Recording {
 }
 
 /**
- * Loads a capture and moves it to the present: its first event happens `leadMs` from now, later
+ * Loads a capture and moves it to the present: its first event (or event `alignEvent`, to play
+ * the rest of a recording later) happens `leadMs` from now, later
  * records follow at their recorded distance divided by `speed`. Every timestamp is moved the same
  * way, so the pipeline sees a live rollout (with speed 1, whole seconds: formats are kept).
  */
-export function loadRecording(file: string, options: { speed?: number; leadMs?: number } = {}): Recording {
+export function loadRecording(file: string, options: { speed?: number; leadMs?: number; alignEvent?: number } = {}): Recording {
   const speed = options.speed ?? 1;
   const records = readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as CaptureRecord);
-  const firstEvent = records.find((r) => r.kind === 'event');
-  if (!firstEvent) throw new Error(`${file} has no event records`);
-  const origin = Date.parse(firstEvent.at);
+  // The event that happens `leadMs` from now (default the first one).
+  const anchor = records.filter((r) => r.kind === 'event')[options.alignEvent ?? 0];
+  if (!anchor) throw new Error(`${file} has no event record ${options.alignEvent ?? 0}`);
+  const origin = Date.parse(anchor.at);
   const lead = options.leadMs ?? 500;
   // With speed 1 the shift is a whole number of seconds so second-granularity timestamps stay exact.
   const base = speed === 1 ? Math.ceil((Date.now() + lead - origin) / 1000) * 1000 + origin : Date.now() + lead;
