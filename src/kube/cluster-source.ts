@@ -15,7 +15,7 @@ import type { KubeClient, KubeObjectLike, ListerWatcher } from './client.js';
 import type { KubeApiError } from './errors.js';
 import type { ListWatchListener } from './list-watch.js';
 import { ObjectCache, type ObjectCacheOptions } from './object-cache.js';
-import { RESOURCES } from './resources.js';
+import { customResource, RESOURCES } from './resources.js';
 import { SharedWatches, type SharedWatchesOptions } from './shared-watches.js';
 
 export interface ClusterSourceOptions extends SharedWatchesOptions {
@@ -67,6 +67,14 @@ export class ClusterSource implements ClusterSourcePort {
   retainObjects(namespace: string): Subscription {
     const retention = this.cache.retain(namespace);
     return { unsubscribe: () => retention.release() };
+  }
+
+  /**
+   * Caches one more owner kind (e.g. an ownerKindRule's targetApiVersion/targetKind for a CRD)
+   * in every retained namespace. `plural` when the kind's plural is irregular.
+   */
+  addOwnerKind(apiVersion: string, kind: string, plural?: string): void {
+    this.cache.addResource(customResource(apiVersion, kind, plural));
   }
 
   /** Stops every watch and cache. */

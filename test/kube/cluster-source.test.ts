@@ -56,6 +56,8 @@ describe('kube/cluster-source', () => {
     const held = source.retainObjects('batch');
     await source.cache.waitForSync();
     assert.equal(source.lookup.get({ kind: 'Job', namespace: 'batch', name: 'job-1' })?.apiVersion, 'batch/v1');
+    source.addOwnerKind('argoproj.io/v1alpha1', 'Rollout');
+    assert.equal(source.watches.list().filter((w) => w.scope.resource.plural === 'rollouts' && w.scope.namespace === 'batch').length, 1);
     held.unsubscribe();
     assert.equal(source.watches.list().length, 0);
   });
