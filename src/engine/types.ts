@@ -138,7 +138,13 @@ export interface EngineStats {
   eventsUnresolved: number;
   /** pending events dropped because maxPendingEvents was reached */
   eventsDropped: number;
+  /**
+   * pending events forced through the give-up walk early because maxPendingEvents was reached
+   * (those that still could not be placed anywhere are also counted in eventsDropped)
+   */
+  pendingOverflow?: number;
   tracesStarted: number;
+  /** span records returned by addEvent/tick/flush (final spans, ready to export) */
   spansEmitted: number;
   pendingEvents: number;
   recentEntries: number;
