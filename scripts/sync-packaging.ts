@@ -85,10 +85,12 @@ export function renderValuesSchema(currentText: string, crdText: string): string
   const traceCollector = (schema['properties'] as Record<string, Schema> | undefined)?.['traceCollector'];
   const properties = traceCollector?.['properties'] as Record<string, unknown> | undefined;
   if (properties === undefined) throw new Error(`${VALUES_SCHEMA}: no properties.traceCollector.properties`);
-  properties['spec'] = {
-    ...valuesSpecSchema(crdText),
-    description: `The TraceCollector spec; generated from ${CRD_SOURCE} by scripts/sync-packaging.ts.`,
-  };
+  // The chart's default spec is empty (Helm merges default maps into the user's), so what the CRD
+  // requires at the top of the spec is required only when the TraceCollector is created.
+  const { required, ...spec } = valuesSpecSchema(crdText);
+  properties['spec'] = { ...spec, description: `The TraceCollector spec; generated from ${CRD_SOURCE} by scripts/sync-packaging.ts.` };
+  traceCollector['if'] = { type: 'object', properties: { create: { const: true } }, required: ['create'] };
+  traceCollector['then'] = { type: 'object', properties: { spec: { type: 'object', required } } };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
 

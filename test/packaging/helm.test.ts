@@ -72,8 +72,9 @@ function describeError(e: ErrorObject): string {
 
 function compileValuesSchema(): ValidateFunction {
   // strict: the schema must be plain JSON Schema (Helm's validator ignores what it does not know,
-  // which would hide a typo in a keyword); union types are used for int-or-percentage values.
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  // which would hide a typo in a keyword); union types are used for int-or-percentage values, and
+  // `then` requires spec fields that the sibling spec schema defines.
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, strictRequired: false });
   return ajv.compile(readJson(`${CHART}/values.schema.json`));
 }
 
@@ -152,6 +153,7 @@ describe('Helm chart', () => {
       ['a PodDisruptionBudget that is not a number or percentage', { podDisruptionBudget: { minAvailable: 'half' } }, /minAvailable must match pattern/],
       ['an owner kind without resources', { rbac: { extraOwnerKinds: [{ apiGroup: 'argoproj.io' }] } }, /must have required property 'resources'/],
       ['a typo inside the TraceCollector spec', { traceCollector: { spec: { exporter: { endpont: 'x:4317' } } } }, /\/traceCollector\/spec\/exporter must (NOT have additional properties|have required property 'endpoint')/],
+      ['a TraceCollector to create without an exporter', { traceCollector: { create: true } }, /\/traceCollector\/spec must have required property 'exporter'/],
       ['a TraceCollector endpoint without a port', { traceCollector: { create: true, spec: { exporter: { endpoint: 'collector' } } } }, /\/traceCollector\/spec\/exporter\/endpoint must match pattern/],
     ];
     for (const [what, overrides, expected] of bad) {
