@@ -375,6 +375,7 @@ describe('kube-api-server semantics', () => {
       const deleting = await call(api, 'DELETE', `${TC_PATH}/f`);
       assert.equal(deleting.status, 200);
       assert.ok(deleting.body.metadata.deletionTimestamp);
+      assert.equal(deleting.body.metadata.generation, 2, 'marking for deletion bumps generation, like the real registry');
       const again = await call(api, 'DELETE', `${TC_PATH}/f`);
       assert.equal(again.body.metadata.resourceVersion, deleting.body.metadata.resourceVersion, 'a second delete changes nothing');
       const added = await call(api, 'PATCH', `${TC_PATH}/f`, { metadata: { finalizers: ['kspan.dev/finalizer', 'other'] } }, MERGE);

@@ -470,6 +470,10 @@ export class KubeApi {
     const marked = structuredClone(existing);
     marked.metadata['deletionTimestamp'] = kubeNow(this.options.now());
     marked.metadata['deletionGracePeriodSeconds'] = 0;
+    // As the real registry does: being deleted changes what controllers should do, so a
+    // generational object gets a new generation.
+    const generation = Number(marked.metadata['generation'] ?? 0);
+    if (generation > 0) marked.metadata['generation'] = generation + 1;
     return this.store.write(key, marked);
   }
 
