@@ -84,7 +84,7 @@ export function renderValuesSchema(currentText: string, crdText: string): string
   const schema = JSON.parse(currentText) as Schema;
   const traceCollector = (schema['properties'] as Record<string, Schema> | undefined)?.['traceCollector'];
   const properties = traceCollector?.['properties'] as Record<string, unknown> | undefined;
-  if (properties === undefined) throw new Error(`${VALUES_SCHEMA}: no properties.traceCollector.properties`);
+  if (traceCollector === undefined || properties === undefined) throw new Error(`${VALUES_SCHEMA}: no properties.traceCollector.properties`);
   // The chart's default spec is empty (Helm merges default maps into the user's), so what the CRD
   // requires at the top of the spec is required only when the TraceCollector is created.
   const { required, ...spec } = valuesSpecSchema(crdText);
