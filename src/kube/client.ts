@@ -254,6 +254,9 @@ export class HttpKubeClient implements KubeClient {
           chunk = await reader.read();
         } catch (err) {
           if (controller.signal.aborted) return; // our deadline or the caller's stop
+          // undici ends a body that sent nothing for 5 minutes (client-node's dispatcher keeps
+          // that default): for a quiet watch that is a normal end; the caller re-watches.
+          if (isBodyTimeout(err)) return;
           throw networkError(call, err);
         }
         if (chunk.done) break;
@@ -416,6 +419,14 @@ export class HttpKubeClient implements KubeClient {
       if (timer) clearTimeout(timer);
     }
   }
+}
+
+/** undici's idle-body timeout (fetch reports it as TypeError 'terminated' caused by it). */
+export function isBodyTimeout(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 'UND_ERR_BODY_TIMEOUT') return true;
+  }
+  return false;
 }
 
 function namespaceOf(type: ResourceType, namespace: string | undefined): string | undefined {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { HttpKubeClient, type RawWatchEvent } from '../../src/kube/client.js';
+import { HttpKubeClient, isBodyTimeout, type RawWatchEvent } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { customResource, RESOURCES, resourcePath } from '../../src/kube/resources.js';
 
@@ -119,6 +119,13 @@ describe('kube/client (HTTP details)', () => {
     };
     const events = await drain(client.watch(RESOURCES.pods, { resourceVersion: '1', timeoutSeconds: 1 }));
     assert.equal(events.length, 1);
+  });
+
+  it('recognises undici idle-body timeouts (a quiet watch ends normally, not as an error)', () => {
+    const timeout = Object.assign(new Error('Body Timeout Error'), { name: 'BodyTimeoutError', code: 'UND_ERR_BODY_TIMEOUT' });
+    assert.equal(isBodyTimeout(new TypeError('terminated', { cause: timeout })), true);
+    assert.equal(isBodyTimeout(new TypeError('terminated', { cause: new Error('socket hang up') })), false);
+    assert.equal(isBodyTimeout(undefined), false);
   });
 
   it('stops a watch when the caller aborts', async () => {
