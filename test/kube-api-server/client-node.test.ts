@@ -11,6 +11,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  KubernetesObjectApi,
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
@@ -139,6 +140,24 @@ describe('kube-api-server with @kubernetes/client-node', () => {
     const conflict = await rejection(custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'default', plural: PLURAL, name: 'main', body: stale }));
     assert.equal(conflict.code, 409);
     assert.match(bodyText(conflict), /the object has been modified/);
+  });
+
+  it('resolves resources through discovery for the generic KubernetesObjectApi', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const spec = { ...tc('generic'), metadata: { name: 'generic', namespace: 'default' } } as KubernetesObject;
+    const created = await objects.create(spec);
+    assert.equal(created.metadata?.generation, 1);
+    const read = await objects.read({ apiVersion: 'kspan.dev/v1alpha1', kind: 'TraceCollector', metadata: { name: 'generic', namespace: 'default' } });
+    assert.equal(read.metadata?.uid, created.metadata?.uid);
+    const patched = await objects.patch(
+      { apiVersion: 'kspan.dev/v1alpha1', kind: 'TraceCollector', metadata: { name: 'generic', namespace: 'default', labels: { a: 'b' } } },
+      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+    );
+    assert.deepEqual(patched.metadata?.labels, { a: 'b' });
+    const list = await objects.list('kspan.dev/v1alpha1', 'TraceCollector', 'default');
+    assert.deepEqual(list.items.map((o) => o.metadata?.name), ['generic']);
+    await objects.delete(read);
+    assert.equal(api.get('kspan.dev/v1alpha1', 'TraceCollector', 'default', 'generic'), undefined);
   });
 
   it('holds deletion for finalizers and completes it when the last one is removed', async () => {
