@@ -86,6 +86,8 @@ export class WorkQueue<K = string> {
       this.delayed.delete(key);
       this.add(key);
     }, delayMs);
+    // A pending retry alone must not keep the process alive (the operator has servers for that).
+    timer.unref?.();
     this.delayed.set(key, { timer, at });
   }
 
