@@ -20,7 +20,16 @@ const STALE = Symbol('stale');
 /** How far the give-up walk climbs owner chains (guards against ownership cycles). */
 const MAX_WALK_DEPTH = 16;
 
-type Search = { parent: SpanHandle } | 'top' | undefined;
+/**
+ * A parent found by the search. `indirect` marks a hit through (none, owner): the activity of an
+ * ancestor, not an action on the event's own objects.
+ */
+interface Hit {
+  parent: SpanHandle;
+  indirect?: true;
+}
+
+type Search = Hit | 'top' | undefined;
 
 export class Correlator {
   private config: EngineConfig;
@@ -28,6 +37,7 @@ export class Correlator {
   private readonly recent: RecentStore;
   private readonly pending = new PendingQueue<EventContext>();
   private readonly retries = new ArrivalHeap<EventContext>();
+  private readonly deferred = new ArrivalHeap<EventContext>();
   private readonly held = new HeldSpans();
   private out: MutableSpan[] = [];
   private draining = false;
@@ -130,7 +140,7 @@ export class Correlator {
   }
 
   /** Step c for one object. A stale entry stops the search at that owner. */
-  private fromObject(ref: ObjectRef, key: string, ctx: EventContext, watched: string[]): { parent: SpanHandle } | undefined {
+  private fromObject(ref: ObjectRef, key: string, ctx: EventContext, watched: string[]): Hit | undefined {
     const owners = ownerRefs(this.lookup.get(ref), ref.namespace);
     const noneKey = `>${key}`;
     if (owners.length === 0) {
@@ -149,7 +159,7 @@ export class Correlator {
       const ownerNoneKey = `>${ownerKey}`;
       const ofOwner = this.probe(ownerNoneKey, ctx, watched);
       if (ofOwner === STALE) continue;
-      if (ofOwner) return this.use(ownerNoneKey, ofOwner, ofOwner.span);
+      if (ofOwner) return { ...this.use(ownerNoneKey, ofOwner, ofOwner.span), indirect: true };
     }
     return undefined;
   }
@@ -161,7 +171,7 @@ export class Correlator {
     return this.isStale(entry, ctx) ? STALE : entry;
   }
 
-  private use(key: string, entry: RecentEntry, parent: SpanHandle): { parent: SpanHandle } {
+  private use(key: string, entry: RecentEntry, parent: SpanHandle): Hit {
     this.recent.touch(key, entry, this.now);
     return { parent };
   }
@@ -225,19 +235,31 @@ export class Correlator {
     this.store(ctx.actionKey, entry);
   }
 
-  /** Stores an entry and retries the events waiting on its key, oldest first, until none can move. */
+  /**
+   * Stores an entry and retries the events waiting on its key, oldest first, until none can move.
+   * Within a retry pass an event that would only land on an ancestor's activity (an indirect hit)
+   * lets the other waiting events go first: one of them may be the action that made its object
+   * (a `Created pod` retried with the `Scaled up replica set` that caused it), so the parents do
+   * not depend on which of the two arrived first.
+   */
   private store(key: string, entry: RecentEntry): void {
     this.recent.set(key, entry);
     for (const waiting of this.pending.watching(key)) this.retries.push(waiting);
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let p = this.retries.pop(); p; p = this.retries.pop()) {
+      for (;;) {
+        let p = this.retries.pop();
+        const fromDeferred = p === undefined;
+        if (p === undefined) p = this.deferred.pop();
+        if (p === undefined) break;
         if (!this.pending.has(p)) continue;
         const watched: string[] = [];
         const found = this.findParent(p, watched);
         if (found === undefined) {
           this.pending.rewatch(p, watched);
+        } else if (found !== 'top' && found.indirect && !fromDeferred) {
+          this.deferred.push(p);
         } else {
           this.pending.remove(p);
           this.place(p, found === 'top' ? undefined : found.parent);
