@@ -295,6 +295,13 @@ describe('kube-api-server semantics', () => {
       assert.equal(res.status, 201);
       assert.deepEqual(res.body.spec, { exporter: { endpoint: 'c:4317', insecure: false, compression: 'none', timeoutSeconds: 10 }, suspend: false });
       assert.equal(res.body.extra, undefined);
+      assert.equal(res.headers['warning'], '299 - "unknown field \\"extra\\"", 299 - "unknown field \\"spec.alsoBogus\\"", 299 - "unknown field \\"spec.exporter.bogus\\""');
+      const strict = await call(api, 'POST', `${TC_PATH}?fieldValidation=Strict`, { ...tc('q'), spec: { exporter: { endpoint: 'c:4317' }, namespace: ['typo'] } });
+      assert.equal(strict.status, 400);
+      assert.equal(strict.body.message, 'TraceCollector in version "v1alpha1" cannot be handled as a TraceCollector: strict decoding error: unknown field "spec.namespace"');
+      const quiet = await call(api, 'POST', `${TC_PATH}?fieldValidation=Ignore`, { ...tc('r'), spec: { exporter: { endpoint: 'c:4317' }, namespace: ['typo'] } });
+      assert.equal(quiet.status, 201);
+      assert.equal(quiet.headers['warning'], undefined);
     });
 
     it('bumps generation on spec changes only; no-op writes keep the resourceVersion', async () => {

@@ -27,37 +27,54 @@ export function compileSchema(openAPIV3Schema: Schema): NonNullable<ResourceType
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Removes what the schema does not declare (in place), as structural pruning does. */
-export function prune(value: unknown, schema: Schema | undefined, isRoot = false): void {
-  if (schema === undefined || schema['x-kubernetes-preserve-unknown-fields'] === true) return;
+/**
+ * Removes what the schema does not declare (in place), as structural pruning does; returns the
+ * paths of the removed fields (e.g. `spec.foo`).
+ */
+export function prune(value: unknown, schema: Schema | undefined, path = ''): string[] {
+  if (schema === undefined || schema['x-kubernetes-preserve-unknown-fields'] === true) return [];
   if (Array.isArray(value)) {
     const items = schema['items'];
-    if (isObj(items)) for (const item of value) prune(item, items);
-    return;
+    return isObj(items) ? value.flatMap((item, i) => prune(item, items, `${path}[${i}]`)) : [];
   }
-  if (!isObj(value)) return;
+  if (!isObj(value)) return [];
+  const removed: string[] = [];
   const properties = isObj(schema['properties']) ? (schema['properties'] as Record<string, Schema>) : undefined;
   const additional = schema['additionalProperties'];
   for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
     // apiVersion, kind and metadata always survive at the root
-    if (isRoot && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
-    if (properties !== undefined && Object.hasOwn(properties, key)) prune(value[key], properties[key]);
-    else if (isObj(additional)) prune(value[key], additional);
+    if (path === '' && (key === 'apiVersion' || key === 'kind' || key === 'metadata')) continue;
+    if (properties !== undefined && Object.hasOwn(properties, key)) removed.push(...prune(value[key], properties[key], at));
+    else if (isObj(additional)) removed.push(...prune(value[key], additional, at));
     else if (additional === true) continue;
-    else delete value[key];
+    else {
+      delete value[key];
+      removed.push(at);
+    }
   }
+  return removed;
 }
 
+/** The fieldValidation query parameter: what to do about fields the schema does not declare. */
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
 /**
- * Prunes and defaults `obj` in place, then validates it. Throws a 422 ApiError listing every
- * problem with its field path.
+ * Prunes and defaults `obj` in place, then validates it. Unknown fields fail the request (400)
+ * under Strict and become warnings under Warn; schema violations are a 422 listing every problem
+ * with its field path. Returns the warnings.
  */
-export function admitCustomResource(t: ResourceType, obj: KubeObject): void {
-  if (t.schema === undefined) return;
+export function admitCustomResource(t: ResourceType, obj: KubeObject, fieldValidation: FieldValidation = 'Warn'): string[] {
+  if (t.schema === undefined) return [];
   const name = obj.metadata.name;
-  prune(obj, t.schema.openAPIV3Schema, true);
+  const unknown = prune(obj, t.schema.openAPIV3Schema).sort().map((path) => `unknown field "${path}"`);
+  if (unknown.length > 0 && fieldValidation === 'Strict') {
+    throw errors.badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${unknown.join(', ')}`);
+  }
   t.schema.applyDefaults(obj);
-  if (t.schema.validate(obj)) return;
-  const fieldErrors = ajvErrorsToFieldErrors(t.schema.validate.errors ?? []);
-  throw errors.invalid(t, name, fieldErrors.map((e) => ({ reason: e.reason, message: e.detail, field: e.field })));
+  if (!t.schema.validate(obj)) {
+    const fieldErrors = ajvErrorsToFieldErrors(t.schema.validate.errors ?? []);
+    throw errors.invalid(t, name, fieldErrors.map((e) => ({ reason: e.reason, message: e.detail, field: e.field })));
+  }
+  return fieldValidation === 'Warn' ? unknown : [];
 }

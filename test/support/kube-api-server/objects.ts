@@ -3,7 +3,7 @@
  * generation, the status subresource split, finalizers and deletionTimestamp, preconditions.
  */
 import { randomUUID } from 'node:crypto';
-import { admitCustomResource } from './crd-schema.js';
+import { admitCustomResource, type FieldValidation } from './crd-schema.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { errors, type StatusCause } from './status.js';
 import type { KubeObject } from './store.js';
@@ -87,14 +87,28 @@ function checkNamespace(t: ResourceType, obj: KubeObject, namespace: string | un
   if (namespace !== undefined) obj.metadata.namespace = namespace;
 }
 
-function admit(t: ResourceType, obj: KubeObject): void {
+/** How a write treats fields its schema does not declare, and where it reports warnings. */
+export interface WriteOptions {
+  fieldValidation?: FieldValidation;
+  /** receives the apiserver's warnings (sent as Warning headers) */
+  warnings?: string[];
+}
+
+function admit(t: ResourceType, obj: KubeObject, options: WriteOptions): void {
   const causes = nameProblems(t, obj.metadata.name);
   if (causes.length > 0) throw errors.invalid(t, String(obj.metadata.name ?? ''), causes);
-  admitCustomResource(t, obj);
+  options.warnings?.push(...admitCustomResource(t, obj, options.fieldValidation));
 }
 
 /** A new object from a POST body. `nameTaken` lets generateName avoid existing names. */
-export function prepareCreate(t: ResourceType, body: unknown, namespace: string | undefined, nameTaken: (name: string) => boolean, now: number): KubeObject {
+export function prepareCreate(
+  t: ResourceType,
+  body: unknown,
+  namespace: string | undefined,
+  nameTaken: (name: string) => boolean,
+  now: number,
+  options: WriteOptions = {},
+): KubeObject {
   const obj = checkBody(t, body);
   checkNamespace(t, obj, namespace);
   const meta = obj.metadata;
@@ -109,7 +123,7 @@ export function prepareCreate(t: ResourceType, body: unknown, namespace: string 
   if (t.generation) meta['generation'] = 1;
   // The status of a resource with a status subresource is the controller's: a create resets it.
   if (t.statusSubresource) delete obj['status'];
-  admit(t, obj);
+  admit(t, obj, options);
   return obj;
 }
 
@@ -129,7 +143,7 @@ function checkPreconditions(t: ResourceType, existing: KubeObject, obj: KubeObje
  * is taken from the body; for the main resource everything but status (when it is a subresource)
  * and the system metadata.
  */
-export function prepareUpdate(t: ResourceType, existing: KubeObject, body: unknown, subresource: string | undefined): KubeObject {
+export function prepareUpdate(t: ResourceType, existing: KubeObject, body: unknown, subresource: string | undefined, options: WriteOptions = {}): KubeObject {
   const incoming = checkBody(t, body);
   const name = existing.metadata.name;
   checkPreconditions(t, existing, incoming, name);
@@ -159,7 +173,7 @@ export function prepareUpdate(t: ResourceType, existing: KubeObject, body: unkno
     }
   }
   next.metadata.resourceVersion = existing.metadata.resourceVersion ?? '';
-  admit(t, next);
+  admit(t, next, options);
   if (t.generation && specChanged(t, existing, next)) {
     next.metadata['generation'] = (Number(existing.metadata['generation']) || 0) + 1;
   }

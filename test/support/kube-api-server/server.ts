@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Authorizer } from './auth.js';
 import { establishedStatus, resourceTypesOfCrd } from './crds.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, SERVER_VERSION } from './discovery.js';
-import { checkDeletePreconditions, hasFinalizers, isNoop, isObj, kubeNow, prepareCreate, prepareUpdate, specChanged } from './objects.js';
+import type { FieldValidation } from './crd-schema.js';
+import { checkDeletePreconditions, hasFinalizers, isNoop, isObj, kubeNow, prepareCreate, prepareUpdate, specChanged, type WriteOptions } from './objects.js';
 import { parse as parseYaml } from 'yaml';
 import { applyPatch, PATCH_TYPES, PatchError, patchTypeOf } from './patch.js';
 import { apiVersionOf, ResourceRegistry, storageKey, type ResourceType } from './resources.js';
@@ -180,6 +181,8 @@ export class KubeApi {
     this.maybeFail(verb, resource);
 
     const partial = wantsPartialMetadata(req.headers.accept);
+    const warnings: string[] = [];
+    const write: WriteOptions = { fieldValidation: fieldValidationOf(q), warnings };
     switch (verb) {
       case 'get':
         this.json(res, 200, this.shape(route.t, this.mustGet(route), partial));
@@ -191,16 +194,16 @@ export class KubeApi {
         this.startWatch(res, route, q, partial);
         return;
       case 'create':
-        this.json(res, 201, this.shape(route.t, this.create(route, await readBody(req)), partial));
+        this.json(res, 201, this.shape(route.t, this.create(route, await readBody(req), write), partial), warnings);
         return;
       case 'update':
-        this.json(res, 200, this.shape(route.t, this.update(route, await readBody(req)), partial));
+        this.json(res, 200, this.shape(route.t, this.update(route, await readBody(req), write), partial), warnings);
         return;
       case 'patch': {
         const contentType = req.headers['content-type'] ?? '';
         const body = await readBody(req, { yaml: patchTypeOf(contentType) === PATCH_TYPES.apply });
-        const { code, obj } = this.patch(route, contentType, body, q);
-        this.json(res, code, this.shape(route.t, obj, partial));
+        const { code, obj } = this.patch(route, contentType, body, q, write);
+        this.json(res, code, this.shape(route.t, obj, partial), warnings);
         return;
       }
       case 'delete': {
@@ -272,9 +275,13 @@ export class KubeApi {
     return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
   }
 
-  private json(res: ServerResponse, code: number, body: unknown): void {
+  private json(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
     const text = JSON.stringify(body);
-    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.writeHead(code, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+      ...(warnings.length === 0 ? {} : { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) }),
+    });
     res.end(text);
   }
 
@@ -398,10 +405,10 @@ export class KubeApi {
     return this.store.write(key, obj);
   }
 
-  private create(route: ObjectRoute, body: unknown): KubeObject {
+  private create(route: ObjectRoute, body: unknown, write: WriteOptions): KubeObject {
     const { t } = route;
     const key = storageKey(t);
-    const obj = prepareCreate(t, body, route.namespace, (n) => this.store.get(key, route.namespace, n) !== undefined, this.options.now());
+    const obj = prepareCreate(t, body, route.namespace, (n) => this.store.get(key, route.namespace, n) !== undefined, this.options.now(), write);
     if (t.namespaced) {
       const ns = this.store.get(NAMESPACE_KEY, undefined, route.namespace ?? '');
       if (ns === undefined) throw errors.notFound({ group: '', resource: 'namespaces' }, route.namespace ?? '');
@@ -425,18 +432,18 @@ export class KubeApi {
     return this.write(t, next);
   }
 
-  private update(route: ObjectRoute, body: unknown): KubeObject {
+  private update(route: ObjectRoute, body: unknown, write: WriteOptions): KubeObject {
     const existing = this.mustGet(route);
-    return this.commit(route.t, existing, prepareUpdate(route.t, existing, body, route.subresource));
+    return this.commit(route.t, existing, prepareUpdate(route.t, existing, body, route.subresource, write));
   }
 
-  private patch(route: ObjectRoute, contentType: string, body: unknown, q: URLSearchParams): { code: number; obj: KubeObject } {
+  private patch(route: ObjectRoute, contentType: string, body: unknown, q: URLSearchParams, write: WriteOptions): { code: number; obj: KubeObject } {
     const apply = patchTypeOf(contentType) === PATCH_TYPES.apply;
     if (apply && !q.get('fieldManager')) throw errors.unprocessable('PATCH requests with apply-patch+yaml require a fieldManager: fieldManager: Required value: is required for apply patch');
     const existing = this.store.get(storageKey(route.t), route.namespace, route.name ?? '');
     if (existing === undefined) {
       // server-side apply creates what does not exist yet
-      if (apply && route.subresource === undefined) return { code: 201, obj: this.create({ ...route }, body) };
+      if (apply && route.subresource === undefined) return { code: 201, obj: this.create(route, body, write) };
       throw errors.notFound(route.t, route.name ?? '');
     }
     let patched: unknown;
@@ -448,7 +455,7 @@ export class KubeApi {
       if (err.status === 400) throw errors.badRequest(err.message);
       throw errors.unprocessable(err.message);
     }
-    return { code: 200, obj: this.commit(route.t, existing, prepareUpdate(route.t, existing, patched, route.subresource)) };
+    return { code: 200, obj: this.commit(route.t, existing, prepareUpdate(route.t, existing, patched, route.subresource, write)) };
   }
 
   private deleteObject(route: ObjectRoute, options: unknown): KubeObject {
@@ -524,6 +531,13 @@ export class KubeApi {
     const first = types[0];
     if (first !== undefined) this.store.dropType(storageKey(first));
   }
+}
+
+function fieldValidationOf(q: URLSearchParams): FieldValidation {
+  const value = q.get('fieldValidation');
+  if (value === null || value === '') return 'Warn';
+  if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
+  throw errors.badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(value)}: supported values: "Ignore", "Warn", "Strict"`);
 }
 
 function checkedResourceVersion(q: URLSearchParams): string | undefined {
