@@ -24,7 +24,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ExportFailure } from './grpc-status.js';
 import { RingQueue } from './queue.js';
 import { invalidRecordReason, ResourceCache, toReadableSpan } from './spans.js';
-import { ExporterConfigError, resolveTransportSettings, Transport, type TransportSettings } from './transport.js';
+import { ExporterConfigError, resolveTransportSettings, Transport, type SpanTransport, type TransportFactory, type TransportSettings } from './transport.js';
 
 /** pino-compatible; the exporter logs only transitions and rate-limited drop summaries. */
 export interface ExportLogger {
@@ -62,6 +62,8 @@ export interface OtlpExporterOptions {
   /** in [0, 1) (default Math.random), for backoff jitter */
   random?: () => number;
   timers?: ExportTimers;
+  /** builds the channel for checked settings (default: OTLP/gRPC); for tests */
+  createTransport?: TransportFactory;
 }
 
 export type DropReason = 'queue_full' | 'invalid' | 'rejected' | 'retry_deadline' | 'shutdown';
@@ -177,12 +179,13 @@ export class OtlpExporter implements SpanExporterPort {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly timers: ExportTimers;
+  private readonly createTransport: TransportFactory;
 
   private config: ResolvedExporterConfig;
   private resources: ResourceCache;
   private resourcesVersion = 0;
   private settings: TransportSettings | undefined;
-  private transport: Transport | undefined;
+  private transport: SpanTransport | undefined;
   /** the channel failed with UNAVAILABLE: open a new one for the next attempt */
   private transportStale = false;
 
@@ -223,6 +226,7 @@ export class OtlpExporter implements SpanExporterPort {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.timers = options.timers ?? defaultTimers;
+    this.createTransport = options.createTransport ?? ((settings, limit) => new Transport(settings, limit));
 
     this.config = config;
     this.resources = new ResourceCache(config.resourceAttributes, this.maxResources);
@@ -363,7 +367,7 @@ export class OtlpExporter implements SpanExporterPort {
   }
 
   /** The channel for the next attempt, renewed after UNAVAILABLE; undefined while the configuration is invalid. */
-  private currentTransport(): Transport | undefined {
+  private currentTransport(): SpanTransport | undefined {
     if (!this.settings) return undefined;
     if (this.transport && this.transportStale) {
       void this.transport.shutdown();
@@ -371,7 +375,7 @@ export class OtlpExporter implements SpanExporterPort {
     }
     this.transportStale = false;
     // The OTLP exporter's own concurrency limit is never the binding one: ours is lower.
-    this.transport ??= new Transport(this.settings, this.maxInFlight + 1);
+    this.transport ??= this.createTransport(this.settings, this.maxInFlight + 1);
     return this.transport;
   }
 

@@ -14,7 +14,16 @@ export { OtlpExporter };
 export type { DropReason, ExportLogger, ExportTimers, OtlpExporterOptions, OtlpExporterStats } from './exporter.js';
 export { classifyExportError, statusName, type ExportFailure } from './grpc-status.js';
 export { invalidRecordReason, isValidSpanId, isValidTraceId, ResourceCache, toHrTime, toReadableSpan } from './spans.js';
-export { DEFAULT_OTLP_GRPC_PORT, ExporterConfigError, parseEndpoint, resolveTransportSettings, type ParsedEndpoint } from './transport.js';
+export {
+  DEFAULT_OTLP_GRPC_PORT,
+  ExporterConfigError,
+  parseEndpoint,
+  resolveTransportSettings,
+  type ParsedEndpoint,
+  type SpanTransport,
+  type TransportFactory,
+  type TransportSettings,
+} from './transport.js';
 
 /**
  * An exporter for one collector. A configuration that cannot work (e.g. plaintext without

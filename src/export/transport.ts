@@ -148,8 +148,18 @@ export function resolveTransportSettings(config: ResolvedExporterConfig): Transp
 
 type OtlpGrpcConfig = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
 
-/** One OTLP/gRPC channel. Sends never reject: a failure resolves to its classification. */
-export class Transport {
+/** What delivery needs from a channel. Sends never reject: a failure resolves to its classification. */
+export interface SpanTransport {
+  /** undefined on success */
+  send(spans: ReadableSpan[]): Promise<ExportFailure | undefined>;
+  /** waits for the calls in flight, then closes; never rejects */
+  shutdown(): Promise<void>;
+}
+
+export type TransportFactory = (settings: TransportSettings, concurrencyLimit: number) => SpanTransport;
+
+/** One OTLP/gRPC channel (@opentelemetry/exporter-trace-otlp-grpc). */
+export class Transport implements SpanTransport {
   private readonly exporter: OTLPTraceExporter;
 
   constructor(readonly settings: TransportSettings, concurrencyLimit: number) {

@@ -1,0 +1,237 @@
+/**
+ * Delivery logic on a fake clock and a fake transport: exact backoff delays, batching by size
+ * and delay, in-flight limits while failing, retry deadlines, channel renewal, log rate limits.
+ */
+import assert from 'node:assert/strict';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { createOtlpExporter, type ExportFailure, type ExportTimers, type OtlpExporterOptions, type SpanTransport } from '../../src/export/index.js';
+import { memoryLogger, plaintextConfig, records } from './helpers.js';
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+class FakeClock implements ExportTimers {
+  time = 1_000_000;
+  private nextId = 0;
+  private readonly timers = new Map<number, { at: number; callback: () => void }>();
+  readonly now = (): number => this.time;
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = ++this.nextId;
+    this.timers.set(id, { at: this.time + ms, callback });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** delays from now of the pending timers, soonest first */
+  pending(): number[] {
+    return [...this.timers.values()].map((t) => t.at - this.time).sort((a, b) => a - b);
+  }
+
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.timers.delete(due[0]);
+      this.time = due[1].at;
+      due[1].callback();
+      await settle();
+    }
+    this.time = end;
+    await settle();
+  }
+}
+
+interface Call {
+  spans: ReadableSpan[];
+  transport: number;
+  answer(failure?: ExportFailure): void;
+}
+
+class FakeTransports {
+  readonly calls: Call[] = [];
+  created = 0;
+  shutDown = 0;
+  readonly factory = (): SpanTransport => {
+    const id = ++this.created;
+    return {
+      send: (spans) =>
+        new Promise<ExportFailure | undefined>((resolve) => {
+          this.calls.push({ spans, transport: id, answer: resolve });
+        }),
+      shutdown: async () => {
+        this.shutDown++;
+      },
+    };
+  };
+
+  /** calls not answered yet */
+  open(): Call[] {
+    return this.calls.filter((c) => !(c as { done?: boolean }).done);
+  }
+
+  async answer(call: Call | undefined, failure?: ExportFailure): Promise<void> {
+    assert.ok(call, 'a call to answer');
+    (call as { done?: boolean }).done = true;
+    call.answer(failure);
+    await settle();
+  }
+}
+
+const unavailable: ExportFailure = { code: 14, codeName: 'UNAVAILABLE', details: 'down', retryable: true };
+const exhausted: ExportFailure = { code: 8, codeName: 'RESOURCE_EXHAUSTED', details: 'memory limiter', retryable: true };
+
+describe('export delivery (fake clock and transport)', () => {
+  let clock: FakeClock;
+  let transports: FakeTransports;
+  const make = (options: OtlpExporterOptions = {}) =>
+    createOtlpExporter(plaintextConfig('127.0.0.1:4317'), {
+      now: clock.now,
+      timers: clock,
+      random: () => 0.5,
+      createTransport: transports.factory,
+      maxDelayMs: 0,
+      ...options,
+    });
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    transports = new FakeTransports();
+  });
+
+  it('backs off exponentially with equal jitter, capped, then delivers', async () => {
+    const exporter = make({ initialBackoffMs: 100, maxBackoffMs: 400 });
+    exporter.enqueue(records(0, 5));
+    await settle();
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await transports.answer(transports.open()[0], exhausted);
+      delays.push(...clock.pending());
+      await clock.advance(clock.pending()[0] ?? 0);
+    }
+    // base 100, 200, 400, 400, 400 -> half fixed + half * random(0.5)
+    assert.deepEqual(delays, [75, 150, 300, 300, 300]);
+    await transports.answer(transports.open()[0]);
+    assert.equal(exporter.stats().spansExported, 5);
+    assert.equal(transports.calls.length, 6);
+  });
+
+  it('sends a full batch at once and a partial one after maxDelayMs', async () => {
+    const exporter = make({ maxBatchSize: 10, maxDelayMs: 1000 });
+    exporter.enqueue(records(0, 23));
+    await settle();
+    assert.deepEqual(transports.calls.map((c) => c.spans.length), [10, 10]);
+    await clock.advance(999);
+    assert.equal(transports.calls.length, 2);
+    await clock.advance(1);
+    assert.deepEqual(transports.calls.map((c) => c.spans.length), [10, 10, 3]);
+    for (const call of transports.open()) await transports.answer(call);
+    assert.equal(exporter.stats().spansExported, 23);
+  });
+
+  it('starts no new batch while the endpoint fails, and resumes full concurrency after a success', async () => {
+    const exporter = make({ maxBatchSize: 10, maxInFlight: 3, initialBackoffMs: 100 });
+    exporter.enqueue(records(0, 100));
+    await settle();
+    assert.equal(transports.open().length, 3);
+    for (const call of transports.open()) await transports.answer(call, exhausted);
+    assert.equal(exporter.stats().spansInFlight, 30);
+    await clock.advance(100);
+    assert.equal(transports.open().length, 3, 'the three batches retry; no fourth starts');
+    assert.equal(exporter.stats().spansQueued, 100);
+    await transports.answer(transports.open()[0]);
+    // healthy again: the freed slot is refilled (the two others are still in flight)
+    assert.equal(transports.open().length, 3);
+    assert.equal(exporter.stats().spansExported, 10);
+  });
+
+  it('drops a batch when its next retry would pass the retry deadline', async () => {
+    const logger = memoryLogger();
+    const exporter = make({ initialBackoffMs: 100, maxBackoffMs: 100, retryDeadlineMs: 250, logger });
+    exporter.enqueue(records(0, 4));
+    await settle();
+    await transports.answer(transports.open()[0], exhausted); // retry at +75
+    await clock.advance(75);
+    await transports.answer(transports.open()[0], exhausted); // retry at +150
+    await clock.advance(75);
+    await transports.answer(transports.open()[0], exhausted); // retry at +225, inside 250
+    await clock.advance(75);
+    await transports.answer(transports.open()[0], exhausted); // +300 would pass 250: dropped
+    const stats = exporter.stats();
+    assert.equal(transports.calls.length, 4);
+    assert.equal(stats.spansDroppedByReason.retry_deadline, 4);
+    assert.equal(stats.spansQueued, 0);
+    assert.deepEqual(clock.pending(), []);
+    assert.ok(logger.lines.some((l) => (l.obj as { reason?: string }).reason === 'retry_deadline'));
+  });
+
+  it('opens a fresh channel after UNAVAILABLE only', async () => {
+    const exporter = make({ initialBackoffMs: 10 });
+    exporter.enqueue(records(0, 1));
+    await settle();
+    const before = transports.created;
+    await transports.answer(transports.calls.at(-1), exhausted);
+    await clock.advance(clock.pending()[0] ?? 0);
+    assert.equal(transports.created, before, 'RESOURCE_EXHAUSTED keeps the channel');
+    await transports.answer(transports.calls.at(-1), unavailable);
+    await clock.advance(clock.pending()[0] ?? 0);
+    assert.equal(transports.created, before + 1, 'UNAVAILABLE renews it');
+    assert.equal(transports.calls.at(-1)?.transport, before + 1);
+    await transports.answer(transports.calls.at(-1));
+    assert.equal(exporter.stats().spansExported, 1);
+  });
+
+  it('update() with the same settings keeps the channel; new settings retry waiting batches at once', async () => {
+    const exporter = make({ initialBackoffMs: 10_000, maxBackoffMs: 10_000 });
+    exporter.enqueue(records(0, 2));
+    await settle();
+    exporter.update(plaintextConfig('127.0.0.1:4317'));
+    assert.equal(transports.created, 1);
+    await transports.answer(transports.open()[0], exhausted);
+    assert.equal(transports.open().length, 0, 'waiting for its backoff');
+    exporter.update(plaintextConfig('127.0.0.1:4317', { headers: { authorization: 'Bearer new' } }));
+    await settle();
+    assert.equal(transports.created, 2);
+    assert.equal(transports.shutDown, 1, 'the old channel is closed');
+    assert.equal(transports.open().length, 1, 'retried without waiting 10 s');
+    await transports.answer(transports.open()[0]);
+    assert.equal(exporter.stats().spansExported, 2);
+  });
+
+  it('logs drops at most once per interval per reason, with the count since the last line', async () => {
+    const logger = memoryLogger();
+    const exporter = make({ maxQueueSize: 5, maxInFlight: 1, maxBatchSize: 5, dropLogIntervalMs: 1000, logger });
+    exporter.enqueue(records(0, 5));
+    await settle(); // 5 in flight, queue empty
+    exporter.enqueue(records(5, 7)); // 2 dropped
+    exporter.enqueue(records(12, 3)); // 3 dropped
+    await clock.advance(1000);
+    exporter.enqueue(records(15, 1)); // 1 dropped
+    const lines = logger.lines.filter((l) => (l.obj as { reason?: string }).reason === 'queue_full').map((l) => l.obj as { dropped: number; droppedTotal: number });
+    assert.deepEqual(lines.map((l) => [l.dropped, l.droppedTotal]), [[2, 2], [4, 6]]);
+    assert.equal(exporter.stats().spansDroppedByReason.queue_full, 6);
+  });
+
+  it('holds spans while the configuration is invalid and sends them once update() fixes it', async () => {
+    const exporter = createOtlpExporter(plaintextConfig('http://127.0.0.1:4317', { insecure: false }), {
+      now: clock.now,
+      timers: clock,
+      createTransport: transports.factory,
+      maxDelayMs: 0,
+    });
+    exporter.enqueue(records(0, 3));
+    await settle();
+    assert.equal(transports.created, 0);
+    assert.equal(exporter.stats().state.reason, 'InvalidSpec');
+    exporter.update(plaintextConfig('http://127.0.0.1:4317'));
+    await settle();
+    assert.equal(exporter.stats().state.reason, 'Ready');
+    await transports.answer(transports.open()[0]);
+    assert.equal(exporter.stats().spansExported, 3);
+  });
+});
