@@ -208,6 +208,8 @@ export function messagePatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
+/** Resource attributes kspan sets per span from the event source; a collector may not override them. */
+const RESERVED_ATTRIBUTES = ['service.name', 'service.instance.id'];
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const labelKeyRe = new RegExp(PATTERNS.labelKey);
 
@@ -232,6 +234,15 @@ function semanticErrors(spec: Obj, prefix: string): FieldError[] {
     }
     if (endpoint.startsWith('http://') && exporter['tls'] !== undefined) {
       errors.push(fieldError(at('exporter.tls'), 'FieldValueForbidden', 'Forbidden: an http:// endpoint is plaintext; use https:// or host:port with tls'));
+    }
+  }
+
+  const attributes = spec['resourceAttributes'];
+  if (isObj(attributes)) {
+    for (const key of Object.keys(attributes)) {
+      const field = at(`resourceAttributes[${key}]`);
+      if (RESERVED_ATTRIBUTES.includes(key)) errors.push(fieldError(field, 'FieldValueForbidden', 'Forbidden: set by kspan from each event\'s source component'));
+      else if (key.trim() === '' || key.length > 255) errors.push(fieldError(field, 'FieldValueInvalid', `Invalid value: ${JSON.stringify(key)}: an attribute name must be 1 to 255 characters, not blank`));
     }
   }
 

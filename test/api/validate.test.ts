@@ -77,6 +77,8 @@ const invalid: Array<[string, unknown, string, string | RegExp]> = [
   ['maxPendingEvents above a million', withSpec({ correlation: { maxPendingEvents: 1000001 } }), 'spec.correlation.maxPendingEvents', 'less than or equal to 1000000'],
   ['expiry shorter than the window', withSpec({ correlation: { recentWindowSeconds: 60, expireAfterSeconds: 30 } }), 'spec.correlation', 'expireAfterSeconds must not be less than recentWindowSeconds'],
   ['a non-string attribute', withSpec({ resourceAttributes: { 'k8s.cluster.name': 1 } }), 'spec.resourceAttributes[k8s.cluster.name]', 'must be of type string'],
+  ['a reserved resource attribute', withSpec({ resourceAttributes: { 'service.name': 'x' } }), 'spec.resourceAttributes[service.name]', 'Forbidden: set by kspan'],
+  ['a blank resource attribute name', withSpec({ resourceAttributes: { ' ': 'x' } }), 'spec.resourceAttributes[ ]', 'not blank'],
   ['suspend as a string', withSpec({ suspend: 'yes' }), 'spec.suspend', 'must be of type boolean'],
   ['a misspelt top-level field', withSpec({ namespace: ['a'] }), 'spec.namespace', 'Unknown field'],
   ['a spec that is not an object', 'exporter', 'spec', 'must be of type object'],
