@@ -283,6 +283,18 @@ describe('OTLP exporter against the test receiver', () => {
     assert.ok(receiver.maxConcurrentRequests() <= 2, `concurrent requests ${receiver.maxConcurrentRequests()}`);
   });
 
+  it('gives up on a call after timeoutMs (DEADLINE_EXCEEDED) and retries it', async () => {
+    receiver.setDelay(400);
+    const exporter = open(plaintextConfig(receiver.endpoint, { timeoutMs: 100 }), fastOptions);
+    exporter.enqueue(records(0, 5));
+    await waitFor(() => exporter.stats().state.reason === 'ExporterUnavailable', 5000, 'timeout');
+    assert.match(exporter.stats().state.message, /^DEADLINE_EXCEEDED: /);
+    receiver.setDelay(0);
+    await waitFor(() => exporter.stats().spansExported === 5, 5000, 'delivery');
+    await waitFor(() => receiver.requests().some((r) => r.outcome === 'cancelled'), 2000, 'the late answer');
+    assert.equal(receiver.spanCount(), 5, 'answers the client gave up on do not count');
+  });
+
   it('update() moves to a new endpoint and headers without losing queued spans', async () => {
     const other = await startOtlpReceiver();
     try {
