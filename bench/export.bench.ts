@@ -19,7 +19,7 @@ const TOTAL = quick ? 100_000 : 300_000;
 const CHUNK = 500;
 const QUEUE = 20_000;
 // Feed up to this many waiting spans: enough to keep every in-flight slot busy, no more.
-const FEED_LIMIT = 8_192;
+const FEED_LIMIT = 4_096;
 
 interface CountReply { type: 'count'; spans: number; maxRssMb: number }
 
