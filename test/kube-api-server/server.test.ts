@@ -489,6 +489,9 @@ describe('kube-api-server semantics', () => {
       assert.equal(all.status, 403, 'a namespace rule also denies the cluster-wide list');
       assert.match(((await all.json()) as { message: string }).message, /cannot list resource "events" in API group "" at the cluster scope/);
       assert.equal((await as('GET', '/api/v1/namespaces/secret/events?watch=true')).status, 403);
+      api.unforbid({ token, resource: 'events', namespace: 'secret' });
+      assert.equal((await as('GET', '/api/v1/events')).status, 200);
+      assert.equal((await as('PATCH', `${TC_PATH}/s/status`, { status: {} }, MERGE)).status, 403, 'other rules stay');
     });
 
     it('put() keeps recorded metadata, bumps generation on spec changes, and feeds watches', async () => {

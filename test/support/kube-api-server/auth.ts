@@ -43,7 +43,13 @@ export class Authorizer {
   }
 
   forbid(rule: ForbidRule): void {
-    this.rules.push(rule);
+    this.rules.push({ ...rule });
+  }
+
+  /** Lifts the forbid() rules equal to `rule` (the right comes back). */
+  unforbid(rule: ForbidRule): void {
+    const same = (r: ForbidRule) => r.token === rule.token && r.verb === rule.verb && r.resource === rule.resource && r.namespace === rule.namespace;
+    for (let i = this.rules.length - 1; i >= 0; i--) if (same(this.rules[i] as ForbidRule)) this.rules.splice(i, 1);
   }
 
   /** The token's user name, or throws 401. */

@@ -62,6 +62,8 @@ export interface KubeApiTestServer {
   resourceVersion(): string;
   /** denies matching requests with 403 */
   forbid(rule: ForbidRule): void;
+  /** lifts forbid() rules equal to `rule` */
+  unforbid(rule: ForbidRule): void;
   /** a new bearer token for user `name` (all rights until forbid() takes some away) */
   createToken(name: string): string;
   /** the next `count` matching requests fail with `status` */
@@ -115,6 +117,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     compact: () => api.store.compact(),
     resourceVersion: () => String(api.store.currentRv),
     forbid: (rule) => api.auth.forbid(rule),
+    unforbid: (rule) => api.auth.unforbid(rule),
     createToken: (name) => api.auth.createToken(name),
     failRequests: (rule) => api.failRequests(rule),
     requestCounts: () => api.requestCounts(),
