@@ -109,4 +109,26 @@ describe('e2e: TraceCollector lifecycle', function () {
     assert.equal(counts['watch events'], 1, `one events watch, got ${JSON.stringify(counts)}`);
     assert.equal(counts['get pods'] ?? 0, 0, 'owner lookups come from the cache');
   });
+
+  it('follows a namespaceSelector: namespaces labelled later are picked up, unlabelled ones dropped', async () => {
+    await env.kubectl.createNamespace('sel-a', { tracing: 'on' });
+    await env.kubectl.createNamespace('sel-b');
+    await env.kubectl.applyTraceCollector('lab', 'selected', {
+      namespaces: ['lab'],
+      namespaceSelector: { matchLabels: { tracing: 'on' } },
+      exporter: exporter(),
+      correlation: { recentWindowSeconds: 1 },
+    });
+    const first = await waitForCondition(env.kubectl, 'lab', 'selected', 'Ready', (c) => c.status === 'True');
+    assert.deepEqual(first.tc.status?.watchedNamespaces, ['lab', 'sel-a']);
+    await env.kubectl.request('PATCH', '/api/v1/namespaces/sel-b', { metadata: { labels: { tracing: 'on' } } }, 'application/merge-patch+json');
+    await waitFor('sel-b watched', async () => (await env.kubectl.getTraceCollector('lab', 'selected'))?.status?.watchedNamespaces?.includes('sel-b'));
+    podEvent(env.api, 'sel-b', 'b1');
+    await waitFor('spans from the newly labelled namespace', () => spansIn(env.receiver, 'sel-b').length >= 2);
+    await env.kubectl.request('PATCH', '/api/v1/namespaces/sel-a', { metadata: { labels: { tracing: null } } }, 'application/merge-patch+json');
+    await waitFor('sel-a dropped', async () => {
+      const ns = (await env.kubectl.getTraceCollector('lab', 'selected'))?.status?.watchedNamespaces;
+      return ns !== undefined && !ns.includes('sel-a') && ns;
+    });
+  });
 });
