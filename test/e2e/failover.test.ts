@@ -114,4 +114,25 @@ describe('e2e: restarts and leader election', function () {
     const released = env.api.get('coordination.k8s.io/v1', 'Lease', 'kspan-system', 'kspan-leader') as { spec?: { holderIdentity?: string } };
     assert.ok(!released.spec?.holderIdentity, 'SIGTERM released the Lease');
   });
+
+  it('SIGTERM flushes waiting spans, writes the final status and exits 0 within the shutdown timeout', async () => {
+    env = await startEnv();
+    await env.kubectl.createNamespace('shop');
+    const op = await env.startOperator(['--shutdown-timeout-seconds', '5']);
+    await env.kubectl.applyTraceCollector('shop', 'tc', {
+      exporter: { endpoint: env.receiver.endpoint, insecure: true },
+      correlation: { recentWindowSeconds: 60, expireAfterSeconds: 120 },
+    });
+    await waitForCondition(env.kubectl, 'shop', 'tc', 'Ready', (c) => c.status === 'True');
+    podEvent(env.api, 'shop', 'waiting');
+    await waitFor('the event is waiting', async () => ((await env?.kubectl.getTraceCollector('shop', 'tc'))?.status?.pendingEvents ?? 0) >= 1);
+    assert.equal(env.receiver.spans().length, 0);
+    const started = Date.now();
+    assert.equal(await op.terminate(), 0);
+    assert.ok(Date.now() - started < 5000, 'within the shutdown timeout');
+    assert.ok(env.receiver.spans().some((s) => s.attributes['k8s.pod.name'] === 'waiting'), 'flushed on SIGTERM');
+    const tc = await env.kubectl.getTraceCollector('shop', 'tc');
+    assert.equal(tc?.status?.spansExported, env.receiver.spans().length, 'the final status counts the flush');
+    assert.equal(tc?.status?.pendingEvents, 0);
+  });
 });
