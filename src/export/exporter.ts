@@ -24,50 +24,20 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ExportFailure } from './grpc-status.js';
 import { RingQueue } from './queue.js';
 import { invalidRecordReason, ResourceCache, toReadableSpan } from './spans.js';
-import { ExporterConfigError, resolveTransportSettings, Transport, type SpanTransport, type TransportFactory, type TransportSettings } from './transport.js';
+import { DropLedger, type DropReason } from './drops.js';
+import { resolveOptions, type ExporterTunables, type OtlpExporterOptions } from './options.js';
+import {
+  ExporterConfigError,
+  resolveTransportSettings,
+  sameRecord,
+  sameTransportConfig,
+  Transport,
+  warnAboutInheritedHeaders,
+  type SpanTransport,
+  type TransportFactory,
+  type TransportSettings,
+} from './transport.js';
 
-/** pino-compatible; the exporter logs only transitions and rate-limited drop summaries. */
-export interface ExportLogger {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface ExportTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export interface OtlpExporterOptions {
-  /** spans per export request (default 512) */
-  maxBatchSize?: number;
-  /** longest a span waits for its batch to fill (default 1000 ms) */
-  maxDelayMs?: number;
-  /** spans waiting to be sent, batches in flight not included (default 10,000) */
-  maxQueueSize?: number;
-  /** export requests in flight, retries waiting included (default 4, at most 25: the OTLP exporter refuses a 31st) */
-  maxInFlight?: number;
-  /** first retry delay (default 500 ms), doubled per attempt up to maxBackoffMs (default 30 s), with jitter */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
-  /** how long one batch is retried before it is dropped (default 5 min) */
-  retryDeadlineMs?: number;
-  /** at most one drop summary per reason per interval (default 10 s) */
-  dropLogIntervalMs?: number;
-  /** distinct (service, instance) Resources kept (default 1000) */
-  maxResources?: number;
-  logger?: ExportLogger;
-  /** clock, ms since epoch (default Date.now); deadlines passed to flush/shutdown use it */
-  now?: () => number;
-  /** in [0, 1) (default Math.random), for backoff jitter */
-  random?: () => number;
-  timers?: ExportTimers;
-  /** builds the channel for checked settings (default: OTLP/gRPC); for tests */
-  createTransport?: TransportFactory;
-}
-
-export type DropReason = 'queue_full' | 'invalid' | 'rejected' | 'retry_deadline' | 'shutdown';
-const DROP_REASONS: readonly DropReason[] = ['queue_full', 'invalid', 'rejected', 'retry_deadline', 'shutdown'];
 
 export interface OtlpExporterStats extends ExporterStats {
   spansDroppedByReason: Record<DropReason, number>;
@@ -101,84 +71,9 @@ interface FlushWaiter {
   timer: unknown;
 }
 
-const MAX_IN_FLIGHT_LIMIT = 25;
-
-const noopLogger: ExportLogger = { warn() {}, info() {}, error() {} };
-
-const defaultTimers: ExportTimers = {
-  setTimeout(callback, ms) {
-    const t = setTimeout(callback, ms);
-    // Delivery timers must not keep a process alive on their own; flush/shutdown drive the end.
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
-
-function positiveInt(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`${name} must be an integer in [1, ${max}], not ${value}`);
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, not ${value}`);
-  return value;
-}
-
-function sameBuffer(a: Buffer | undefined, b: Buffer | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.equals(b));
-}
-
-function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
-
-function sameTransportConfig(a: ResolvedExporterConfig, b: ResolvedExporterConfig): boolean {
-  return (
-    a.endpoint === b.endpoint &&
-    a.insecure === b.insecure &&
-    a.compression === b.compression &&
-    a.timeoutMs === b.timeoutMs &&
-    sameRecord(a.headers, b.headers) &&
-    sameBuffer(a.tls?.ca, b.tls?.ca) &&
-    sameBuffer(a.tls?.cert, b.tls?.cert) &&
-    sameBuffer(a.tls?.key, b.tls?.key)
-  );
-}
-
-const INHERITED_HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
-let warnedAboutInheritedHeaders = false;
-
-/**
- * The OTLP exporter adds headers from these variables to every request it sends, so in the
- * operator they would reach every collector's endpoint, whoever owns it. Say so, once.
- */
-function warnAboutInheritedHeaders(logger: ExportLogger): void {
-  if (warnedAboutInheritedHeaders) return;
-  const set = INHERITED_HEADER_VARIABLES.filter((name) => (process.env[name] ?? '').trim() !== '');
-  if (set.length === 0) return;
-  warnedAboutInheritedHeaders = true;
-  logger.warn({ variables: set }, 'OTLP header environment variables are set: their headers are sent to every TraceCollector endpoint');
-}
-
 export class OtlpExporter implements SpanExporterPort {
-  private readonly maxBatchSize: number;
-  private readonly maxDelayMs: number;
-  private readonly maxInFlight: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly retryDeadlineMs: number;
-  private readonly dropLogIntervalMs: number;
-  private readonly maxResources: number;
-  private readonly logger: ExportLogger;
-  private readonly now: () => number;
-  private readonly random: () => number;
-  private readonly timers: ExportTimers;
+  /** options with defaults */
+  private readonly opts: ExporterTunables;
   private readonly createTransport: TransportFactory;
 
   private config: ResolvedExporterConfig;
@@ -203,9 +98,7 @@ export class OtlpExporter implements SpanExporterPort {
   private shutdownPromise: Promise<void> | undefined;
 
   private exported = 0;
-  private readonly dropped: Record<DropReason, number> = { queue_full: 0, invalid: 0, rejected: 0, retry_deadline: 0, shutdown: 0 };
-  private readonly unloggedDrops: Record<DropReason, number> = { queue_full: 0, invalid: 0, rejected: 0, retry_deadline: 0, shutdown: 0 };
-  private readonly lastDropLog: Partial<Record<DropReason, number>> = {};
+  private readonly drops: DropLedger;
   private exportRequests = 0;
   private failedExportRequests = 0;
   private lastExportTime: number | undefined;
@@ -213,23 +106,14 @@ export class OtlpExporter implements SpanExporterPort {
   private readonly listeners: ((state: ExporterState) => void)[] = [];
 
   constructor(config: ResolvedExporterConfig, options: OtlpExporterOptions = {}) {
-    this.maxBatchSize = positiveInt(options.maxBatchSize, 512, 'maxBatchSize');
-    this.maxDelayMs = nonNegative(options.maxDelayMs, 1000, 'maxDelayMs');
-    this.maxInFlight = positiveInt(options.maxInFlight, 4, 'maxInFlight', MAX_IN_FLIGHT_LIMIT);
-    this.initialBackoffMs = nonNegative(options.initialBackoffMs, 500, 'initialBackoffMs');
-    this.maxBackoffMs = Math.max(this.initialBackoffMs, nonNegative(options.maxBackoffMs, 30_000, 'maxBackoffMs'));
-    this.retryDeadlineMs = nonNegative(options.retryDeadlineMs, 300_000, 'retryDeadlineMs');
-    this.dropLogIntervalMs = nonNegative(options.dropLogIntervalMs, 10_000, 'dropLogIntervalMs');
-    this.maxResources = positiveInt(options.maxResources, 1000, 'maxResources');
-    this.queue = new RingQueue(positiveInt(options.maxQueueSize, 10_000, 'maxQueueSize'));
-    this.logger = options.logger ?? noopLogger;
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
-    this.timers = options.timers ?? defaultTimers;
-    this.createTransport = options.createTransport ?? ((settings, limit) => new Transport(settings, limit));
+    const o = resolveOptions(options);
+    this.opts = o;
+    this.queue = new RingQueue(o.maxQueueSize);
+    this.createTransport = o.createTransport ?? ((settings, limit) => new Transport(settings, limit));
+    this.drops = new DropLedger(o.logger, o.now, o.dropLogIntervalMs, () => ({ endpoint: this.config.endpoint }));
 
     this.config = config;
-    this.resources = new ResourceCache(config.resourceAttributes, this.maxResources);
+    this.resources = new ResourceCache(config.resourceAttributes, this.opts.maxResources);
     this.state = { ready: true, reason: ConditionReason.Ready, message: '' };
     this.configure(config);
   }
@@ -242,7 +126,7 @@ export class OtlpExporter implements SpanExporterPort {
         this.drop('shutdown', spans.length, 'the exporter is shut down');
         return;
       }
-      const at = this.now();
+      const at = this.opts.now();
       let evicted = 0;
       let invalid = 0;
       let firstInvalid: string | undefined;
@@ -261,7 +145,7 @@ export class OtlpExporter implements SpanExporterPort {
       if (evicted > 0) this.resolveFlushWaiters();
     } catch (err) {
       // Never let a bad record or a listener break the caller's loop.
-      this.logger.error({ err }, 'span exporter: enqueue failed');
+      this.opts.logger.error({ err }, 'span exporter: enqueue failed');
     }
   }
 
@@ -269,7 +153,7 @@ export class OtlpExporter implements SpanExporterPort {
     try {
       this.reconfigure(config);
     } catch (err) {
-      this.logger.error({ err }, 'span exporter: update failed');
+      this.opts.logger.error({ err }, 'span exporter: update failed');
     }
   }
 
@@ -278,7 +162,7 @@ export class OtlpExporter implements SpanExporterPort {
     const previous = this.config;
     this.config = config;
     if (!sameRecord(previous.resourceAttributes, config.resourceAttributes)) {
-      this.resources = new ResourceCache(config.resourceAttributes, this.maxResources);
+      this.resources = new ResourceCache(config.resourceAttributes, this.opts.maxResources);
       this.resourcesVersion++;
     }
     if (this.settings !== undefined && sameTransportConfig(previous, config)) return;
@@ -286,7 +170,7 @@ export class OtlpExporter implements SpanExporterPort {
     // Waiting retries get their chance with the new settings now, with a fresh backoff.
     for (const batch of this.batches) {
       if (batch.sending) continue;
-      if (batch.timer !== undefined) this.timers.clearTimeout(batch.timer);
+      if (batch.timer !== undefined) this.opts.timers.clearTimeout(batch.timer);
       batch.attempts = 0;
       this.attempt(batch);
     }
@@ -300,13 +184,13 @@ export class OtlpExporter implements SpanExporterPort {
       const waiter: FlushWaiter = {
         lastSeq,
         resolve: () => {
-          this.timers.clearTimeout(waiter.timer);
+          this.opts.timers.clearTimeout(waiter.timer);
           this.flushWaiters.delete(waiter);
           resolve();
         },
         timer: undefined,
       };
-      waiter.timer = this.keepAliveTimer(() => waiter.resolve(), Math.max(0, deadline - this.now()));
+      waiter.timer = this.keepAliveTimer(() => waiter.resolve(), Math.max(0, deadline - this.opts.now()));
       this.flushWaiters.add(waiter);
       this.schedulePump();
     });
@@ -318,14 +202,13 @@ export class OtlpExporter implements SpanExporterPort {
   }
 
   stats(): OtlpExporterStats {
-    const spansDropped = DROP_REASONS.reduce((sum, r) => sum + this.dropped[r], 0);
     return {
       spansExported: this.exported,
-      spansDropped,
+      spansDropped: this.drops.total(),
       spansQueued: this.queue.length + this.spansInFlight,
       ...(this.lastExportTime === undefined ? {} : { lastExportTime: this.lastExportTime }),
       state: { ...this.state },
-      spansDroppedByReason: { ...this.dropped },
+      spansDroppedByReason: this.drops.byReason(),
       spansInFlight: this.spansInFlight,
       exportRequests: this.exportRequests,
       failedExportRequests: this.failedExportRequests,
@@ -341,7 +224,7 @@ export class OtlpExporter implements SpanExporterPort {
    * does: without this, a CLI whose only pending work is a retry would exit before its deadline.
    */
   private keepAliveTimer(callback: () => void, ms: number): unknown {
-    const handle = this.timers.setTimeout(callback, ms);
+    const handle = this.opts.timers.setTimeout(callback, ms);
     (handle as { ref?: () => void } | undefined)?.ref?.();
     return handle;
   }
@@ -353,7 +236,7 @@ export class OtlpExporter implements SpanExporterPort {
     this.transport = undefined;
     this.transportStale = false;
     if (old) void old.shutdown();
-    warnAboutInheritedHeaders(this.logger);
+    warnAboutInheritedHeaders(this.opts.logger);
     try {
       this.settings = resolveTransportSettings(config);
       if (this.state.reason === ConditionReason.InvalidSpec || this.state.message === '') {
@@ -375,7 +258,7 @@ export class OtlpExporter implements SpanExporterPort {
     }
     this.transportStale = false;
     // The OTLP exporter's own concurrency limit is never the binding one: ours is lower.
-    this.transport ??= this.createTransport(this.settings, this.maxInFlight + 1);
+    this.transport ??= this.createTransport(this.settings, this.opts.maxInFlight + 1);
     return this.transport;
   }
 
@@ -396,32 +279,32 @@ export class OtlpExporter implements SpanExporterPort {
     try {
       this.dispatch();
     } catch (err) {
-      this.logger.error({ err }, 'span exporter: internal error while dispatching');
+      this.opts.logger.error({ err }, 'span exporter: internal error while dispatching');
     }
   }
 
   private dispatch(): void {
     if (this.shutdownDone || !this.settings) return;
-    const limit = this.healthy ? this.maxInFlight : 1;
+    const limit = this.healthy ? this.opts.maxInFlight : 1;
     const urgent = this.flushWaiters.size > 0;
     while (this.batches.size < limit && this.queue.length > 0) {
       const head = this.queue.peek() as QueuedSpan;
-      if (this.queue.length < this.maxBatchSize && !urgent && this.now() - head.at < this.maxDelayMs) break;
-      this.startBatch(this.queue.take(this.maxBatchSize));
+      if (this.queue.length < this.opts.maxBatchSize && !urgent && this.opts.now() - head.at < this.opts.maxDelayMs) break;
+      this.startBatch(this.queue.take(this.opts.maxBatchSize));
     }
     this.armDelayTimer(limit);
   }
 
   private armDelayTimer(limit: number): void {
     if (this.delayTimer !== undefined) {
-      this.timers.clearTimeout(this.delayTimer);
+      this.opts.timers.clearTimeout(this.delayTimer);
       this.delayTimer = undefined;
     }
     const head = this.queue.peek();
     // With every slot taken, a finishing batch pumps again; no timer needed.
     if (!head || this.batches.size >= limit) return;
-    const wait = Math.max(0, head.at + this.maxDelayMs - this.now());
-    this.delayTimer = this.timers.setTimeout(() => {
+    const wait = Math.max(0, head.at + this.opts.maxDelayMs - this.opts.now());
+    this.delayTimer = this.opts.timers.setTimeout(() => {
       this.delayTimer = undefined;
       this.pump();
     }, wait);
@@ -432,7 +315,7 @@ export class OtlpExporter implements SpanExporterPort {
     if (!first) return;
     const records = entries.map((e) => e.record);
     const spans = records.map((r) => toReadableSpan(r, this.resources));
-    const batch: Batch = { records, spans, resourcesVersion: this.resourcesVersion, firstSeq: first.seq, attempts: 0, deadline: this.now() + this.retryDeadlineMs, sending: false };
+    const batch: Batch = { records, spans, resourcesVersion: this.resourcesVersion, firstSeq: first.seq, attempts: 0, deadline: this.opts.now() + this.opts.retryDeadlineMs, sending: false };
     this.batches.add(batch);
     this.spansInFlight += spans.length;
     this.attempt(batch);
@@ -457,7 +340,7 @@ export class OtlpExporter implements SpanExporterPort {
       try {
         this.settle(batch, failure);
       } catch (err) {
-        this.logger.error({ err }, 'span exporter: internal error after an export');
+        this.opts.logger.error({ err }, 'span exporter: internal error after an export');
       }
     });
   }
@@ -468,7 +351,7 @@ export class OtlpExporter implements SpanExporterPort {
     if (!failure) {
       this.healthy = true;
       this.exported += batch.spans.length;
-      this.lastExportTime = this.now();
+      this.lastExportTime = this.opts.now();
       this.finish(batch);
       this.setState({ ready: true, reason: ConditionReason.ExportSucceeded, message: `exporting to ${endpoint}` });
     } else if (!failure.retryable) {
@@ -491,13 +374,13 @@ export class OtlpExporter implements SpanExporterPort {
         reason: ConditionReason.ExporterUnavailable,
         message: `${failure.codeName}: ${failure.details} (exporting to ${endpoint}, retrying)`,
       });
-      const retryAt = this.now() + this.backoff(batch.attempts);
+      const retryAt = this.opts.now() + this.backoff(batch.attempts);
       if (retryAt > batch.deadline || retryAt > this.shutdownDeadline) {
         this.finish(batch);
         const reason = retryAt > this.shutdownDeadline ? 'shutdown' : 'retry_deadline';
         this.drop(reason, batch.spans.length, `${failure.codeName}: ${failure.details}`);
       } else {
-        batch.timer = this.timers.setTimeout(() => this.retry(batch), retryAt - this.now());
+        batch.timer = this.opts.timers.setTimeout(() => this.retry(batch), retryAt - this.opts.now());
       }
     }
     this.resolveFlushWaiters();
@@ -508,18 +391,18 @@ export class OtlpExporter implements SpanExporterPort {
     try {
       this.attempt(batch);
     } catch (err) {
-      this.logger.error({ err }, 'span exporter: internal error while retrying');
+      this.opts.logger.error({ err }, 'span exporter: internal error while retrying');
     }
   }
 
   private backoff(attempts: number): number {
-    const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, attempts - 1));
+    const base = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** Math.max(0, attempts - 1));
     // "Equal jitter": half fixed, half random, so retries of many exporters spread out.
-    return base / 2 + (base / 2) * this.random();
+    return base / 2 + (base / 2) * this.opts.random();
   }
 
   private finish(batch: Batch): void {
-    if (batch.timer !== undefined) this.timers.clearTimeout(batch.timer);
+    if (batch.timer !== undefined) this.opts.timers.clearTimeout(batch.timer);
     batch.timer = undefined;
     this.batches.delete(batch);
     this.spansInFlight -= batch.spans.length;
@@ -544,7 +427,7 @@ export class OtlpExporter implements SpanExporterPort {
     this.shutdownDeadline = deadline;
     await this.flush(deadline);
     this.shutdownDone = true;
-    if (this.delayTimer !== undefined) this.timers.clearTimeout(this.delayTimer);
+    if (this.delayTimer !== undefined) this.opts.timers.clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     // Whatever is still here missed the deadline.
     const left = this.queue.take(this.queue.length).length;
@@ -554,7 +437,7 @@ export class OtlpExporter implements SpanExporterPort {
       this.finish(batch);
     }
     if (left + inFlight > 0) this.drop('shutdown', left + inFlight, 'not delivered before the shutdown deadline');
-    this.flushDropLogs();
+    this.drops.flushLogs();
     const transport = this.transport;
     this.transport = undefined;
     this.settings = undefined;
@@ -564,40 +447,17 @@ export class OtlpExporter implements SpanExporterPort {
       await Promise.race([
         transport.shutdown(),
         new Promise<void>((resolve) => {
-          timer = this.keepAliveTimer(resolve, Math.max(0, deadline - this.now()));
+          timer = this.keepAliveTimer(resolve, Math.max(0, deadline - this.opts.now()));
         }),
       ]);
-      this.timers.clearTimeout(timer);
+      this.opts.timers.clearTimeout(timer);
     }
   }
 
   // ---- accounting ----
 
   private drop(reason: DropReason, count: number, detail: string): void {
-    if (count <= 0) return;
-    this.dropped[reason] += count;
-    this.unloggedDrops[reason] += count;
-    const now = this.now();
-    const last = this.lastDropLog[reason];
-    if (last === undefined || now - last >= this.dropLogIntervalMs) {
-      this.lastDropLog[reason] = now;
-      this.logger.warn(
-        { reason, dropped: this.unloggedDrops[reason], droppedTotal: this.dropped[reason], endpoint: this.config.endpoint, detail },
-        'span exporter dropped spans',
-      );
-      this.unloggedDrops[reason] = 0;
-    }
-  }
-
-  private flushDropLogs(): void {
-    for (const reason of DROP_REASONS) {
-      if (this.unloggedDrops[reason] === 0) continue;
-      this.logger.warn(
-        { reason, dropped: this.unloggedDrops[reason], droppedTotal: this.dropped[reason], endpoint: this.config.endpoint },
-        'span exporter dropped spans',
-      );
-      this.unloggedDrops[reason] = 0;
-    }
+    this.drops.record(reason, count, detail);
   }
 
   private setState(next: ExporterState): void {
@@ -606,14 +466,14 @@ export class OtlpExporter implements SpanExporterPort {
     this.state = next;
     if (prev.ready !== next.ready || prev.reason !== next.reason) {
       const log = { ready: next.ready, reason: next.reason, message: next.message, endpoint: this.config.endpoint };
-      if (next.ready) this.logger.info(log, 'span exporter state changed');
-      else this.logger.warn(log, 'span exporter state changed');
+      if (next.ready) this.opts.logger.info(log, 'span exporter state changed');
+      else this.opts.logger.warn(log, 'span exporter state changed');
     }
     for (const listener of this.listeners) {
       try {
         listener({ ...next });
       } catch (err) {
-        this.logger.error({ err }, 'span exporter: state listener failed');
+        this.opts.logger.error({ err }, 'span exporter: state listener failed');
       }
     }
   }

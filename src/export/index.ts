@@ -8,10 +8,13 @@
  *   await exporter.shutdown(Date.now() + 10_000);
  */
 import type { ResolvedExporterConfig } from '../pipeline/ports.js';
-import { OtlpExporter, type OtlpExporterOptions } from './exporter.js';
+import { OtlpExporter } from './exporter.js';
+import type { OtlpExporterOptions } from './options.js';
 
 export { OtlpExporter };
-export type { DropReason, ExportLogger, ExportTimers, OtlpExporterOptions, OtlpExporterStats } from './exporter.js';
+export type { OtlpExporterStats } from './exporter.js';
+export type { DropReason } from './drops.js';
+export type { ExportLogger, ExportTimers, OtlpExporterOptions } from './options.js';
 export { classifyExportError, statusName, type ExportFailure } from './grpc-status.js';
 export { invalidRecordReason, isValidSpanId, isValidTraceId, ResourceCache, toHrTime, toReadableSpan } from './spans.js';
 export {

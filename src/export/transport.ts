@@ -12,6 +12,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ResolvedExporterConfig } from '../pipeline/ports.js';
+import type { ExportLogger } from './options.js';
 import { classifyExportError, type ExportFailure } from './grpc-status.js';
 
 /** An exporter configuration that cannot work; reported through the exporter state, never thrown out. */
@@ -158,6 +159,21 @@ export interface SpanTransport {
 
 export type TransportFactory = (settings: TransportSettings, concurrencyLimit: number) => SpanTransport;
 
+const INHERITED_HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
+let warnedAboutInheritedHeaders = false;
+
+/**
+ * The OTLP exporter adds headers from these variables to every request it sends, so in the
+ * operator they would reach every collector's endpoint, whoever owns it. Say so, once.
+ */
+export function warnAboutInheritedHeaders(logger: ExportLogger): void {
+  if (warnedAboutInheritedHeaders) return;
+  const set = INHERITED_HEADER_VARIABLES.filter((name) => (process.env[name] ?? '').trim() !== '');
+  if (set.length === 0) return;
+  warnedAboutInheritedHeaders = true;
+  logger.warn({ variables: set }, 'OTLP header environment variables are set: their headers are sent to every TraceCollector endpoint');
+}
+
 /** One OTLP/gRPC channel (@opentelemetry/exporter-trace-otlp-grpc). */
 export class Transport implements SpanTransport {
   private readonly exporter: OTLPTraceExporter;
@@ -195,4 +211,27 @@ export class Transport implements SpanTransport {
       // a channel that fails to close has nothing left to deliver
     }
   }
+}
+
+function sameBuffer(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.equals(b));
+}
+
+export function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+/** Whether two configurations need the same channel (resourceAttributes do not matter here). */
+export function sameTransportConfig(a: ResolvedExporterConfig, b: ResolvedExporterConfig): boolean {
+  return (
+    a.endpoint === b.endpoint &&
+    a.insecure === b.insecure &&
+    a.compression === b.compression &&
+    a.timeoutMs === b.timeoutMs &&
+    sameRecord(a.headers, b.headers) &&
+    sameBuffer(a.tls?.ca, b.tls?.ca) &&
+    sameBuffer(a.tls?.cert, b.tls?.cert) &&
+    sameBuffer(a.tls?.key, b.tls?.key)
+  );
 }

@@ -1,0 +1,111 @@
+/**
+ * Exporter tunables and injectables, with their defaults and checks (a bad tunable is a
+ * programming error: RangeError at construction, unlike a bad exporter configuration).
+ */
+import type { TransportFactory } from './transport.js';
+
+/** pino-compatible; the exporter logs only transitions and rate-limited drop summaries. */
+export interface ExportLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ExportTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface OtlpExporterOptions {
+  /** spans per export request (default 512) */
+  maxBatchSize?: number;
+  /** longest a span waits for its batch to fill (default 1000 ms) */
+  maxDelayMs?: number;
+  /** spans waiting to be sent, batches in flight not included (default 10,000) */
+  maxQueueSize?: number;
+  /** export requests in flight, retries waiting included (default 4, at most 25: the OTLP exporter refuses a 31st) */
+  maxInFlight?: number;
+  /** first retry delay (default 500 ms), doubled per attempt up to maxBackoffMs (default 30 s), with jitter */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** how long one batch is retried before it is dropped (default 5 min) */
+  retryDeadlineMs?: number;
+  /** at most one drop summary per reason per interval (default 10 s) */
+  dropLogIntervalMs?: number;
+  /** distinct (service, instance) Resources kept (default 1000) */
+  maxResources?: number;
+  logger?: ExportLogger;
+  /** clock, ms since epoch (default Date.now); deadlines passed to flush/shutdown use it */
+  now?: () => number;
+  /** in [0, 1) (default Math.random), for backoff jitter */
+  random?: () => number;
+  timers?: ExportTimers;
+  /** builds the channel for checked settings (default: OTLP/gRPC); for tests */
+  createTransport?: TransportFactory;
+}
+
+/** Options with defaults applied. */
+export interface ExporterTunables {
+  maxBatchSize: number;
+  maxDelayMs: number;
+  maxQueueSize: number;
+  maxInFlight: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  retryDeadlineMs: number;
+  dropLogIntervalMs: number;
+  maxResources: number;
+  logger: ExportLogger;
+  now: () => number;
+  random: () => number;
+  timers: ExportTimers;
+  createTransport?: TransportFactory;
+}
+
+const MAX_IN_FLIGHT_LIMIT = 25;
+
+const noopLogger: ExportLogger = { warn() {}, info() {}, error() {} };
+
+const defaultTimers: ExportTimers = {
+  setTimeout(callback, ms) {
+    const t = setTimeout(callback, ms);
+    // Delivery timers must not keep a process alive on their own; flush/shutdown drive the end.
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+function positiveInt(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`${name} must be an integer in [1, ${max}], not ${value}`);
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, not ${value}`);
+  return value;
+}
+
+export function resolveOptions(options: OtlpExporterOptions = {}): ExporterTunables {
+  const initialBackoffMs = nonNegative(options.initialBackoffMs, 500, 'initialBackoffMs');
+  return {
+    maxBatchSize: positiveInt(options.maxBatchSize, 512, 'maxBatchSize'),
+    maxDelayMs: nonNegative(options.maxDelayMs, 1000, 'maxDelayMs'),
+    maxQueueSize: positiveInt(options.maxQueueSize, 10_000, 'maxQueueSize'),
+    maxInFlight: positiveInt(options.maxInFlight, 4, 'maxInFlight', MAX_IN_FLIGHT_LIMIT),
+    initialBackoffMs,
+    maxBackoffMs: Math.max(initialBackoffMs, nonNegative(options.maxBackoffMs, 30_000, 'maxBackoffMs')),
+    retryDeadlineMs: nonNegative(options.retryDeadlineMs, 300_000, 'retryDeadlineMs'),
+    dropLogIntervalMs: nonNegative(options.dropLogIntervalMs, 10_000, 'dropLogIntervalMs'),
+    maxResources: positiveInt(options.maxResources, 1000, 'maxResources'),
+    logger: options.logger ?? noopLogger,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    timers: options.timers ?? defaultTimers,
+    ...(options.createTransport === undefined ? {} : { createTransport: options.createTransport }),
+  };
+}
