@@ -134,7 +134,7 @@ export class OtlpExporter implements SpanExporterPort {
         const problem = invalidRecordReason(record);
         if (problem !== undefined) {
           invalid++;
-          firstInvalid ??= `${problem} (span ${JSON.stringify(record.name)})`;
+          firstInvalid ??= `${problem} (span ${JSON.stringify((record as Partial<SpanRecord> | null)?.name)})`;
           continue;
         }
         if (this.queue.push({ record, seq: this.nextSeq++, at }) !== undefined) evicted++;

@@ -84,6 +84,7 @@ describe('OTLP exporter against the test receiver', () => {
     const logger = memoryLogger();
     const exporter = open(plaintextConfig(receiver.endpoint), { ...fastOptions, logger });
     const bad = [
+      null as never,
       spanRecord(1, { traceId: traceIdOf(1).toUpperCase() }),
       spanRecord(2, { traceId: '0'.repeat(32) }),
       spanRecord(3, { traceId: 'abc' }),
@@ -91,7 +92,7 @@ describe('OTLP exporter against the test receiver', () => {
       spanRecord(5, { spanId: 'zz'.repeat(8) }),
       spanRecord(6, { parentSpanId: '' }),
       spanRecord(7, { startTime: Number.NaN }),
-      null as never,
+      undefined as never,
     ];
     exporter.enqueue([spanRecord(10), ...bad, spanRecord(20)]);
     await exporter.flush(Date.now() + 5000);
