@@ -259,7 +259,12 @@ export class Pipeline {
       this.eventsFiltered++;
       return;
     }
-    this.export(this.correlator.addEvent(event, this.now()));
+    try {
+      this.export(this.correlator.addEvent(event, this.now()));
+    } catch (err) {
+      // An engine bug on one event must not stop the stream (nor other collectors on the watch).
+      this.log.error({ err, event: { namespace: event.metadata.namespace, name: event.metadata.name } }, 'engine failed on an event');
+    }
   }
 
   private scheduleTick(): void {
