@@ -25,7 +25,7 @@ async function setup(): Promise<{ env: Env; recording: Recording }> {
   await env.kubectl.applyTraceCollector('kspan-system', 'rollouts', {
     namespaces: ['default'],
     exporter: { endpoint: env.receiver.endpoint, insecure: true },
-    correlation: { recentWindowSeconds: 1 },
+    correlation: { recentWindowSeconds: 2 }, // short, with room for a busy CI machine
   });
   await waitForCondition(env.kubectl, 'kspan-system', 'rollouts', 'Ready', (c) => c.status === 'True');
   const recording = loadRecording(fixturePath('deployment-2-pods.ndjson'), { speed: 3 });

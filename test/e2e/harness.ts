@@ -221,7 +221,15 @@ export class Operator {
         'debug',
         ...args,
       ],
-      { env: { PATH: process.env['PATH'] ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        // A clean environment (no KUBECONFIG, POD_NAME... of the machine); c8's coverage directory passes through.
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
+          ...options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     const op = new Operator(child);
     await waitFor('the operator to serve /metrics', () => op.logs.some((l) => l.msg === 'operator started') || op.exitCode !== undefined, 10_000);

@@ -32,7 +32,7 @@ describe('e2e: a recorded rollout through the operator process', function () {
     await env.kubectl.applyTraceCollector('kspan-system', 'rollouts', {
       namespaces: ['default'],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
-      correlation: { recentWindowSeconds: 1 },
+      correlation: { recentWindowSeconds: 2 }, // short, with room for a busy CI machine
       resourceAttributes: { 'k8s.cluster.name': 'e2e' },
     });
     const ready = await waitFor('Ready=True', async () => {
