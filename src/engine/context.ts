@@ -5,17 +5,18 @@
 
 import { eventIdentity, eventSource, eventTime, isTopLevelEvent, occurrenceCount, type EventSource } from './event-facts.js';
 import type { Waiting } from './pending.js';
-import { actionKey, makeRef, ownerRefs, refKey } from './refs.js';
+import { spanFacts, type EventSpanFacts } from './span-builder.js';
+import { actionKey, makeRef, ownerRefs, type Ref } from './refs.js';
 import { actionOf, type Action, type CompiledRule } from './rules.js';
-import type { KubeEvent, KubeObject, ObjectLookup, ObjectRef } from './types.js';
+import type { KubeEvent, KubeObject, ObjectLookup } from './types.js';
 
 export interface EventContext extends Waiting {
-  readonly event: KubeEvent;
+  readonly facts: EventSpanFacts;
   readonly time: number;
   readonly source: EventSource;
   readonly count: number | undefined;
   readonly eventId: string;
-  readonly involved: ObjectRef;
+  readonly involved: Ref;
   readonly involvedKey: string;
   readonly involvedObject: KubeObject | undefined;
   readonly action: Action;
@@ -32,12 +33,12 @@ export interface EventContext extends Waiting {
 const MAX_CHAIN = 16;
 
 /** Records the generations along the owner chains above `start`. */
-function snapshot(lookup: ObjectLookup, start: ObjectRef, generations: Map<string, number | undefined>, topLevel: Set<string>): KubeObject | undefined {
+function snapshot(lookup: ObjectLookup, start: Ref, generations: Map<string, number | undefined>, topLevel: Set<string>): KubeObject | undefined {
   let first: KubeObject | undefined;
-  const queue: ObjectRef[] = [start];
+  const queue: Ref[] = [start];
   for (let i = 0; i < queue.length && i < MAX_CHAIN; i++) {
     const ref = queue[i]!;
-    const key = refKey(ref);
+    const key = ref.key;
     if (generations.has(key)) continue;
     const obj = lookup.get(ref);
     if (i === 0) first = obj;
@@ -71,18 +72,18 @@ export function buildContext(
     seq,
     receivedAt,
     watched: [],
-    event,
+    facts: spanFacts(event),
     time: eventTime(event, receivedAt),
     source,
     count: occurrenceCount(event),
     eventId: eventIdentity(event),
     involved,
-    involvedKey: refKey(involved),
+    involvedKey: involved.key,
     involvedObject,
     action,
     actionKey: actionKey(action.actor, action.object),
-    actorKey: action.actor ? refKey(action.actor) : undefined,
-    objectKey: refKey(action.object),
+    actorKey: action.actor?.key,
+    objectKey: action.object.key,
     topLevelAnnotated: isTopLevelEvent(event),
     generations,
     topLevel,

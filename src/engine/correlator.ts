@@ -8,7 +8,7 @@ import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue } from './pending.js';
 import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
-import { ownerRefs, refKey } from './refs.js';
+import { ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan, type MutableSpan } from './span-builder.js';
@@ -41,6 +41,7 @@ export class Correlator {
   private readonly held = new HeldSpans();
   private out: MutableSpan[] = [];
   private draining = false;
+  private readonly enqueueRetry = (p: EventContext): void => this.retries.push(p);
   private now = -Infinity;
   private seq = 0;
   private readonly counters = {
@@ -88,6 +89,7 @@ export class Correlator {
   tick(now: number): SpanRecord[] {
     this.advance(now);
     this.recent.expire(this.now);
+    this.pending.compact();
     for (let p = this.pending.oldest(); p && this.now - p.receivedAt >= this.config.recentWindowMs; p = this.pending.oldest()) {
       this.giveUp(p, false);
     }
@@ -128,35 +130,34 @@ export class Correlator {
       // a. a repeat of the same action is a sibling; else what the actor itself is part of
       const same = this.probe(ctx.actionKey, ctx, watched);
       if (same && same !== STALE && same.parent) return this.use(ctx.actionKey, same, same.parent);
-      const actorKey = `>${ctx.actorKey!}`;
+      const actorKey = actor.noneKey;
       const ofActor = this.probe(actorKey, ctx, watched);
       if (ofActor && ofActor !== STALE) return this.use(actorKey, ofActor, ofActor.span);
     }
     if (ctx.topLevelAnnotated) return 'top'; // b.
-    const fromObject = this.fromObject(object, ctx.objectKey, ctx, watched); // c.
+    const fromObject = this.fromObject(object, ctx, watched); // c.
     if (fromObject) return fromObject;
-    if (actor) return this.fromObject(actor, ctx.actorKey!, ctx, watched); // d.
+    if (actor) return this.fromObject(actor, ctx, watched); // d.
     return undefined;
   }
 
   /** Step c for one object. A stale entry stops the search at that owner. */
-  private fromObject(ref: ObjectRef, key: string, ctx: EventContext, watched: string[]): Hit | undefined {
+  private fromObject(ref: Ref, ctx: EventContext, watched: string[]): Hit | undefined {
     const owners = ownerRefs(this.lookup.get(ref), ref.namespace);
-    const noneKey = `>${key}`;
+    const { key, noneKey } = ref;
     if (owners.length === 0) {
       const e = this.probe(noneKey, ctx, watched);
       return e && e !== STALE ? this.use(noneKey, e, e.span) : undefined;
     }
     for (const owner of owners) {
-      const ownerKey = refKey(owner);
-      const byOwnerKey = `${ownerKey}>${key}`;
+      const byOwnerKey = `${owner.key}>${key}`;
       const byOwner = this.probe(byOwnerKey, ctx, watched);
       if (byOwner === STALE) continue;
       if (byOwner) return this.use(byOwnerKey, byOwner, byOwner.span);
       const none = this.probe(noneKey, ctx, watched);
       if (none === STALE) continue;
       if (none?.parent) return this.use(noneKey, none, none.parent);
-      const ownerNoneKey = `>${ownerKey}`;
+      const ownerNoneKey = owner.noneKey;
       const ofOwner = this.probe(ownerNoneKey, ctx, watched);
       if (ofOwner === STALE) continue;
       if (ofOwner) return { ...this.use(ownerNoneKey, ofOwner, ofOwner.span), indirect: true };
@@ -203,7 +204,7 @@ export class Correlator {
     const traceId = parent ? parent.traceId : eventTraceId(ctx.eventId, ctx.count);
     if (!parent) this.counters.tracesStarted++;
     const span = eventSpan({
-      event: ctx.event,
+      facts: ctx.facts,
       source: ctx.source,
       time: ctx.time,
       count: ctx.count,
@@ -244,7 +245,7 @@ export class Correlator {
    */
   private store(key: string, entry: RecentEntry): void {
     this.recent.set(key, entry);
-    for (const waiting of this.pending.watching(key)) this.retries.push(waiting);
+    this.pending.forEachWatching(key, this.enqueueRetry);
     if (this.draining) return;
     this.draining = true;
     try {
@@ -274,7 +275,7 @@ export class Correlator {
 
   private giveUp(p: EventContext, overflow: boolean): void {
     const { actor, object } = p.action;
-    let ref: ObjectRef = object;
+    let ref: Ref = object;
     let obj = this.lookup.get(object);
     if (!obj && actor) {
       ref = actor;
@@ -292,21 +293,20 @@ export class Correlator {
     }
     const visited = new Set<string>();
     for (let depth = 0; depth < MAX_WALK_DEPTH; depth++) {
-      const key = refKey(ref);
-      visited.add(key);
-      const hit = this.fromObject(ref, key, p, []);
+      visited.add(ref.key);
+      const hit = this.fromObject(ref, p, []);
       if (hit) {
         this.pending.remove(p);
         this.place(p, hit.parent);
         return;
       }
-      const next: ObjectRef | undefined = ownerRefs(obj, ref.namespace).find((o) => !visited.has(refKey(o)));
+      const next: Ref | undefined = ownerRefs(obj, ref.namespace).find((o) => !visited.has(o.key));
       if (!next) break;
       const nextObj = this.lookup.get(next);
       if (!nextObj) {
         // An owner never seen: its own recent activity can still take the event; else the
         // root is the highest object we know.
-        const ownerHit = this.fromObject(next, refKey(next), p, []);
+        const ownerHit = this.fromObject(next, p, []);
         if (ownerHit) {
           this.pending.remove(p);
           this.place(p, ownerHit.parent);
@@ -325,8 +325,8 @@ export class Correlator {
   }
 
   /** A root span for the generation of `obj` that `p` saw, emitted first and stored as (none, obj). */
-  private makeRoot(ref: ObjectRef, current: KubeObject, p: EventContext): SpanHandle {
-    const key = refKey(ref);
+  private makeRoot(ref: Ref, current: KubeObject, p: EventContext): SpanHandle {
+    const key = ref.key;
     const generation = p.generations.has(key) ? p.generations.get(key) : current.metadata.generation;
     const obj = this.versionAt(ref, current, generation);
     const previous = generation !== undefined ? this.lookup.previousGeneration?.(ref, generation) : undefined;
@@ -346,7 +346,7 @@ export class Correlator {
     this.held.hold(`root|${key}`, span, this.now, this.out);
     const entry: RecentEntry = { span: handle, object: ref, objectTopLevel: true, actorTopLevel: false, lastUsed: this.now };
     if (generation !== undefined) entry.objectGeneration = generation;
-    this.store(`>${key}`, entry);
+    this.store(ref.noneKey, entry);
     return handle;
   }
 

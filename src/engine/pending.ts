@@ -2,6 +2,10 @@
  * Events waiting for their parent (DESIGN.md 5.5, 5.6), in arrival order, indexed by the recent
  * store keys their parent search read: a new entry under a key retries only the events that
  * looked at that key, which places exactly the events a full retry of the queue would place.
+ *
+ * The index is lazy: lists are appended to and never searched for removal; readers skip events
+ * that are no longer waiting, and `compact` (called on ticks) rebuilds it from the waiting events
+ * when dead references pile up, which keeps its size proportional to the queue.
  */
 
 export interface Waiting {
@@ -14,7 +18,8 @@ export interface Waiting {
 export class PendingQueue<T extends Waiting> {
   /** insertion order is arrival order (seq increases) */
   private readonly items = new Map<number, T>();
-  private readonly watchers = new Map<string, Set<T>>();
+  private watchers = new Map<string, T[]>();
+  private indexed = 0;
 
   get size(): number {
     return this.items.size;
@@ -31,45 +36,51 @@ export class PendingQueue<T extends Waiting> {
 
   add(item: T): void {
     this.items.set(item.seq, item);
-    this.index(item);
+    this.index(item, item.watched);
   }
 
   remove(item: T): void {
-    if (!this.items.delete(item.seq)) return;
-    this.unindex(item);
+    this.items.delete(item.seq);
   }
 
   /** Re-indexes an item after a parent search that read `watched`. */
   rewatch(item: T, watched: readonly string[]): void {
-    if (this.has(item)) this.unindex(item);
+    const before = item.watched;
     item.watched = watched;
-    if (this.has(item)) this.index(item);
+    if (!this.has(item)) return;
+    // Only keys not indexed yet need adding; old ones are skipped by readers when stale.
+    const fresh = watched.filter((k) => !before.includes(k));
+    if (fresh.length > 0) this.index(item, fresh);
   }
 
-  /** Waiting events whose parent search read `key`. */
-  watching(key: string): Iterable<T> {
-    return this.watchers.get(key) ?? [];
+  /** Calls `visit` for each waiting event whose last parent search read `key`. */
+  forEachWatching(key: string, visit: (item: T) => void): void {
+    const list = this.watchers.get(key);
+    if (!list) return;
+    for (const item of list) if (this.has(item) && item.watched.includes(key)) visit(item);
   }
 
   all(): T[] {
     return [...this.items.values()];
   }
 
-  private index(item: T): void {
-    for (const key of item.watched) {
-      let set = this.watchers.get(key);
-      if (!set) this.watchers.set(key, (set = new Set()));
-      set.add(item);
-    }
+  /** Rebuilds the index when most of it points at events that no longer wait. */
+  compact(): void {
+    let live = 0;
+    for (const item of this.items.values()) live += item.watched.length;
+    if (this.indexed <= 2 * live + 1024) return;
+    this.watchers = new Map();
+    this.indexed = 0;
+    for (const item of this.items.values()) this.index(item, item.watched);
   }
 
-  private unindex(item: T): void {
-    for (const key of item.watched) {
-      const set = this.watchers.get(key);
-      if (!set) continue;
-      set.delete(item);
-      if (set.size === 0) this.watchers.delete(key);
+  private index(item: T, keys: readonly string[]): void {
+    for (const key of keys) {
+      const list = this.watchers.get(key);
+      if (list) list.push(item);
+      else this.watchers.set(key, [item]);
     }
+    this.indexed += keys.length;
   }
 }
 

@@ -2,12 +2,26 @@
 
 import type { KubeObject, ObjectLookup, ObjectRef, OwnerReference } from './types.js';
 
-export function makeRef(kind: string, namespace: string | undefined, name: string): ObjectRef {
-  return { kind, namespace: (namespace ?? '').toLowerCase(), name: name.toLowerCase() };
+/**
+ * A reference that carries its keys, computed once: the engine looks the same references up
+ * many times per event, and building key strings was its main cost.
+ */
+export interface Ref extends ObjectRef {
+  /** `kind/namespace/name` */
+  readonly key: string;
+  /** the key of the action (none, this object) */
+  readonly noneKey: string;
+}
+
+export function makeRef(kind: string, namespace: string | undefined, name: string): Ref {
+  const ns = (namespace ?? '').toLowerCase();
+  const n = name.toLowerCase();
+  const key = `${kind}/${ns}/${n}`;
+  return { kind, namespace: ns, name: n, key, noneKey: `>${key}` };
 }
 
 export function refKey(ref: ObjectRef): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`;
+  return (ref as Partial<Ref>).key ?? `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
 
 /** Key of an action (actor, object); the actor may be absent. */
@@ -15,15 +29,30 @@ export function actionKey(actor: ObjectRef | undefined, object: ObjectRef): stri
   return actor ? `${refKey(actor)}>${refKey(object)}` : `>${refKey(object)}`;
 }
 
-export function refOfObject(obj: KubeObject): ObjectRef {
+export function refOfObject(obj: KubeObject): Ref {
   return makeRef(obj.kind, obj.metadata.namespace, obj.metadata.name);
 }
 
+const NO_OWNERS: readonly Ref[] = [];
+// Objects from the lookup are not changed in place (a change is a new version), so their owner
+// references can be worked out once per version.
+const ownersByObject = new WeakMap<KubeObject, readonly Ref[]>();
+
 /** Owners live in the namespace of the object they own (cluster-scoped owners have none). */
-export function ownerRefs(obj: KubeObject | undefined, namespace: string): ObjectRef[] {
-  const owners = obj?.metadata.ownerReferences;
-  if (!owners || owners.length === 0) return [];
-  const refs: ObjectRef[] = [];
+export function ownerRefs(obj: KubeObject | undefined, namespace: string): readonly Ref[] {
+  if (!obj) return NO_OWNERS;
+  let refs = ownersByObject.get(obj);
+  if (!refs) {
+    refs = computeOwners(obj, namespace);
+    ownersByObject.set(obj, refs);
+  }
+  return refs;
+}
+
+function computeOwners(obj: KubeObject, namespace: string): readonly Ref[] {
+  const owners = obj.metadata?.ownerReferences;
+  if (!Array.isArray(owners) || owners.length === 0) return NO_OWNERS;
+  const refs: Ref[] = [];
   // The controlling owner first: it is the one that acted.
   const sorted = owners.length > 1 ? [...owners].sort(byController) : owners;
   for (const o of sorted) {

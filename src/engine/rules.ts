@@ -5,8 +5,7 @@
  */
 
 import type { OwnerKindRule } from '../api/types.js';
-import { makeRef } from './refs.js';
-import type { ObjectRef } from './types.js';
+import { makeRef, type Ref } from './refs.js';
 
 export interface CompiledRule {
   involvedKind: string;
@@ -16,8 +15,8 @@ export interface CompiledRule {
 }
 
 export interface Action {
-  actor?: ObjectRef;
-  object: ObjectRef;
+  actor?: Ref;
+  object: Ref;
 }
 
 /** Raised for a rule the engine cannot use; the message says which rule and why. */
@@ -84,7 +83,7 @@ function capturedName(match: RegExpExecArray): string | undefined {
 /** 5.3: the action of an event. */
 export function actionOf(
   rules: readonly CompiledRule[],
-  involved: ObjectRef,
+  involved: Ref,
   sourceComponent: string,
   message: string | undefined,
 ): Action {

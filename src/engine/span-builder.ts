@@ -4,7 +4,36 @@
  */
 
 import type { EventSource } from './event-facts.js';
-import type { AttributeValue, KubeEvent, KubeObject, ObjectReference, SpanRecord } from './types.js';
+import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
+
+/**
+ * The parts of an event a span needs. Kept instead of the event itself so that a waiting event
+ * does not hold on to the whole parsed object (managedFields and all).
+ */
+export interface EventSpanFacts {
+  kind: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  apiVersion?: string;
+  reason?: string;
+  message: string;
+  eventUid?: string;
+  type?: string;
+}
+
+export function spanFacts(event: KubeEvent): EventSpanFacts {
+  const io = event.involvedObject;
+  const f: EventSpanFacts = { kind: io.kind ?? 'Unknown', message: event.message ?? '' };
+  if (io.namespace) f.namespace = io.namespace;
+  if (io.name) f.name = io.name;
+  if (io.uid) f.uid = io.uid;
+  if (io.apiVersion) f.apiVersion = io.apiVersion;
+  if (event.reason) f.reason = event.reason;
+  if (event.metadata?.uid) f.eventUid = event.metadata.uid;
+  if (event.type) f.type = event.type;
+  return f;
+}
 
 /** A span the engine still holds: its end may still grow. */
 export interface MutableSpan {
@@ -52,16 +81,15 @@ function objectAttributes(
   if (apiVersion) attrs['k8s.object.api_version'] = apiVersion;
 }
 
-function nodeName(event: KubeEvent, source: EventSource, involved: KubeObject | undefined): string | undefined {
-  const io: ObjectReference = event.involvedObject;
-  if (io.kind === 'Node' && io.name) return io.name;
+function nodeName(facts: EventSpanFacts, source: EventSource, involved: KubeObject | undefined): string | undefined {
+  if (facts.kind === 'Node' && facts.name) return facts.name;
   if (source.component === 'kubelet' && source.instance) return source.instance;
   const spec = involved?.spec as { nodeName?: unknown } | undefined;
   return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
 }
 
 export interface EventSpanInput {
-  event: KubeEvent;
+  facts: EventSpanFacts;
   source: EventSource;
   time: number;
   count: number | undefined;
@@ -74,25 +102,24 @@ export interface EventSpanInput {
 
 /** 5.7: name `<involvedObject.kind>.<reason>`, start = end = event time, ERROR for Warning events. */
 export function eventSpan(input: EventSpanInput): MutableSpan {
-  const { event, source } = input;
-  const io = event.involvedObject;
-  const kind = io.kind ?? 'Unknown';
+  const { facts, source } = input;
+  const kind = facts.kind;
   const attributes: Record<string, AttributeValue> = {};
-  objectAttributes(attributes, kind, io.namespace, io.name, io.uid, io.apiVersion);
-  if (event.reason) attributes['k8s.event.reason'] = event.reason;
-  attributes['k8s.event.message'] = event.message ?? '';
-  if (event.metadata?.uid) attributes['k8s.event.uid'] = event.metadata.uid;
+  objectAttributes(attributes, kind, facts.namespace, facts.name, facts.uid, facts.apiVersion);
+  if (facts.reason) attributes['k8s.event.reason'] = facts.reason;
+  attributes['k8s.event.message'] = facts.message;
+  if (facts.eventUid) attributes['k8s.event.uid'] = facts.eventUid;
   if (input.count !== undefined) attributes['k8s.event.count'] = input.count;
-  if (event.type) attributes['k8s.event.type'] = event.type;
-  const node = nodeName(event, source, input.involved);
+  if (facts.type) attributes['k8s.event.type'] = facts.type;
+  const node = nodeName(facts, source, input.involved);
   if (node) attributes['k8s.node.name'] = node;
   const span: MutableSpan = {
     traceId: input.traceId,
     spanId: input.spanId,
-    name: `${kind}.${event.reason ?? 'Event'}`,
+    name: `${kind}.${facts.reason ?? 'Event'}`,
     startTime: input.time,
     endTime: input.time,
-    status: event.type === 'Warning' ? { code: 'error', message: event.message ?? event.reason ?? 'Warning' } : { code: 'unset' },
+    status: facts.type === 'Warning' ? { code: 'error', message: facts.message || facts.reason || 'Warning' } : { code: 'unset' },
     service: source.instance ? { name: source.component, instance: source.instance } : { name: source.component },
     attributes,
     sequence: input.sequence,

@@ -11,15 +11,38 @@ export interface ParsedTime {
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+// Timestamps repeat a lot (second granularity, one per event field): remember recent ones.
+const cache = new Map<string, ParsedTime | undefined>();
+const CACHE_SIZE = 4096;
+
 /** Parses an RFC 3339 timestamp; undefined when absent or malformed. */
 export function parseTime(text: string | null | undefined): ParsedTime | undefined {
   if (typeof text !== 'string' || text.length === 0) return undefined;
+  if (cache.has(text)) return cache.get(text);
+  const parsed = parseUncached(text);
+  if (cache.size >= CACHE_SIZE) cache.clear();
+  cache.set(text, parsed);
+  return parsed;
+}
+
+/** Parses without the cache: for times that never repeat (receive times). */
+export function parseUncached(text: string): ParsedTime | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
-  const [, base, fraction, zone] = m;
-  // Date.parse only keeps milliseconds: parse whole seconds, then add the fraction exactly.
-  const seconds = Date.parse(`${base!.replace(' ', 'T')}${zone!.toUpperCase()}`);
-  if (Number.isNaN(seconds)) return undefined;
+  const [, date, fraction, zone] = m;
+  // Date.parse only keeps milliseconds (and is slow): compute whole seconds, then add the fraction.
+  const y = Number(date!.slice(0, 4));
+  const mo = Number(date!.slice(5, 7));
+  const d = Number(date!.slice(8, 10));
+  const h = Number(date!.slice(11, 13));
+  const mi = Number(date!.slice(14, 16));
+  const sec = Number(date!.slice(17, 19));
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return undefined;
+  let seconds = Date.UTC(y, mo - 1, d, h, mi, sec);
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone![0] === '-' ? -1 : 1;
+    seconds -= sign * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6))) * 60_000;
+  }
   if (fraction === undefined) return { ms: seconds, subSecond: false };
   return { ms: seconds + Number(`0${fraction}`) * 1000, subSecond: true };
 }

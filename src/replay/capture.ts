@@ -5,7 +5,7 @@
  */
 
 import { parse as parseYaml } from 'yaml';
-import { parseTime } from '../engine/time.js';
+import { parseUncached } from '../engine/time.js';
 import type { KubeEvent, KubeObject } from '../engine/types.js';
 
 export type CaptureRecord =
@@ -44,7 +44,7 @@ function checkEvent(value: unknown, file: string, line: number): KubeEvent {
 }
 
 function parseAt(value: unknown, file: string, line: number, field: string): number {
-  const t = typeof value === 'string' ? parseTime(value) : undefined;
+  const t = typeof value === 'string' ? parseUncached(value) : undefined;
   if (!t) throw new CaptureError(file, line, `"${field}" must be an RFC 3339 time, got ${JSON.stringify(value)}`);
   return t.ms;
 }
