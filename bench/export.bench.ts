@@ -21,7 +21,7 @@ const QUEUE = 20_000;
 // Feed up to this many waiting spans: enough to keep every in-flight slot busy, no more.
 const FEED_LIMIT = 4_096;
 
-interface CountReply { type: 'count'; spans: number; maxRssMb: number }
+interface CountReply { type: 'count'; spans: number; maxRssMb: number; cpuSeconds: number }
 
 function startChild(): Promise<{ child: ChildProcess; endpoint: string }> {
   const child = fork(childReceiverPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -87,6 +87,8 @@ async function main(): Promise<void> {
     peakHeap = Math.max(peakHeap, m.heapUsed + m.external);
   }, 20);
 
+  const receiverCpuBefore = (await count(child)).cpuSeconds;
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   let next = 0;
   while (next < TOTAL) {
@@ -108,6 +110,9 @@ async function main(): Promise<void> {
     if (received.spans < TOTAL && process.hrtime.bigint() - started > 120_000_000_000n) break;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const exporterCpu = (cpu.user + cpu.system) / 1e6;
+  const receiverCpu = received.cpuSeconds - receiverCpuBefore;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss(), process.resourceUsage().maxRSS * 1024);
   const stats = exporter.stats();
@@ -122,6 +127,8 @@ async function main(): Promise<void> {
     ['export requests', String(stats.exportRequests)],
     ['elapsed', `${seconds.toFixed(2)} s`],
     ['throughput', `${spansPerS} spans/s`],
+    ['exporter CPU', `${exporterCpu.toFixed(2)} s (${((exporterCpu / TOTAL) * 1e6).toFixed(1)} µs/span)`],
+    ['receiver CPU', `${receiverCpu.toFixed(2)} s (${((receiverCpu / TOTAL) * 1e6).toFixed(1)} µs/span)`],
     ['exporter peak RSS', `${(peakRss / 1024 / 1024).toFixed(1)} MB`],
     ['exporter peak heap+external', `${(peakHeap / 1024 / 1024).toFixed(1)} MB`],
     ['receiver peak RSS', `${received.maxRssMb.toFixed(1)} MB`],

@@ -9,6 +9,7 @@
  *   await waitFor(() => receiver.spans().length === 3, 5000);
  *   await receiver.close();
  */
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -33,6 +34,30 @@ export interface OtlpReceiverOptions {
   retain?: boolean;
   /** port to listen on (default 0: a free port) */
   port?: number;
+  /**
+   * HTTP/2 flow-control window in bytes for each connection and stream (default 16 MiB; 0 keeps
+   * Node's 64 KiB). Real collectors (grpc-go) grow their windows to about this; with Node's
+   * default a busy receiver stalls the sender and a benchmark measures the receiver instead.
+   */
+  flowControlWindow?: number;
+}
+
+const DEFAULT_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+
+/** grpc-js has no server option for it: reach its HTTP/2 servers (skipped if their shape changes). */
+function widenFlowControlWindows(server: grpc.Server, bytes: number): void {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return;
+  for (const http2Server of http2Servers.keys() as Iterable<Http2Server>) {
+    http2Server.on('session', (session: ServerHttp2Session) => {
+      try {
+        session.setLocalWindowSize(bytes);
+        session.settings({ initialWindowSize: bytes });
+      } catch {
+        // the session is closing already
+      }
+    });
+  }
 }
 
 export type RequestOutcome = 'ok' | 'failed' | 'cancelled';
@@ -248,6 +273,8 @@ class Receiver implements OtlpReceiver {
       }
     }
     this.server = server;
+    const window = this.options.flowControlWindow ?? DEFAULT_FLOW_CONTROL_WINDOW;
+    if (window > 0) widenFlowControlWindows(server, window);
   }
 
   async stop(): Promise<void> {
