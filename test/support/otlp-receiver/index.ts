@@ -83,7 +83,7 @@ export interface OtlpReceiver {
   readonly port: number;
   /** spans of the requests answered OK, in arrival order */
   spans(): ReceivedSpan[];
-  /** every request that arrived, whatever its outcome */
+  /** every request answered so far (a delayed one appears when answered), whatever its outcome; `index` gives arrival order */
   requests(): ReceivedRequest[];
   /** spans answered OK so far (counted even when retain is false) */
   spanCount(): number;
