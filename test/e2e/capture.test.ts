@@ -69,5 +69,13 @@ describe('e2e: kspan capture', function () {
     ]);
     assert.ok(records.every((r) => !Number.isNaN(Date.parse(r.at))));
     assert.match(stderr, /2 events, 3 objects/);
+
+    // What was captured replays.
+    const replay = spawn(process.execPath, [CLI, 'replay', output, '--output', 'tree'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tree = '';
+    replay.stdout.on('data', (c: Buffer) => (tree += c.toString()));
+    assert.equal(await new Promise<number | null>((resolve) => replay.on('exit', resolve)), 0);
+    assert.match(tree, /kubelet Pod\.Started/);
+    assert.match(tree, /kubelet Deployment\.ScalingReplicaSet/);
   });
 });
