@@ -10,7 +10,7 @@ describe('e2e: TraceCollector lifecycle', function () {
   before(async () => {
     env = await startEnv();
     for (const ns of ['shop', 'web', 'lab', 'gone', 'secrets', 'bad']) await env.kubectl.createNamespace(ns);
-    op = await env.startOperator();
+    op = await env.startOperator(['--resync-interval-seconds', '1']);
   });
   after(async () => {
     await env?.close();
@@ -34,7 +34,7 @@ describe('e2e: TraceCollector lifecycle', function () {
     assert.equal(condition.observedGeneration, 1);
   });
 
-  it('reports SecretNotFound naming the Secret, and runs once the Secret is created', async () => {
+  it('reports SecretNotFound naming the Secret, runs once it is created, and picks up a rotated Secret (resync)', async () => {
     await env.kubectl.applyTraceCollector('secrets', 'tc', {
       exporter: { ...exporter(), headersSecretRef: { name: 'otlp-headers' } },
       correlation: { recentWindowSeconds: 1 },
@@ -42,14 +42,18 @@ describe('e2e: TraceCollector lifecycle', function () {
     const { condition } = await waitForCondition(env.kubectl, 'secrets', 'tc', 'Ready', (c) => c.reason === 'SecretNotFound');
     assert.match(condition.message, /Secret "otlp-headers" not found in namespace "secrets"/);
     await env.kubectl.createSecret('secrets', 'otlp-headers', { 'x-tenant': 'team-a' });
-    // The periodic resync would also find it; a spec touch makes it immediate.
-    await env.kubectl.patchTraceCollector('secrets', 'tc', { spec: { filter: { types: ['Normal', 'Warning'] } } });
     await waitForCondition(env.kubectl, 'secrets', 'tc', 'Ready', (c) => c.status === 'True');
     podEvent(env.api, 'secrets', 'p1');
     await waitFor('spans with the header', () => spansIn(env.receiver, 'secrets').length >= 2);
     const request = env.receiver.requests().find((r) => r.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((s) => s.attributes['k8s.namespace.name'] === 'secrets'))));
     assert.deepEqual(request?.metadata['x-tenant'], ['team-a']);
-    assert.ok(!op.logs.some((l) => JSON.stringify(l).includes('team-a')), 'secret values are never logged');
+
+    // Rotation: the periodic resync reads the Secret again and the exporter uses the new value.
+    await env.kubectl.request('PATCH', '/api/v1/namespaces/secrets/secrets/otlp-headers', { data: { 'x-tenant': Buffer.from('team-b').toString('base64') } }, 'application/merge-patch+json');
+    await sleep(1500);
+    podEvent(env.api, 'secrets', 'p2');
+    await waitFor('an export with the rotated header', () => env.receiver.requests().some((r) => r.metadata['x-tenant']?.[0] === 'team-b'));
+    assert.ok(!op.logs.some((l) => /team-[ab]/.test(JSON.stringify(l))), 'secret values are never logged');
   });
 
   it('updates in place on a spec change, suspends, resumes, and on delete flushes and removes its finalizer', async () => {
