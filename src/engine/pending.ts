@@ -53,11 +53,13 @@ export class PendingQueue<T extends Waiting> {
     if (fresh.length > 0) this.index(item, fresh);
   }
 
-  /** Calls `visit` for each waiting event whose last parent search read `key`. */
+  /** Calls `visit` for each waiting event whose parent search read `key`. */
   forEachWatching(key: string, visit: (item: T) => void): void {
     const list = this.watchers.get(key);
     if (!list) return;
-    for (const item of list) if (this.has(item) && item.watched.includes(key)) visit(item);
+    // An event that no longer reads `key` may still be listed: retrying it is harmless (its
+    // search just runs again), and cheaper than checking on every store.
+    for (const item of list) if (this.has(item)) visit(item);
   }
 
   all(): T[] {

@@ -1,7 +1,8 @@
 /**
  * The recent store (DESIGN.md 5.4): action -> (span, its parent), kept until `expireAfter`
- * after its last use. A Map keeps entries in last-use order (a use moves the entry to the end),
- * so expiry only looks at the oldest entries.
+ * after its last use. A Map keeps entries in the order they were placed; a use only updates
+ * `lastUsed`, and expiry moves a used entry to the end when it reaches the front, so expiry only
+ * looks at the oldest entries and a use costs no reordering.
  */
 
 import type { ObjectRef } from './types.js';
@@ -23,6 +24,8 @@ export interface RecentEntry {
   actorTopLevel: boolean;
   objectTopLevel: boolean;
   lastUsed: number;
+  /** when the entry took its place in the store's order (lastUsed may have moved on since) */
+  placedAt?: number;
 }
 
 /** Hard ceiling so that a flood of distinct actions within `expireAfter` cannot exhaust memory. */
@@ -53,14 +56,12 @@ export class RecentStore {
   }
 
   /** Marks an entry used at `now` (it gave a parent), pushing back its expiry. */
-  touch(key: string, entry: RecentEntry, now: number): void {
-    if (entry.lastUsed >= now) return;
-    entry.lastUsed = now;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+  touch(_key: string, entry: RecentEntry, now: number): void {
+    if (entry.lastUsed < now) entry.lastUsed = now;
   }
 
   set(key: string, entry: RecentEntry): void {
+    entry.placedAt = entry.lastUsed;
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > MAX_RECENT_ENTRIES) {
@@ -72,10 +73,16 @@ export class RecentStore {
   /** Drops entries unused for longer than `expireAfter`. */
   expire(now: number): void {
     for (const [key, entry] of this.entries) {
-      // Entries are in last-use order, except that `lastUsed` can be set from event clocks
-      // that run slightly out of order; stopping at the first live entry is close enough.
-      if (now - entry.lastUsed <= this.expireAfterMs) break;
-      this.entries.delete(key);
+      if (now - entry.lastUsed > this.expireAfterMs) {
+        this.entries.delete(key);
+      } else if (entry.lastUsed !== entry.placedAt) {
+        // used since it was placed: it belongs further back
+        this.entries.delete(key);
+        entry.placedAt = entry.lastUsed;
+        this.entries.set(key, entry);
+      } else {
+        break; // every later entry was placed (or last used) after this live one
+      }
     }
   }
 }

@@ -16,14 +16,21 @@ export interface ReplayResult {
   records: number;
 }
 
-export function replay(records: Iterable<CaptureRecord>, config: EngineConfig): ReplayResult {
+export interface ReplayOptions {
+  /** Receives spans as they become final, like an exporter; they are then not kept in the result. */
+  onSpans?: (spans: SpanRecord[]) => void;
+}
+
+export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, options: ReplayOptions = {}): ReplayResult {
   const lookup = new MemoryObjectLookup();
   const correlator = new Correlator(config, lookup);
   const schedule = new TickSchedule(tickIntervalMs(config));
   const spans: SpanRecord[] = [];
-  const collect = (out: SpanRecord[]): void => {
-    for (const s of out) spans.push(s);
-  };
+  const collect =
+    options.onSpans ??
+    ((out: SpanRecord[]): void => {
+      for (const s of out) spans.push(s);
+    });
   const tick = (at: number): void => collect(correlator.tick(at));
   let last: number | undefined;
   let count = 0;
