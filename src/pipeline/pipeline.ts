@@ -101,6 +101,7 @@ export class Pipeline {
     this.correlator = options.engine.create(this.engineConfig, options.source.lookup);
     this.exporter = options.createExporter(this.settings.exporter);
     this.exporter.onStateChange(() => this.changed());
+    this.watchRuleTargets();
     this.applyScope();
     this.scheduleTick();
   }
@@ -116,6 +117,7 @@ export class Pipeline {
       this.scheduleTick();
     }
     if (!sameJson(previous.exporter, settings.exporter)) this.exporter.update(settings.exporter);
+    this.watchRuleTargets();
     this.applyScope();
   }
 
@@ -166,6 +168,13 @@ export class Pipeline {
     if (this.namespaceWatch && !this.namespacesSynced) return false;
     for (const key of this.watches.keys()) if (!this.synced.has(key)) return false;
     return true;
+  }
+
+  /** Objects an ownerKindRule names (e.g. custom resources) must be in the caches to be resolved. */
+  private watchRuleTargets(): void {
+    for (const rule of this.settings.spec.ownerKindRules ?? []) {
+      if (rule.targetApiVersion) this.options.source.watchObjectKind?.(rule.targetApiVersion, rule.targetKind);
+    }
   }
 
   private applyScope(): void {

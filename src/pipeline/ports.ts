@@ -114,4 +114,9 @@ export interface ClusterSourcePort {
   retainObjects(namespace: string): Subscription;
   /** Owner lookups served from the caches; answers for deleted objects where they were seen. */
   readonly lookup: ObjectLookup;
+  /**
+   * Optional: cache objects of one more kind from now on, in every retained namespace (an
+   * ownerKindRule's target, e.g. a custom resource). Idempotent.
+   */
+  watchObjectKind?(apiVersion: string, kind: string): void;
 }

@@ -151,4 +151,13 @@ describe('Pipeline', () => {
     assert.equal(pipeline.stats().spansExported, 7);
     await stop();
   });
+
+  it('asks the caches to watch the target kinds of ownerKindRules', async () => {
+    const rule = { involvedKind: 'Rollout', messagePattern: 'Created ReplicaSet (\\S+)', targetKind: 'ReplicaSet', targetApiVersion: 'apps/v1' };
+    const { source, pipeline, stop } = setup({ ownerKindRules: [{ ...rule, involvedKind: 'Workflow', targetKind: 'Pod', targetApiVersion: 'v1' }] });
+    assert.deepEqual([...source.extraKinds], ['v1/Pod']);
+    pipeline.update({ spec: { exporter: { endpoint: 'x:1' }, ownerKindRules: [rule] }, exporter: exporterConfig() });
+    assert.deepEqual([...source.extraKinds], ['v1/Pod', 'apps/v1/ReplicaSet']);
+    await stop();
+  });
 });

@@ -8,6 +8,7 @@ export class FakeClusterSource implements ClusterSourcePort {
   readonly namespaceWatchers = new Set<WatchHandlers<NamespaceInfo>>();
   readonly retained = new Map<string, number>();
   readonly objects = new Map<string, KubeObject>();
+  readonly extraKinds = new Set<string>();
   readonly lookup: ObjectLookup = {
     get: (ref: ObjectRef) => this.objects.get(`${ref.kind}/${ref.namespace}/${ref.name}`),
   };
@@ -17,6 +18,10 @@ export class FakeClusterSource implements ClusterSourcePort {
     if (!set) this.eventWatchers.set(namespace, (set = new Set()));
     set.add(handlers);
     return { unsubscribe: () => void set.delete(handlers) };
+  }
+
+  watchObjectKind(apiVersion: string, kind: string): void {
+    this.extraKinds.add(`${apiVersion}/${kind}`);
   }
 
   watchNamespaces(handlers: WatchHandlers<NamespaceInfo>): Subscription {
