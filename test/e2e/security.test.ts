@@ -14,14 +14,14 @@ describe('e2e: multi-tenancy lockdown and missing permissions', function () {
     await env?.close();
   });
 
-  it('refuses other namespaces with --no-cross-namespace-refs and turns a 403 into a Forbidden condition, without affecting other collectors', async () => {
+  it('manages only --watch-namespaces, refuses other namespaces with --no-cross-namespace-refs and turns a 403 into a Forbidden condition, without affecting other collectors', async () => {
     // The operator's service account may not list or watch events in "restricted".
     const token = env.api.createToken('kspan-operator');
     env.api.forbid({ token, verb: 'list', resource: 'events', namespace: 'restricted' });
     env.api.forbid({ token, verb: 'watch', resource: 'events', namespace: 'restricted' });
     const kubeconfig = join(env.dir, 'kubeconfig-operator');
     env.api.writeKubeconfig(kubeconfig, token);
-    const op = await env.startOperator(['--no-cross-namespace-refs'], { kubeconfig });
+    const op = await env.startOperator(['--no-cross-namespace-refs', '--watch-namespaces', 'tenant-a,restricted'], { kubeconfig });
     const exporter = { endpoint: env.receiver.endpoint, insecure: true };
     const correlation = { recentWindowSeconds: 1 };
 
@@ -29,6 +29,7 @@ describe('e2e: multi-tenancy lockdown and missing permissions', function () {
     await env.kubectl.applyTraceCollector('tenant-a', 'all', { namespaces: ['*'], exporter, correlation });
     await env.kubectl.applyTraceCollector('tenant-a', 'own', { exporter, correlation });
     await env.kubectl.applyTraceCollector('restricted', 'tc', { exporter, correlation });
+    await env.kubectl.applyTraceCollector('tenant-b', 'unmanaged', { exporter, correlation });
 
     const peek = await waitForCondition(env.kubectl, 'tenant-a', 'peek', 'Ready', (c) => c.reason === 'NamespaceForbidden');
     assert.equal(peek.condition.status, 'False');
@@ -47,6 +48,9 @@ describe('e2e: multi-tenancy lockdown and missing permissions', function () {
     await waitFor('spans of the own namespace', () => spansIn(env.receiver, 'tenant-a').length >= 2);
     assert.equal(spansIn(env.receiver, 'tenant-b').length, 0, 'nothing from the forbidden namespace');
     assert.equal(op.exitCode, undefined, 'the operator keeps running');
+    const unmanaged = await env.kubectl.getTraceCollector('tenant-b', 'unmanaged');
+    assert.equal(unmanaged?.status, undefined, 'a TraceCollector outside --watch-namespaces is left alone');
+    assert.equal(unmanaged?.metadata.finalizers, undefined);
     assert.equal(await op.terminate(), 0);
   });
 });
