@@ -6,7 +6,7 @@
 import { eventIdentity, eventSource, eventTime, isTopLevelEvent, occurrenceCount, type EventSource } from './event-facts.js';
 import type { Waiting } from './pending.js';
 import { spanFacts, type EventSpanFacts } from './span-builder.js';
-import { actionKey, makeRef, ownerRefs, type Ref } from './refs.js';
+import { makeRef, ownerRefs, type Ref } from './refs.js';
 import { actionOf, type Action, type CompiledRule } from './rules.js';
 import type { KubeEvent, KubeObject, ObjectLookup } from './types.js';
 
@@ -20,7 +20,6 @@ export interface EventContext extends Waiting {
   readonly involvedKey: string;
   readonly involvedObject: KubeObject | undefined;
   readonly action: Action;
-  readonly actionKey: string;
   readonly actorKey: string | undefined;
   readonly objectKey: string;
   readonly topLevelAnnotated: boolean;
@@ -81,7 +80,6 @@ export function buildContext(
     involvedKey: involved.key,
     involvedObject,
     action,
-    actionKey: actionKey(action.actor, action.object),
     actorKey: action.actor?.key,
     objectKey: action.object.key,
     topLevelAnnotated: isTopLevelEvent(event),

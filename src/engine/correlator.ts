@@ -7,12 +7,22 @@ import { buildContext, type EventContext } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue } from './pending.js';
-import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
+import { compositeKey, RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
 import { ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan, type MutableSpan } from './span-builder.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
+
+/** Action keys from the flat (actor key, object key) pairs a parent search read. */
+function actionKeys(pairs: readonly string[]): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const key = compositeKey(pairs[i]!, pairs[i + 1]!);
+    if (!keys.includes(key)) keys.push(key);
+  }
+  return keys;
+}
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
 const STALE = Symbol('stale');
@@ -75,7 +85,7 @@ export class Correlator {
     } else if (found) {
       this.place(ctx, found.parent);
     } else {
-      ctx.watched = watched;
+      ctx.watched = actionKeys(watched);
       this.pending.add(ctx);
       while (this.pending.size > this.config.maxPendingEvents) {
         this.counters.pendingOverflow++;
@@ -124,15 +134,15 @@ export class Correlator {
 
   // ---- parent search (5.5) ------------------------------------------------------------------
 
+  /** `watched` collects the actions read, as (actor key or '', object key) pairs, flat. */
   private findParent(ctx: EventContext, watched: string[]): Search {
     const { actor, object } = ctx.action;
     if (actor) {
       // a. a repeat of the same action is a sibling; else what the actor itself is part of
-      const same = this.probe(ctx.actionKey, ctx, watched);
-      if (same && same !== STALE && same.parent) return this.use(ctx.actionKey, same, same.parent);
-      const actorKey = actor.noneKey;
-      const ofActor = this.probe(actorKey, ctx, watched);
-      if (ofActor && ofActor !== STALE) return this.use(actorKey, ofActor, ofActor.span);
+      const same = this.probe(actor.key, object.key, ctx, watched);
+      if (same && same !== STALE && same.parent) return this.use(same, same.parent);
+      const ofActor = this.probe('', actor.key, ctx, watched);
+      if (ofActor && ofActor !== STALE) return this.use(ofActor, ofActor.span);
     }
     if (ctx.topLevelAnnotated) return 'top'; // b.
     const fromObject = this.fromObject(object, ctx, watched); // c.
@@ -144,36 +154,37 @@ export class Correlator {
   /** Step c for one object. A stale entry stops the search at that owner. */
   private fromObject(ref: Ref, ctx: EventContext, watched: string[]): Hit | undefined {
     const owners = ownerRefs(this.lookup.get(ref), ref.namespace);
-    const { key, noneKey } = ref;
+    const key = ref.key;
     if (owners.length === 0) {
-      const e = this.probe(noneKey, ctx, watched);
-      return e && e !== STALE ? this.use(noneKey, e, e.span) : undefined;
+      const e = this.probe('', key, ctx, watched);
+      return e && e !== STALE ? this.use(e, e.span) : undefined;
     }
     for (const owner of owners) {
-      const byOwnerKey = `${owner.key}>${key}`;
-      const byOwner = this.probe(byOwnerKey, ctx, watched);
+      const byOwner = this.probe(owner.key, key, ctx, watched);
       if (byOwner === STALE) continue;
-      if (byOwner) return this.use(byOwnerKey, byOwner, byOwner.span);
-      const none = this.probe(noneKey, ctx, watched);
+      if (byOwner) return this.use(byOwner, byOwner.span);
+      const none = this.probe('', key, ctx, watched);
       if (none === STALE) continue;
-      if (none?.parent) return this.use(noneKey, none, none.parent);
-      const ownerNoneKey = owner.noneKey;
-      const ofOwner = this.probe(ownerNoneKey, ctx, watched);
+      if (none?.parent) return this.use(none, none.parent);
+      const ofOwner = this.probe('', owner.key, ctx, watched);
       if (ofOwner === STALE) continue;
-      if (ofOwner) return { ...this.use(ownerNoneKey, ofOwner, ofOwner.span), indirect: true };
+      if (ofOwner) {
+        this.recent.touch(ofOwner, this.now);
+        return { parent: ofOwner.span, indirect: true };
+      }
     }
     return undefined;
   }
 
-  private probe(key: string, ctx: EventContext, watched: string[]): RecentEntry | typeof STALE | undefined {
-    watched.push(key);
-    const entry = this.recent.peek(key, this.now);
+  private probe(actorKey: string, objectKey: string, ctx: EventContext, watched: string[]): RecentEntry | typeof STALE | undefined {
+    watched.push(actorKey, objectKey);
+    const entry = this.recent.peek(actorKey, objectKey, this.now);
     if (!entry) return undefined;
     return this.isStale(entry, ctx) ? STALE : entry;
   }
 
-  private use(key: string, entry: RecentEntry, parent: SpanHandle): Hit {
-    this.recent.touch(key, entry, this.now);
+  private use(entry: RecentEntry, parent: SpanHandle): Hit {
+    this.recent.touch(entry, this.now);
     return { parent };
   }
 
@@ -233,7 +244,7 @@ export class Correlator {
       const actorGeneration = ctx.generations.get(ctx.actorKey!);
       if (actorGeneration !== undefined) entry.actorGeneration = actorGeneration;
     }
-    this.store(ctx.actionKey, entry);
+    this.store(ctx.action.actor?.key ?? '', ctx.objectKey, entry);
   }
 
   /**
@@ -243,8 +254,8 @@ export class Correlator {
    * (a `Created pod` retried with the `Scaled up replica set` that caused it), so the parents do
    * not depend on which of the two arrived first.
    */
-  private store(key: string, entry: RecentEntry): void {
-    this.recent.set(key, entry);
+  private store(actorKey: string, objectKey: string, entry: RecentEntry): void {
+    const key = this.recent.set(actorKey, objectKey, entry);
     this.pending.forEachWatching(key, this.enqueueRetry);
     if (this.draining) return;
     this.draining = true;
@@ -258,7 +269,7 @@ export class Correlator {
         const watched: string[] = [];
         const found = this.findParent(p, watched);
         if (found === undefined) {
-          this.pending.rewatch(p, watched);
+          this.pending.rewatch(p, actionKeys(watched));
         } else if (found !== 'top' && found.indirect && !fromDeferred) {
           this.deferred.push(p);
         } else {
@@ -346,7 +357,7 @@ export class Correlator {
     this.held.hold(`root|${key}`, span, this.now, this.out);
     const entry: RecentEntry = { span: handle, object: ref, objectTopLevel: true, actorTopLevel: false, lastUsed: this.now };
     if (generation !== undefined) entry.objectGeneration = generation;
-    this.store(ref.noneKey, entry);
+    this.store('', ref.key, entry);
     return handle;
   }
 

@@ -26,13 +26,24 @@ export interface RecentEntry {
   lastUsed: number;
   /** when the entry took its place in the store's order (lastUsed may have moved on since) */
   placedAt?: number;
+  /** where the store keeps it: the actor's key ('' for none) and the object's key */
+  actorKey?: string;
+  objectKey?: string;
 }
 
 /** Hard ceiling so that a flood of distinct actions within `expireAfter` cannot exhaust memory. */
 export const MAX_RECENT_ENTRIES = 500_000;
 
+/** The key of an action from its actor's key ('' for none) and its object's key. */
+export function compositeKey(actorKey: string, objectKey: string): string {
+  return `${actorKey}>${objectKey}`;
+}
+
 export class RecentStore {
+  /** by action key, in placement order (for expiry) */
   private readonly entries = new Map<string, RecentEntry>();
+  /** object key -> actor key -> entry: lookups use the refs' own key strings, no new strings */
+  private readonly byObject = new Map<string, Map<string, RecentEntry>>();
 
   constructor(private expireAfterMs: number) {}
 
@@ -44,37 +55,54 @@ export class RecentStore {
     return this.entries.size;
   }
 
-  /** The entry for `key` if it has not expired at `now`; does not count as a use. */
-  peek(key: string, now: number): RecentEntry | undefined {
-    const entry = this.entries.get(key);
+  /** The entry for the action (actorKey or '', objectKey) if it has not expired at `now`; not a use. */
+  peek(actorKey: string, objectKey: string, now: number): RecentEntry | undefined {
+    const entry = this.byObject.get(objectKey)?.get(actorKey);
     if (!entry) return undefined;
     if (now - entry.lastUsed > this.expireAfterMs) {
-      this.entries.delete(key);
+      this.delete(compositeKey(actorKey, objectKey), entry);
       return undefined;
     }
     return entry;
   }
 
+  private delete(key: string, entry: RecentEntry): void {
+    this.entries.delete(key);
+    const byActor = this.byObject.get(entry.objectKey!);
+    if (byActor?.get(entry.actorKey!) === entry) {
+      byActor.delete(entry.actorKey!);
+      if (byActor.size === 0) this.byObject.delete(entry.objectKey!);
+    }
+  }
+
   /** Marks an entry used at `now` (it gave a parent), pushing back its expiry. */
-  touch(_key: string, entry: RecentEntry, now: number): void {
+  touch(entry: RecentEntry, now: number): void {
     if (entry.lastUsed < now) entry.lastUsed = now;
   }
 
-  set(key: string, entry: RecentEntry): void {
+  /** Stores the entry of the action (actorKey or '', objectKey); returns the action key. */
+  set(actorKey: string, objectKey: string, entry: RecentEntry): string {
+    const key = compositeKey(actorKey, objectKey);
     entry.placedAt = entry.lastUsed;
+    entry.actorKey = actorKey;
+    entry.objectKey = objectKey;
     this.entries.delete(key);
     this.entries.set(key, entry);
+    let byActor = this.byObject.get(objectKey);
+    if (!byActor) this.byObject.set(objectKey, (byActor = new Map()));
+    byActor.set(actorKey, entry);
     if (this.entries.size > MAX_RECENT_ENTRIES) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      const oldest = this.entries.entries().next();
+      if (!oldest.done) this.delete(oldest.value[0], oldest.value[1]);
     }
+    return key;
   }
 
   /** Drops entries unused for longer than `expireAfter`. */
   expire(now: number): void {
     for (const [key, entry] of this.entries) {
       if (now - entry.lastUsed > this.expireAfterMs) {
-        this.entries.delete(key);
+        this.delete(key, entry);
       } else if (entry.lastUsed !== entry.placedAt) {
         // used since it was placed: it belongs further back
         this.entries.delete(key);
