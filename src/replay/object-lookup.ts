@@ -6,6 +6,33 @@
 import { refKey, refOfObject } from '../engine/refs.js';
 import type { KubeObject, ObjectLookup, ObjectRef } from '../engine/types.js';
 
+/**
+ * What the engine reads of an object, like the live pipeline's metadata caches: identity,
+ * generation, owners; managedFields and spec only for top-level objects (root attribution);
+ * a Pod's node. Keeping less makes long replays much lighter.
+ */
+function trim(obj: KubeObject): KubeObject {
+  const m = obj.metadata;
+  const meta: KubeObject['metadata'] = { name: m.name };
+  if (m.namespace !== undefined) meta.namespace = m.namespace;
+  if (m.uid !== undefined) meta.uid = m.uid;
+  if (m.generation !== undefined) meta.generation = m.generation;
+  if (m.creationTimestamp !== undefined) meta.creationTimestamp = m.creationTimestamp;
+  if (m.deletionTimestamp !== undefined) meta.deletionTimestamp = m.deletionTimestamp;
+  const owned = Array.isArray(m.ownerReferences) && m.ownerReferences.length > 0;
+  if (owned) meta.ownerReferences = m.ownerReferences!;
+  const trimmed: KubeObject = { kind: obj.kind, metadata: meta };
+  if (obj.apiVersion !== undefined) trimmed.apiVersion = obj.apiVersion;
+  if (!owned) {
+    if (m.managedFields !== undefined) meta.managedFields = m.managedFields;
+    if (obj.spec !== undefined) trimmed.spec = obj.spec;
+  } else {
+    const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
+    if (typeof nodeName === 'string') trimmed.spec = { nodeName };
+  }
+  return trimmed;
+}
+
 /** Versions kept per object: enough for any realistic capture, bounded for pathological ones. */
 const MAX_VERSIONS = 64;
 
@@ -13,7 +40,8 @@ export class MemoryObjectLookup implements ObjectLookup {
   private readonly versions = new Map<string, KubeObject[]>();
 
   /** Records an object as the cluster knew it; the newest record wins for `get`. */
-  put(obj: KubeObject): void {
+  put(full: KubeObject): void {
+    const obj = trim(full);
     const key = refKey(refOfObject(obj));
     let list = this.versions.get(key);
     if (!list) this.versions.set(key, (list = []));

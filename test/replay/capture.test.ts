@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { CaptureError, parseCapture, parseKspanYaml, parseNdjson } from '../../src/replay/capture.js';
+import { MemoryObjectLookup } from '../../src/replay/object-lookup.js';
+import { makeRef } from '../../src/engine/refs.js';
+
+describe('capture files', () => {
+  it('reads NDJSON records with nanosecond receive times and skips blank lines', () => {
+    const text = '{"at":"2021-05-19T09:42:58.640117041Z","kind":"flush"}\n\n{"at":"2021-05-19T09:42:59Z","kind":"flush"}\n';
+    const records = [...parseNdjson(text, 'f')];
+    assert.deepEqual(records.map((r) => [r.kind, r.line]), [['flush', 1], ['flush', 3]]);
+    assert.ok(Math.abs(records[0]!.at - (Date.parse('2021-05-19T09:42:58Z') + 640.117041)) < 1e-3);
+    assert.equal(records[1]!.at, Date.parse('2021-05-19T09:42:59Z'));
+  });
+
+  it('reads kspan YAML: initial objects first, watch objects and events in file order', () => {
+    const yaml = [
+      '---',
+      '# {"time":"2021-05-05T16:22:15.80Z","style":"event","kind":"Event"}',
+      'involvedObject: {kind: Deployment, name: px, namespace: default}',
+      'metadata: {name: e1, namespace: default}',
+      'reason: ScalingReplicaSet',
+      '---',
+      '# {"time":"2021-05-05T16:22:15.90Z","style":"initial","kind":"ReplicaSet"}',
+      'kind: ReplicaSet',
+      'metadata: {name: px-1, namespace: default}',
+      '---',
+      '# {"time":"2021-05-05T16:22:16.00Z","style":"watch","kind":"Pod"}',
+      'kind: Pod',
+      'metadata: {name: px-1-a, namespace: default}',
+      '',
+    ].join('\n');
+    const records = parseKspanYaml(yaml, 'k.yaml');
+    assert.deepEqual(records.map((r) => [r.kind, r.line]), [['object', 7], ['event', 2], ['object', 11]]);
+    assert.equal(records[0]!.at, Date.parse('2021-05-05T16:22:15.80Z'), 'initial objects take the first record time');
+    assert.equal([...parseCapture(yaml, 'k.yaml')].length, 3, 'detected as YAML');
+  });
+
+  it('reports bad YAML with its line', () => {
+    const yaml = '---\n# {"time":"2021-05-05T16:22:15Z","style":"initial"}\nkind: Pod\nmetadata: {name: [unclosed\n';
+    assert.throws(() => parseKspanYaml(yaml, 'bad.yaml'), (e: unknown) => e instanceof CaptureError && /^bad\.yaml:\d+: not valid YAML/.test(e.message));
+  });
+});
+
+describe('replay object lookup', () => {
+  const deployment = (generation: number, rv: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'Web', namespace: 'Shop', uid: 'u1', generation, resourceVersion: rv, managedFields: [{ manager: 'kubectl', operation: 'Update' }] },
+    spec: { replicas: generation },
+  });
+
+  it('answers the newest version, and the newest of an older generation', () => {
+    const lookup = new MemoryObjectLookup();
+    lookup.put(deployment(1, '10'));
+    lookup.put(deployment(2, '20'));
+    lookup.put(deployment(2, '21'));
+    lookup.put(deployment(3, '30'));
+    const ref = makeRef('Deployment', 'shop', 'web');
+    assert.equal(lookup.get(ref)!.metadata.generation, 3);
+    assert.equal(lookup.previousGeneration(ref, 3)!.metadata.resourceVersion, undefined, 'trimmed to what the engine reads');
+    assert.deepEqual(lookup.previousGeneration(ref, 3)!.spec, { replicas: 2 });
+    assert.equal(lookup.previousGeneration(ref, 2)!.metadata.generation, 1);
+    assert.equal(lookup.previousGeneration(ref, 1), undefined);
+    assert.equal(lookup.get(makeRef('Deployment', 'shop', 'other')), undefined);
+  });
+
+  it('keeps only owners and the node of owned objects', () => {
+    const lookup = new MemoryObjectLookup();
+    lookup.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a', ownerReferences: [{ kind: 'ReplicaSet', name: 'r' }], managedFields: [{ manager: 'x' }] }, spec: { nodeName: 'n1', containers: [] } });
+    const pod = lookup.get(makeRef('Pod', 'a', 'p'))!;
+    assert.deepEqual(pod.spec, { nodeName: 'n1' });
+    assert.equal(pod.metadata.managedFields, undefined);
+    assert.equal(pod.metadata.ownerReferences![0]!.name, 'r');
+  });
+});
