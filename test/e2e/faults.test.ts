@@ -8,6 +8,7 @@ import {
   playEvents,
   putObjects,
   receivedTree,
+  withoutParents,
   sleep,
   startEnv,
   waitFor,
@@ -34,12 +35,25 @@ async function setup(): Promise<{ env: Env; recording: Recording }> {
   return { env, recording };
 }
 
-async function assertCompleteTree(env: Env, recording: Recording): Promise<void> {
+/**
+ * Every span of the expected tree arrived exactly once. With `exactParents`, with the expected
+ * parents too; without, only as one trace whose parents all exist — events delivered in a burst
+ * (a watch catching up after an outage) reach the engine in another order and with other receive
+ * times than live, which may legitimately attach some of them elsewhere in the same trace.
+ */
+async function assertCompleteTree(env: Env, recording: Recording, exactParents = true): Promise<void> {
   await waitFor('every span', () => env.receiver.spans().length >= EXPECTED.length, 20_000);
   await sleep(300);
   const spans = env.receiver.spans();
   assert.deepEqual(duplicateSpanIds(spans), [], 'no span delivered twice');
-  assert.deepEqual(receivedTree(spans), EXPECTED);
+  if (exactParents) {
+    assert.deepEqual(receivedTree(spans), EXPECTED);
+  } else {
+    const tree = receivedTree(spans);
+    assert.deepEqual(withoutParents(tree), withoutParents(EXPECTED));
+    assert.ok(tree.every((line) => !line.includes('(missing ')), 'every parent was exported');
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, 'one trace');
+  }
   const tc = await waitFor('status counts', async () => {
     const t = await env.kubectl.getTraceCollector('kspan-system', 'rollouts');
     return t?.status?.spansExported === EXPECTED.length && t;
@@ -75,7 +89,9 @@ describe('e2e: faults', function () {
         if (i === 6) api.dropWatches(true);
       },
     });
-    await assertCompleteTree(env, s.recording);
+    // Parents are not compared exactly: on a slow machine a relist can outlast the pause and
+    // deliver the next events in list order (see assertCompleteTree).
+    await assertCompleteTree(env, s.recording, false);
     const counts = api.requestCounts();
     assert.ok((counts['list events'] ?? 0) >= 2, `relisted after 410: ${JSON.stringify(counts)}`);
   });
@@ -102,7 +118,7 @@ describe('e2e: faults', function () {
     env.api.failRequests({ status: 500, count: 3, verb: 'patch', resource: 'tracecollectors/status' });
     env.api.dropWatches();
     await playEvents(env.api, s.recording);
-    await assertCompleteTree(env, s.recording);
+    await assertCompleteTree(env, s.recording, false);
     const ready = condition(await env.kubectl.getTraceCollector('kspan-system', 'rollouts'), 'Ready');
     assert.equal(ready?.status, 'True');
     assert.equal(env.operators[0]?.exitCode, undefined, 'the operator never exits on API errors');

@@ -402,6 +402,11 @@ export function receivedTree(spans: readonly ReceivedSpan[]): string[] {
     .sort();
 }
 
+/** The tree without its parent links: which spans exist (for deliveries that may reorder events). */
+export function withoutParents(tree: readonly string[]): string[] {
+  return tree.map((line) => line.slice(0, line.indexOf('  <-  '))).sort();
+}
+
 export function duplicateSpanIds(spans: readonly ReceivedSpan[]): string[] {
   const seen = new Set<string>();
   const dups: string[] = [];
