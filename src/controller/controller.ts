@@ -169,21 +169,27 @@ export class TraceCollectorController {
     const secrets = await resolveExporterConfig(checked.resolved, entry.namespace, this.deps.secrets);
     if (!secrets.ok) return this.idle(entry, secrets.outcome as IdleOutcome);
     const settings = { spec: checked.spec, exporter: secrets.config };
-    delete entry.idle;
-    if (entry.pipeline) {
-      entry.pipeline.update(settings);
-      return;
+    try {
+      if (entry.pipeline) {
+        entry.pipeline.update(settings);
+      } else {
+        entry.log.info({ generation: obj.metadata.generation }, 'starting pipeline');
+        const key = `${entry.namespace}/${entry.name}`;
+        entry.pipeline = this.deps.pipelines.create({
+          collector: { namespace: entry.namespace, name: entry.name },
+          settings,
+          baseline: baselineFrom({ ...(entry.lastWritten ?? obj.status ?? {}), ...entry.carried }),
+          onStateChange: () => this.scheduleStatus(key),
+        });
+        delete entry.carried;
+      }
+    } catch (err) {
+      // Validation passed but the engine or exporter refuses the spec: a spec problem, not a
+      // transient one, so say so instead of retrying forever.
+      const message = `the pipeline cannot run this spec: ${err instanceof Error ? err.message : String(err)}`;
+      return this.idle(entry, { kind: 'invalid', message });
     }
-    entry.log.info({ generation: obj.metadata.generation }, 'starting pipeline');
-    const carried = entry.carried;
-    delete entry.carried;
-    const key = `${entry.namespace}/${entry.name}`;
-    entry.pipeline = this.deps.pipelines.create({
-      collector: { namespace: entry.namespace, name: entry.name },
-      settings,
-      baseline: baselineFrom({ ...(entry.lastWritten ?? obj.status ?? {}), ...carried }),
-      onStateChange: () => this.scheduleStatus(key),
-    });
+    delete entry.idle;
   }
 
   private async idle(entry: Entry, outcome: IdleOutcome): Promise<void> {

@@ -106,14 +106,20 @@ export class Pipeline {
     this.scheduleTick();
   }
 
-  /** Apply a new spec or exporter config in place: pending and held spans are kept. */
+  /**
+   * Apply a new spec or exporter config in place: pending and held spans are kept. Throws, changing
+   * nothing, when the engine refuses the spec.
+   */
   update(settings: PipelineSettings): void {
     if (this.stopped) return;
     const previous = this.settings;
+    // Computed first: a spec the engine refuses throws here, before anything has changed.
+    const engineChanged = !sameJson(engineInputs(previous.spec), engineInputs(settings.spec));
+    const engineConfig = engineChanged ? this.options.engine.configFromSpec(settings.spec) : this.engineConfig;
     this.settings = settings;
-    if (!sameJson(engineInputs(previous.spec), engineInputs(settings.spec))) {
-      this.engineConfig = this.options.engine.configFromSpec(settings.spec);
-      this.correlator.reconfigure(this.engineConfig);
+    if (engineChanged) {
+      this.engineConfig = engineConfig;
+      this.correlator.reconfigure(engineConfig);
       this.scheduleTick();
     }
     if (!sameJson(previous.exporter, settings.exporter)) this.exporter.update(settings.exporter);

@@ -205,4 +205,26 @@ describe('TraceCollectorController', () => {
     assert.equal(t.api.statusPatches.length, patches, 'nothing changed: no more patches');
     await t.stop();
   });
+
+  it('reports InvalidSpec when the engine refuses a spec that passed validation, instead of retrying forever', async () => {
+    const t = setup();
+    const refuse = t.engine.configFromSpec;
+    t.engine.configFromSpec = (s) => {
+      if (s.correlation?.maxPendingEvents === 7) throw new Error('ownerKindRules[0]: cannot use this rule');
+      return refuse(s);
+    };
+    t.api.put('shop', 'tc', spec({ correlation: { maxPendingEvents: 7 } }));
+    t.controller.enqueue('shop', 'tc');
+    const ready = await waitFor('InvalidSpec', () => t.ready('shop', 'tc'));
+    assert.equal(ready.reason, 'InvalidSpec');
+    assert.match(ready.message, /cannot use this rule/);
+    t.api.put('shop', 'tc', spec());
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('running', () => t.ready('shop', 'tc')?.status === 'Unknown' && t.pipelines.length === 1);
+    t.api.put('shop', 'tc', spec({ correlation: { maxPendingEvents: 7 } }));
+    t.controller.enqueue('shop', 'tc');
+    await waitFor('InvalidSpec again', () => t.ready('shop', 'tc')?.reason === 'InvalidSpec');
+    assert.equal(t.pipelines[0]?.running, false, 'the pipeline of the old spec is stopped');
+    await t.stop();
+  });
 });
