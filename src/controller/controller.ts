@@ -121,6 +121,8 @@ export class TraceCollectorController {
         if (!entry.pipeline) return;
         try {
           await entry.pipeline.stop({ flush: true, deadline });
+          const { spansExported, spansQueued } = entry.pipeline.stats();
+          entry.log.info({ spansExported, spansUndelivered: spansQueued }, 'pipeline flushed on shutdown');
           await this.writeStatus(key, true);
         } catch (err) {
           entry.log.warn({ err: errorFields(err) }, 'flush on shutdown failed');

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDuration } from '../../src/commands/capture.js';
+import { CaptureRecorder, parseDuration } from '../../src/commands/capture.js';
+import { KubeApiError } from '../../src/kube/errors.js';
+import type { ResourceType } from '../../src/kube/resources.js';
 import { CLI, startEnv, waitFor, type Env } from './harness.js';
 
 describe('e2e: kspan capture', function () {
@@ -22,6 +24,33 @@ describe('e2e: kspan capture', function () {
     assert.equal(parseDuration('1500ms'), 1500);
     assert.equal(parseDuration('2'), 2000);
     assert.throws(() => parseDuration('soon'), /--duration/);
+  });
+
+  it('records each object version once, skips what it cannot or must not read', async () => {
+    const objects: Record<string, { metadata: Record<string, unknown> }> = {
+      'Pod/p': { metadata: { name: 'p', namespace: 'ns', resourceVersion: '1', ownerReferences: [{ kind: 'ReplicaSet', name: 'gone' }] } },
+    };
+    const gets: string[] = [];
+    const client = {
+      get: async (type: ResourceType, key: { name: string }) => {
+        gets.push(`${type.kind}/${key.name}`);
+        const obj = objects[`${type.kind}/${key.name}`];
+        if (!obj) throw new KubeApiError({ statusCode: 404, reason: 'NotFound', message: 'not found', verb: 'get', resource: type.plural });
+        return obj as never;
+      },
+    };
+    const records: Array<{ kind: string; object: unknown }> = [];
+    const recorder = new CaptureRecorder(client, { write: (r) => records.push(r) }, () => 0);
+    const event = (name: string, kind: string, obj: string) => ({ metadata: { name, namespace: 'ns' }, involvedObject: { kind, name: obj, namespace: 'ns' } });
+    recorder.onEvent(event('e1', 'Pod', 'p'));
+    recorder.onEvent(event('e2', 'Pod', 'p'));
+    recorder.onEvent(event('e3', 'Secret', 's'));
+    recorder.onEvent(event('e4', 'Node', 'n'));
+    await recorder.drain();
+    assert.deepEqual(records.map((r) => r.kind), ['object', 'event', 'event', 'event', 'event']);
+    assert.ok(!gets.some((g) => g.startsWith('Secret') || g.startsWith('Node')), 'never reads Secrets or kinds it does not record');
+    assert.equal(recorder.objects, 1);
+    assert.equal(recorder.events, 4);
   });
 
   it('records new events of the chosen namespaces with their objects and owners, owners first', async () => {
