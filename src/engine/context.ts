@@ -23,29 +23,57 @@ export interface EventContext extends Waiting {
   readonly actorKey: string | undefined;
   readonly objectKey: string;
   readonly topLevelAnnotated: boolean;
-  /** generation of each object on the involved object's and the action's owner chains, as seen at receipt */
-  readonly generations: Map<string, number | undefined>;
-  /** objects (by key) that had no owners at receipt */
-  readonly topLevel: Set<string>;
+  /** the objects on the involved object's and the action's owner chains, as seen at receipt */
+  readonly seen: Sightings;
+}
+
+/**
+ * Generations (and whether they had owners) of the few objects around an event, as seen when
+ * it was received. A handful of entries: arrays beat a Map and a Set per event.
+ */
+export class Sightings {
+  private readonly keys: string[] = [];
+  private readonly generations: Array<number | undefined> = [];
+  private readonly topLevel: boolean[] = [];
+
+  has(key: string): boolean {
+    return this.keys.includes(key);
+  }
+
+  /** The generation seen, undefined when not seen (or the object has none). */
+  generation(key: string): number | undefined {
+    const i = this.keys.indexOf(key);
+    return i === -1 ? undefined : this.generations[i];
+  }
+
+  /** Whether the object was seen without owners. */
+  isTopLevel(key: string): boolean {
+    const i = this.keys.indexOf(key);
+    return i !== -1 && this.topLevel[i]!;
+  }
+
+  add(key: string, generation: number | undefined, topLevel: boolean): void {
+    this.keys.push(key);
+    this.generations.push(generation);
+    this.topLevel.push(topLevel);
+  }
 }
 
 const MAX_CHAIN = 16;
 
 /** Records the generations along the owner chains above `start`. */
-function snapshot(lookup: ObjectLookup, start: Ref, generations: Map<string, number | undefined>, topLevel: Set<string>): KubeObject | undefined {
+function snapshot(lookup: ObjectLookup, start: Ref, seen: Sightings): KubeObject | undefined {
   let first: KubeObject | undefined;
   const queue: Ref[] = [start];
   for (let i = 0; i < queue.length && i < MAX_CHAIN; i++) {
     const ref = queue[i]!;
     const key = ref.key;
-    if (generations.has(key)) continue;
+    if (seen.has(key)) continue;
     const obj = lookup.get(ref);
     if (i === 0) first = obj;
-    generations.set(key, obj?.metadata.generation);
-    if (!obj) continue;
     const owners = ownerRefs(obj, ref.namespace);
-    if (owners.length === 0) topLevel.add(key);
-    else queue.push(...owners);
+    seen.add(key, obj?.metadata.generation, obj !== undefined && owners.length === 0);
+    for (const owner of owners) queue.push(owner);
   }
   return first;
 }
@@ -63,10 +91,9 @@ export function buildContext(
   const involved = makeRef(io.kind, io.namespace ?? event.metadata?.namespace, io.name);
   const source = eventSource(event);
   const action = actionOf(rules, involved, source.component, event.message);
-  const generations = new Map<string, number | undefined>();
-  const topLevel = new Set<string>();
-  const involvedObject = snapshot(lookup, involved, generations, topLevel);
-  if (action.object !== involved) snapshot(lookup, action.object, generations, topLevel);
+  const seen = new Sightings();
+  const involvedObject = snapshot(lookup, involved, seen);
+  if (action.object !== involved) snapshot(lookup, action.object, seen);
   return {
     seq,
     receivedAt,
@@ -83,7 +110,6 @@ export function buildContext(
     actorKey: action.actor?.key,
     objectKey: action.object.key,
     topLevelAnnotated: isTopLevelEvent(event),
-    generations,
-    topLevel,
+    seen,
   };
 }

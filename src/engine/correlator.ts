@@ -7,22 +7,12 @@ import { buildContext, type EventContext } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue } from './pending.js';
-import { compositeKey, RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
+import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
 import { ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan, type MutableSpan } from './span-builder.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
-
-/** Action keys from the flat (actor key, object key) pairs a parent search read. */
-function actionKeys(pairs: readonly string[]): string[] {
-  const keys: string[] = [];
-  for (let i = 0; i < pairs.length; i += 2) {
-    const key = compositeKey(pairs[i]!, pairs[i + 1]!);
-    if (!keys.includes(key)) keys.push(key);
-  }
-  return keys;
-}
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
 const STALE = Symbol('stale');
@@ -85,7 +75,7 @@ export class Correlator {
     } else if (found) {
       this.place(ctx, found.parent);
     } else {
-      ctx.watched = actionKeys(watched);
+      ctx.watched = watched;
       this.pending.add(ctx);
       while (this.pending.size > this.config.maxPendingEvents) {
         this.counters.pendingOverflow++;
@@ -203,7 +193,7 @@ export class Correlator {
 
   private movedOn(ref: ObjectRef, key: string, remembered: number | undefined, ctx: EventContext): boolean {
     if (remembered === undefined) return false;
-    const seen = ctx.generations.has(key) ? ctx.generations.get(key) : this.lookup.get(ref)?.metadata.generation;
+    const seen = ctx.seen.has(key) ? ctx.seen.generation(key) : this.lookup.get(ref)?.metadata.generation;
     return seen !== undefined && seen !== remembered;
   }
 
@@ -227,21 +217,21 @@ export class Correlator {
     });
     this.held.hold(ctx.involvedKey, span, this.now, this.out);
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
-    const topLevelAction = !ctx.action.actor && (ctx.topLevel.has(ctx.objectKey) || ctx.involvedObject === undefined);
+    const topLevelAction = !ctx.action.actor && (ctx.seen.isTopLevel(ctx.objectKey) || ctx.involvedObject === undefined);
     if (parent && topLevelAction) return;
     const entry: RecentEntry = {
       span: { traceId, spanId },
       object: ctx.action.object,
-      objectTopLevel: ctx.topLevel.has(ctx.objectKey),
-      actorTopLevel: ctx.actorKey !== undefined && ctx.topLevel.has(ctx.actorKey),
+      objectTopLevel: ctx.seen.isTopLevel(ctx.objectKey),
+      actorTopLevel: ctx.actorKey !== undefined && ctx.seen.isTopLevel(ctx.actorKey),
       lastUsed: this.now,
     };
     if (parent) entry.parent = parent;
-    const objectGeneration = ctx.generations.get(ctx.objectKey);
+    const objectGeneration = ctx.seen.generation(ctx.objectKey);
     if (objectGeneration !== undefined) entry.objectGeneration = objectGeneration;
     if (ctx.action.actor) {
       entry.actor = ctx.action.actor;
-      const actorGeneration = ctx.generations.get(ctx.actorKey!);
+      const actorGeneration = ctx.seen.generation(ctx.actorKey!);
       if (actorGeneration !== undefined) entry.actorGeneration = actorGeneration;
     }
     this.store(ctx.action.actor?.key ?? '', ctx.objectKey, entry);
@@ -255,8 +245,8 @@ export class Correlator {
    * not depend on which of the two arrived first.
    */
   private store(actorKey: string, objectKey: string, entry: RecentEntry): void {
-    const key = this.recent.set(actorKey, objectKey, entry);
-    this.pending.forEachWatching(key, this.enqueueRetry);
+    this.recent.set(actorKey, objectKey, entry);
+    this.pending.forEachWatching(actorKey, objectKey, this.enqueueRetry);
     if (this.draining) return;
     this.draining = true;
     try {
@@ -269,7 +259,7 @@ export class Correlator {
         const watched: string[] = [];
         const found = this.findParent(p, watched);
         if (found === undefined) {
-          this.pending.rewatch(p, actionKeys(watched));
+          this.pending.rewatch(p, watched);
         } else if (found !== 'top' && found.indirect && !fromDeferred) {
           this.deferred.push(p);
         } else {
@@ -338,7 +328,7 @@ export class Correlator {
   /** A root span for the generation of `obj` that `p` saw, emitted first and stored as (none, obj). */
   private makeRoot(ref: Ref, current: KubeObject, p: EventContext): SpanHandle {
     const key = ref.key;
-    const generation = p.generations.has(key) ? p.generations.get(key) : current.metadata.generation;
+    const generation = p.seen.has(key) ? p.seen.generation(key) : current.metadata.generation;
     const obj = this.versionAt(ref, current, generation);
     const previous = generation !== undefined ? this.lookup.previousGeneration?.(ref, generation) : undefined;
     const change = attributeChange(obj, previous);

@@ -11,14 +11,15 @@
 export interface Waiting {
   readonly seq: number;
   readonly receivedAt: number;
-  /** recent-store keys the last parent search read */
+  /** actions the last parent search read, as flat (actor key or '', object key) pairs */
   watched: readonly string[];
 }
 
 export class PendingQueue<T extends Waiting> {
   /** insertion order is arrival order (seq increases) */
   private readonly items = new Map<number, T>();
-  private watchers = new Map<string, T[]>();
+  /** object key -> actor key -> waiting events */
+  private watchers = new Map<string, Map<string, T[]>>();
   private indexed = 0;
 
   get size(): number {
@@ -48,14 +49,15 @@ export class PendingQueue<T extends Waiting> {
     const before = item.watched;
     item.watched = watched;
     if (!this.has(item)) return;
-    // Only keys not indexed yet need adding; old ones are skipped by readers when stale.
-    const fresh = watched.filter((k) => !before.includes(k));
-    if (fresh.length > 0) this.index(item, fresh);
+    // Only pairs not indexed yet need adding; the old ones stay listed (harmless, see below).
+    for (let i = 0; i < watched.length; i += 2) {
+      if (!hasPair(before, watched[i]!, watched[i + 1]!)) this.indexPair(item, watched[i]!, watched[i + 1]!);
+    }
   }
 
-  /** Calls `visit` for each waiting event whose parent search read `key`. */
-  forEachWatching(key: string, visit: (item: T) => void): void {
-    const list = this.watchers.get(key);
+  /** Calls `visit` for each waiting event whose parent search read the action (actorKey, objectKey). */
+  forEachWatching(actorKey: string, objectKey: string, visit: (item: T) => void): void {
+    const list = this.watchers.get(objectKey)?.get(actorKey);
     if (!list) return;
     // An event that no longer reads `key` may still be listed: retrying it is harmless (its
     // search just runs again), and cheaper than checking on every store.
@@ -69,21 +71,33 @@ export class PendingQueue<T extends Waiting> {
   /** Rebuilds the index when most of it points at events that no longer wait. */
   compact(): void {
     let live = 0;
-    for (const item of this.items.values()) live += item.watched.length;
+    for (const item of this.items.values()) live += item.watched.length / 2;
     if (this.indexed <= 2 * live + 1024) return;
     this.watchers = new Map();
     this.indexed = 0;
     for (const item of this.items.values()) this.index(item, item.watched);
   }
 
-  private index(item: T, keys: readonly string[]): void {
-    for (const key of keys) {
-      const list = this.watchers.get(key);
-      if (list) list.push(item);
-      else this.watchers.set(key, [item]);
-    }
-    this.indexed += keys.length;
+  private index(item: T, pairs: readonly string[]): void {
+    for (let i = 0; i < pairs.length; i += 2) this.indexPair(item, pairs[i]!, pairs[i + 1]!);
   }
+
+  private indexPair(item: T, actorKey: string, objectKey: string): void {
+    let byActor = this.watchers.get(objectKey);
+    if (!byActor) this.watchers.set(objectKey, (byActor = new Map()));
+    const list = byActor.get(actorKey);
+    if (list) {
+      if (list[list.length - 1] !== item) list.push(item);
+    } else {
+      byActor.set(actorKey, [item]);
+    }
+    this.indexed++;
+  }
+}
+
+function hasPair(pairs: readonly string[], actorKey: string, objectKey: string): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === actorKey && pairs[i + 1] === objectKey) return true;
+  return false;
 }
 
 /** A min-heap of waiting events by arrival order: retries run oldest first. */

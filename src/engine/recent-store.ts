@@ -34,14 +34,9 @@ export interface RecentEntry {
 /** Hard ceiling so that a flood of distinct actions within `expireAfter` cannot exhaust memory. */
 export const MAX_RECENT_ENTRIES = 500_000;
 
-/** The key of an action from its actor's key ('' for none) and its object's key. */
-export function compositeKey(actorKey: string, objectKey: string): string {
-  return `${actorKey}>${objectKey}`;
-}
-
 export class RecentStore {
-  /** by action key, in placement order (for expiry) */
-  private readonly entries = new Map<string, RecentEntry>();
+  /** every entry, in placement order (for expiry) */
+  private readonly entries = new Set<RecentEntry>();
   /** object key -> actor key -> entry: lookups use the refs' own key strings, no new strings */
   private readonly byObject = new Map<string, Map<string, RecentEntry>>();
 
@@ -60,14 +55,14 @@ export class RecentStore {
     const entry = this.byObject.get(objectKey)?.get(actorKey);
     if (!entry) return undefined;
     if (now - entry.lastUsed > this.expireAfterMs) {
-      this.delete(compositeKey(actorKey, objectKey), entry);
+      this.delete(entry);
       return undefined;
     }
     return entry;
   }
 
-  private delete(key: string, entry: RecentEntry): void {
-    this.entries.delete(key);
+  private delete(entry: RecentEntry): void {
+    this.entries.delete(entry);
     const byActor = this.byObject.get(entry.objectKey!);
     if (byActor?.get(entry.actorKey!) === entry) {
       byActor.delete(entry.actorKey!);
@@ -80,34 +75,33 @@ export class RecentStore {
     if (entry.lastUsed < now) entry.lastUsed = now;
   }
 
-  /** Stores the entry of the action (actorKey or '', objectKey); returns the action key. */
-  set(actorKey: string, objectKey: string, entry: RecentEntry): string {
-    const key = compositeKey(actorKey, objectKey);
+  /** Stores the entry of the action (actorKey or '', objectKey), replacing the previous one. */
+  set(actorKey: string, objectKey: string, entry: RecentEntry): void {
     entry.placedAt = entry.lastUsed;
     entry.actorKey = actorKey;
     entry.objectKey = objectKey;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
     let byActor = this.byObject.get(objectKey);
     if (!byActor) this.byObject.set(objectKey, (byActor = new Map()));
+    const previous = byActor.get(actorKey);
+    if (previous) this.entries.delete(previous);
     byActor.set(actorKey, entry);
+    this.entries.add(entry);
     if (this.entries.size > MAX_RECENT_ENTRIES) {
-      const oldest = this.entries.entries().next();
-      if (!oldest.done) this.delete(oldest.value[0], oldest.value[1]);
+      const oldest = this.entries.values().next();
+      if (!oldest.done) this.delete(oldest.value);
     }
-    return key;
   }
 
   /** Drops entries unused for longer than `expireAfter`. */
   expire(now: number): void {
-    for (const [key, entry] of this.entries) {
+    for (const entry of this.entries) {
       if (now - entry.lastUsed > this.expireAfterMs) {
-        this.delete(key, entry);
+        this.delete(entry);
       } else if (entry.lastUsed !== entry.placedAt) {
         // used since it was placed: it belongs further back
-        this.entries.delete(key);
+        this.entries.delete(entry);
         entry.placedAt = entry.lastUsed;
-        this.entries.set(key, entry);
+        this.entries.add(entry);
       } else {
         break; // every later entry was placed (or last used) after this live one
       }

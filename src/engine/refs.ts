@@ -9,15 +9,13 @@ import type { KubeObject, ObjectLookup, ObjectRef, OwnerReference } from './type
 export interface Ref extends ObjectRef {
   /** `kind/namespace/name` */
   readonly key: string;
-  /** the key of the action (none, this object) */
-  readonly noneKey: string;
 }
 
 export function makeRef(kind: string, namespace: string | undefined, name: string): Ref {
   const ns = (namespace ?? '').toLowerCase();
   const n = name.toLowerCase();
   const key = `${kind}/${ns}/${n}`;
-  return { kind, namespace: ns, name: n, key, noneKey: `>${key}` };
+  return { kind, namespace: ns, name: n, key };
 }
 
 export function refKey(ref: ObjectRef): string {

@@ -88,6 +88,23 @@ function nodeName(facts: EventSpanFacts, source: EventSource, involved: KubeObje
   return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
 }
 
+const UNSET: SpanRecord['status'] = Object.freeze({ code: 'unset' as const });
+
+// One resource identity object per source: spans of the same component share it (bounded).
+const services = new Map<string, SpanRecord['service']>();
+const MAX_SERVICES = 4096;
+
+function serviceOf(source: EventSource): SpanRecord['service'] {
+  const key = source.instance === undefined ? source.component : `${source.component}\u0000${source.instance}`;
+  let service = services.get(key);
+  if (!service) {
+    service = Object.freeze(source.instance ? { name: source.component, instance: source.instance } : { name: source.component });
+    if (services.size >= MAX_SERVICES) services.clear();
+    services.set(key, service);
+  }
+  return service;
+}
+
 export interface EventSpanInput {
   facts: EventSpanFacts;
   source: EventSource;
@@ -119,8 +136,8 @@ export function eventSpan(input: EventSpanInput): MutableSpan {
     name: `${kind}.${facts.reason ?? 'Event'}`,
     startTime: input.time,
     endTime: input.time,
-    status: facts.type === 'Warning' ? { code: 'error', message: facts.message || facts.reason || 'Warning' } : { code: 'unset' },
-    service: source.instance ? { name: source.component, instance: source.instance } : { name: source.component },
+    status: facts.type === 'Warning' ? { code: 'error', message: facts.message || facts.reason || 'Warning' } : UNSET,
+    service: serviceOf(source),
     attributes,
     sequence: input.sequence,
   };
@@ -151,8 +168,8 @@ export function rootSpan(input: RootSpanInput): MutableSpan {
     name: `${object.kind}.${input.operation}`,
     startTime: input.time,
     endTime: input.time,
-    status: { code: 'unset' },
-    service: { name: input.manager },
+    status: UNSET,
+    service: serviceOf({ component: input.manager }),
     attributes,
     sequence: input.sequence,
   };
