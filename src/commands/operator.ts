@@ -21,7 +21,7 @@ import type { SharedSubscription } from '../kube/shared-watches.js';
 import { patchStatus } from '../kube/status.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { createLogger, HttpServer, LOG_LEVELS, OperatorMetrics, type LogLevel } from '../observability/index.js';
-import { Pipeline, type ClusterSourcePort, type EngineFactory } from '../pipeline/index.js';
+import { Pipeline, type ClusterSourcePort, type EngineFactory, type SpanExporterPort } from '../pipeline/index.js';
 import { type Command, UserError } from './command.js';
 
 export const OPERATOR_USAGE = `Usage: kspan operator [options]
@@ -228,7 +228,13 @@ export const operatorCommand: Command = async (args, io) => {
             source: pipelineSource,
             engine,
             log: plog,
-            createExporter: (config) => createOtlpExporter(config, { logger: plog }),
+            createExporter: (config) => {
+              const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog });
+              exporter.onExportRequest?.(({ durationMs, ok }) =>
+                metrics.exportLatency.observe({ ...collector, outcome: ok ? 'success' : 'failure' }, durationMs / 1000),
+              );
+              return exporter;
+            },
           });
         },
       },

@@ -48,6 +48,17 @@ export interface SpanExporterPort {
   shutdown(deadline: number): Promise<void>;
   stats(): ExporterStats;
   onStateChange(listener: (state: ExporterState) => void): void;
+  /**
+   * Optional: called after every export request (for the export latency histogram).
+   * `ok` is false for a failed or refused request.
+   */
+  onExportRequest?(listener: (request: ExportRequestInfo) => void): void;
+}
+
+export interface ExportRequestInfo {
+  durationMs: number;
+  ok: boolean;
+  spans: number;
 }
 
 // ---------------------------------------------------------------------------------------------
