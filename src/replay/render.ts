@@ -24,6 +24,15 @@ export interface WaterfallOptions {
 
 const ANSI = { dim: '\x1b[2m', red: '\x1b[31m', cyan: '\x1b[36m', bold: '\x1b[1m', reset: '\x1b[0m' };
 
+/** For spans without a message (root spans): which object and generation they stand for. */
+function describeObject(span: SpanRecord): string {
+  const a = span.attributes;
+  const ns = a['k8s.namespace.name'];
+  const name = `${ns !== undefined ? `${String(ns)}/` : ''}${String(a['k8s.object.name'] ?? '')}`;
+  const generation = a['k8s.object.generation'];
+  return `${String(a['k8s.object.kind'] ?? '')} ${name}${generation !== undefined ? ` generation ${String(generation)}` : ''}`.trim();
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3)}s`;
 }
@@ -64,8 +73,8 @@ export function renderWaterfall(spans: readonly SpanRecord[], options: Waterfall
       const offset = `+${seconds(s.startTime - start)}`.padStart(10);
       const error = s.status.code === 'error';
       // On a terminal the message is cut to the width; piped output keeps it whole.
-      const room = options.width !== undefined ? Math.max(10, width - nameWidth - barWidth - 14) : Infinity;
-      const text = truncate(`${s.service.name}: ${message(s)}`.trimEnd(), room);
+      const room = options.width !== undefined ? Math.max(10, width - nameWidth - barWidth - 15) : Infinity;
+      const text = truncate(`${s.service.name}: ${message(s) || describeObject(s)}`, room);
       lines.push(`${label} ${offset} ${paint(error ? ANSI.red : ANSI.cyan, `|${bar}|`)} ${error ? paint(ANSI.red, text) : paint(ANSI.dim, text)}`);
     }
     lines.push('');

@@ -49,11 +49,24 @@ describe('kspan replay', () => {
     assert.equal(r.code, 0);
     const lines = r.out.split('\n');
     assert.match(lines[0]!, /^trace [0-9a-f]{32} {2}2021-05-19T09:42:58\.000Z {2}9\.205s {2}20 spans$/);
-    assert.match(lines[1]!, /^Deployment\.Update +\+0\.000s \|█+\| kubectl-client-side-apply:?$/);
+    assert.match(lines[1]!, /^Deployment\.Update +\+0\.000s \|█+\| kubectl-client-side-apply: Deployment default\/px generation 3$/);
     // indentation follows the tree: the ReplicaSet's span is two levels down
     assert.match(lines[3]!, /^ {4}ReplicaSet\.SuccessfulCreate/);
     assert.ok(r.out.includes('kubelet: Started container podinfo'));
     assert.doesNotMatch(r.out, /\x1b\[/, 'no ANSI escapes');
+  });
+
+  it('colours the waterfall on a terminal, fitted to its width, unless NO_COLOR is set', async () => {
+    const tty = async (env: Record<string, string>) => {
+      const { io, text } = captureIO(env);
+      Object.assign(io.stdout, { isTTY: true, columns: 100 });
+      assert.equal(await main(['replay', fixture, '-o', 'waterfall'], io), 0);
+      return text.out;
+    };
+    const coloured = await tty({});
+    assert.match(coloured, /\x1b\[36m\|/);
+    for (const line of coloured.replace(/\x1b\[\d+m/g, '').split('\n')) assert.ok(line.length <= 100, line);
+    assert.doesNotMatch(await tty({ NO_COLOR: '1' }), /\x1b\[/);
   });
 
   it('prints span records as JSON lines', async () => {
