@@ -1,5 +1,5 @@
 
-import { type Command, type CommandIO, UserError } from './commands/command.js';
+import { type Command, type CommandIO, isUserError } from './commands/command.js';
 
 const USAGE = `Usage: kspan <command> [options]
 
@@ -36,7 +36,7 @@ export async function main(argv: string[], io: CommandIO = process): Promise<num
   try {
     return await (await load())(rest, io);
   } catch (err: unknown) {
-    if (err instanceof UserError) {
+    if (isUserError(err)) {
       io.stderr.write(`kspan ${name}: ${err.message}\n`);
       return err.exitCode;
     }

@@ -18,3 +18,11 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/**
+ * True for a UserError. Checked by name as well as by class because a module reached both
+ * statically and through a dynamic import can load twice under a TypeScript loader (tests).
+ */
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError || (err instanceof Error && err.name === 'UserError' && 'exitCode' in err);
+}

@@ -17,7 +17,7 @@
  *   while the configuration cannot work (spans then wait in the queue for update()).
  */
 import type { SpanRecord } from '../engine/types.js';
-import type { ExporterState, ExporterStats, ResolvedExporterConfig, SpanExporterPort } from '../pipeline/ports.js';
+import type { ExporterState, ExporterStats, ExportRequestInfo, ResolvedExporterConfig, SpanExporterPort } from '../pipeline/ports.js';
 import { ConditionReason } from '../api/conditions.js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -104,6 +104,7 @@ export class OtlpExporter implements SpanExporterPort {
   private lastExportTime: number | undefined;
   private state: ExporterState;
   private readonly listeners: ((state: ExporterState) => void)[] = [];
+  private readonly requestListeners: ((request: ExportRequestInfo) => void)[] = [];
 
   constructor(config: ResolvedExporterConfig, options: OtlpExporterOptions = {}) {
     const o = resolveOptions(options);
@@ -217,6 +218,10 @@ export class OtlpExporter implements SpanExporterPort {
 
   onStateChange(listener: (state: ExporterState) => void): void {
     this.listeners.push(listener);
+  }
+
+  onExportRequest(listener: (request: ExportRequestInfo) => void): void {
+    this.requestListeners.push(listener);
   }
 
   /**
@@ -335,14 +340,26 @@ export class OtlpExporter implements SpanExporterPort {
     batch.attempts++;
     batch.sending = true;
     this.exportRequests++;
+    const startedAt = this.opts.now();
     void transport.send(batch.spans).then((failure) => {
       batch.sending = false;
+      this.reportRequest({ durationMs: this.opts.now() - startedAt, ok: failure === undefined, spans: batch.spans.length });
       try {
         this.settle(batch, failure);
       } catch (err) {
         this.opts.logger.error({ err }, 'span exporter: internal error after an export');
       }
     });
+  }
+
+  private reportRequest(request: ExportRequestInfo): void {
+    for (const listener of this.requestListeners) {
+      try {
+        listener(request);
+      } catch (err) {
+        this.opts.logger.error({ err }, 'span exporter: an export request listener threw');
+      }
+    }
   }
 
   private settle(batch: Batch, failure: ExportFailure | undefined): void {

@@ -30,3 +30,12 @@ describe('kspan CLI', () => {
     assert.match(text.out, /^\d+\.\d+\.\d+\n$/);
   });
 });
+
+describe('kspan CLI errors', () => {
+  it('turns a command\'s UserError into a one-line message and its exit code', async () => {
+    const { io, text } = captureIO();
+    assert.equal(await main(['replay', '/nonexistent/capture.ndjson'], io), 2);
+    assert.doesNotMatch(text.err, /\n.+\n/, 'one line, no stack trace');
+    assert.match(text.err, /^kspan replay: /);
+  });
+});

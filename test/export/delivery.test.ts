@@ -121,6 +121,23 @@ describe('export delivery (fake clock and transport)', () => {
     assert.equal(transports.calls.length, 6);
   });
 
+  it('reports every export request with its duration, outcome and size', async () => {
+    const exporter = make({ maxBatchSize: 5 });
+    const requests: { durationMs: number; ok: boolean; spans: number }[] = [];
+    exporter.onExportRequest((r) => requests.push(r));
+    exporter.enqueue(records(0, 5));
+    await settle();
+    await clock.advance(40);
+    await transports.answer(transports.open()[0], unavailable);
+    await clock.advance(clock.pending()[0] ?? 0);
+    await clock.advance(7);
+    await transports.answer(transports.open()[0]);
+    assert.deepEqual(requests, [
+      { durationMs: 40, ok: false, spans: 5 },
+      { durationMs: 7, ok: true, spans: 5 },
+    ]);
+  });
+
   it('sends a full batch at once and a partial one after maxDelayMs', async () => {
     const exporter = make({ maxBatchSize: 10, maxDelayMs: 1000 });
     exporter.enqueue(records(0, 23));
