@@ -5,6 +5,7 @@ import type { OwnerKindRule } from '../api/types.js';
 import { engineConfigFromSpec } from '../engine/config.js';
 import { InvalidRuleError } from '../engine/rules.js';
 import { CaptureError, parseCapture } from '../replay/capture.js';
+import { exportSpans } from '../replay/otlp.js';
 import { renderJson, renderTree, renderWaterfall } from '../replay/render.js';
 import { replay } from '../replay/replay.js';
 import { type Command, UserError } from './command.js';
@@ -19,6 +20,9 @@ Options:
       --window SECONDS               correlation window (default: 5)
       --rules FILE                   extra owner-kind rules, a YAML or JSON list shaped like
                                      spec.ownerKindRules of a TraceCollector
+      --otlp-endpoint HOST:PORT      also send the spans over OTLP/gRPC (http(s)://host:port too)
+      --insecure                     plaintext gRPC to the endpoint (no TLS)
+      --timeout SECONDS              how long to try delivering them (default: 10)
   -h, --help                         show this help
 `;
 
@@ -47,10 +51,10 @@ async function loadRules(path: string): Promise<OwnerKindRule[]> {
   return value as OwnerKindRule[];
 }
 
-function parseWindow(text: string | undefined): number | undefined {
+function parseSeconds(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`--window must be a positive number of seconds, got '${text}'`);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UserError(`${flag} must be a positive number of seconds, got '${text}'`);
   return seconds;
 }
 
@@ -64,6 +68,9 @@ function parseFlags(args: string[]) {
         output: { type: 'string', short: 'o' },
         window: { type: 'string' },
         rules: { type: 'string' },
+        'otlp-endpoint': { type: 'string' },
+        insecure: { type: 'boolean' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -84,7 +91,11 @@ export const replayCommand: Command = async (args, io) => {
   if (positionals.length > 1) throw new UserError(`expected one capture FILE, got ${positionals.length}`);
   const output = (values.output ?? 'tree') as Output;
   if (!OUTPUTS.includes(output)) throw new UserError(`--output must be one of ${OUTPUTS.join(', ')}, got '${values.output}'`);
-  const windowSeconds = parseWindow(values.window);
+  const windowSeconds = parseSeconds('--window', values.window);
+  const timeoutSeconds = parseSeconds('--timeout', values.timeout) ?? 10;
+  const endpoint = values['otlp-endpoint'];
+  if (endpoint === '') throw new UserError('--otlp-endpoint needs HOST:PORT');
+  if (endpoint === undefined && (values.insecure || values.timeout !== undefined)) throw new UserError('--insecure and --timeout go with --otlp-endpoint');
   const ownerKindRules = values.rules !== undefined ? await loadRules(values.rules) : [];
 
   let config;
@@ -116,6 +127,11 @@ export const replayCommand: Command = async (args, io) => {
     case 'json':
       io.stdout.write(renderJson(result.spans));
       break;
+  }
+  if (endpoint !== undefined) {
+    const sent = await exportSpans(result.spans, { endpoint, insecure: values.insecure === true, timeoutMs: timeoutSeconds * 1000 });
+    if (sent.dropped > 0) throw new UserError(`sent ${sent.exported} of ${result.spans.length} spans to ${endpoint}: ${sent.problem ?? 'not delivered in time'}`, 1);
+    io.stderr.write(`kspan replay: sent ${sent.exported} spans to ${endpoint}\n`);
   }
   return 0;
 };

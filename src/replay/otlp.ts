@@ -1,0 +1,36 @@
+/** `kspan replay --otlp-endpoint`: send the replayed spans to an OTLP/gRPC endpoint, like the operator. */
+
+import type { SpanRecord } from '../engine/types.js';
+
+export interface OtlpReplayTarget {
+  endpoint: string;
+  insecure: boolean;
+  timeoutMs: number;
+}
+
+export interface OtlpReplayResult {
+  exported: number;
+  dropped: number;
+  /** why spans were not delivered, when some were not */
+  problem?: string;
+}
+
+/** Exports `spans` and waits (at most timeoutMs) until they are delivered or given up on. */
+export async function exportSpans(spans: readonly SpanRecord[], target: OtlpReplayTarget): Promise<OtlpReplayResult> {
+  // Loaded on demand: the gRPC stack is only needed when exporting.
+  const { createOtlpExporter } = await import('../export/index.js');
+  const exporter = createOtlpExporter({
+    endpoint: target.endpoint,
+    insecure: target.insecure,
+    headers: {},
+    compression: 'none',
+    timeoutMs: target.timeoutMs,
+    resourceAttributes: {},
+  });
+  exporter.enqueue(spans);
+  await exporter.shutdown(Date.now() + target.timeoutMs);
+  const stats = exporter.stats();
+  const result: OtlpReplayResult = { exported: stats.spansExported, dropped: spans.length - stats.spansExported };
+  if (result.dropped > 0) result.problem = stats.state.message || stats.state.reason;
+  return result;
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver/index.js';
+import { captureIO, sharedFixture } from './support.js';
+
+// ESM on purpose (see cli.test.ts): main() loads its commands dynamically.
+const { main } = await import('../../src/main.js');
+
+describe('kspan replay --otlp-endpoint', function () {
+  this.timeout(20_000);
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  after(async () => {
+    await receiver.close();
+  });
+
+  it('sends the replayed spans, ids and parents intact, and still prints the tree', async () => {
+    const { io, text } = captureIO();
+    const code = await main(['replay', sharedFixture('deployment-2-pods.ndjson'), '--otlp-endpoint', receiver.endpoint, '--insecure'], io);
+    assert.equal(text.err, `kspan replay: sent 20 spans to ${receiver.endpoint}\n`);
+    assert.equal(code, 0);
+    assert.equal(text.out, readFileSync(sharedFixture('deployment-2-pods.expected.txt'), 'utf8'));
+    const spans = receiver.spans();
+    assert.equal(spans.length, 20);
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1);
+    const root = spans.find((s) => s.parentSpanId === '')!;
+    assert.equal(root.name, 'Deployment.Update');
+    assert.equal(root.resource['service.name'], 'kubectl-client-side-apply');
+    const ids = new Set(spans.map((s) => s.spanId));
+    for (const s of spans) if (s.parentSpanId !== '') assert.ok(ids.has(s.parentSpanId), `${s.name} has its parent`);
+  });
+
+  it('fails with one line when the spans cannot be delivered in time', async () => {
+    const { io, text } = captureIO();
+    const code = await main(['replay', sharedFixture('deployment-2-pods.ndjson'), '-o', 'json', '--otlp-endpoint', '127.0.0.1:1', '--insecure', '--timeout', '1'], io);
+    assert.equal(code, 1);
+    assert.match(text.err, /^kspan replay: sent 0 of 20 spans to 127\.0\.0\.1:1: .+\n$/);
+  });
+
+  it('wants --insecure and --timeout only with an endpoint', async () => {
+    const { io, text } = captureIO();
+    assert.equal(await main(['replay', sharedFixture('deployment-2-pods.ndjson'), '--insecure'], io), 2);
+    assert.equal(text.err, 'kspan replay: --insecure and --timeout go with --otlp-endpoint\n');
+  });
+});
