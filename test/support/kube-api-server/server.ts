@@ -104,7 +104,7 @@ export class KubeApi {
     const obj = structuredClone(input);
     if (!t.namespaced) delete obj.metadata.namespace;
     else if (obj.metadata.namespace === undefined) obj.metadata.namespace = 'default';
-    const existing = this.store.get(storageKey(t), obj.metadata.namespace, obj.metadata.name);
+    const existing = this.store.peek(storageKey(t), obj.metadata.namespace, obj.metadata.name);
     obj.metadata['uid'] ??= existing?.metadata['uid'] ?? randomUUID();
     obj.metadata['creationTimestamp'] ??= existing?.metadata['creationTimestamp'] ?? kubeNow(this.options.now());
     if (t.generation && obj.metadata['generation'] === undefined) {
@@ -330,9 +330,9 @@ export class KubeApi {
     } else if (rv !== undefined && rv !== '0' && (match === 'Exact' || ((match === null || match === '') && paged))) {
       snapshot = Number(rv);
     }
-    let all: KubeObject[];
+    let all: readonly KubeObject[];
     try {
-      all = this.store.listAt(storageKey(route.t), snapshot, route.namespace);
+      all = this.store.snapshot(storageKey(route.t), snapshot, route.namespace);
     } catch (err) {
       if (!(err instanceof Expired)) throw err;
       if (token !== null && token !== '') {

@@ -44,6 +44,8 @@ export class Store {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private history: Change[] = [];
   private readonly listeners = new Set<(change: Change) => void>();
+  /** recent list snapshots (sorted, not cloned): paging through a big list reuses one */
+  private readonly snapshots = new Map<string, readonly KubeObject[]>();
 
   constructor(private readonly maxHistory = 10_000) {}
 
@@ -58,6 +60,11 @@ export class Store {
   get(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const obj = this.objects.get(key)?.get(objectKey(namespace, name));
     return obj === undefined ? undefined : structuredClone(obj);
+  }
+
+  /** The stored object itself, not a copy: read it, never change it. */
+  peek(key: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
+    return this.objects.get(key)?.get(objectKey(namespace, name));
   }
 
   /** Storage keys that hold at least one object. */
@@ -118,6 +125,35 @@ export class Store {
       .map(([, o]) => o);
   }
 
+  /**
+   * listAt() without the copies, for a list response that serializes the objects right away:
+   * read-only. Snapshots are cached, so the pages of one paged list (same snapshot) do not
+   * rebuild and re-sort the whole type each time. Throws Expired like listAt().
+   */
+  snapshot(key: string, rv: number, namespace?: string): readonly KubeObject[] {
+    const at = Math.min(rv, this.rv);
+    if (at < this.rv && at < this.compactedRv) throw new Expired(at, this.compactedRv);
+    const cacheKey = `${key}\u0000${at}\u0000${namespace ?? ''}`;
+    const cached = this.snapshots.get(cacheKey);
+    if (cached) return cached;
+    const state = new Map<string, KubeObject>();
+    for (const o of this.objects.get(key)?.values() ?? []) state.set(objectKey(o.metadata.namespace, o.metadata.name), o);
+    if (at < this.rv) {
+      for (const change of this.changesSince(key, at).reverse()) {
+        const id = objectKey(change.object.metadata.namespace, change.object.metadata.name);
+        if (change.type === 'ADDED' || change.previous === undefined) state.delete(id);
+        else state.set(id, change.previous);
+      }
+    }
+    const items = [...state.entries()]
+      .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, o]) => o);
+    this.snapshots.set(cacheKey, items);
+    if (this.snapshots.size > 8) this.snapshots.delete(this.snapshots.keys().next().value as string);
+    return items;
+  }
+
   /** Changes of one type after `rv`; throws Expired when some of them were compacted away. */
   changesSince(key: string, rv: number): Change[] {
     if (rv < this.compactedRv) throw new Expired(rv, this.compactedRv);
@@ -128,6 +164,7 @@ export class Store {
   compact(): void {
     this.compactedRv = this.rv;
     this.history = [];
+    this.snapshots.clear();
   }
 
   subscribe(listener: (change: Change) => void): () => void {
