@@ -87,27 +87,48 @@ export class Workload {
   readonly namespaces: string[];
   readonly nodes: string[];
   readonly baseRate: number;
-  private readonly rng: Random;
+  private rng: Random;
+  /** the population's own generator state, so that the stream is the same with or without one */
+  private readonly populationRng: Random;
   private readonly options: Required<WorkloadOptions>;
   private counter = 0;
+  private populationCounter = 10_000_000;
 
   constructor(options: WorkloadOptions = {}) {
     this.options = { seed: 1, namespaces: 50, nodes: 40, jobShare: 0.3, maxReplicas: 4, maxUpdates: 2, baseRate: BASE_RATE, ...options };
     this.baseRate = this.options.baseRate;
     this.rng = new Random(this.options.seed);
+    this.populationRng = new Random(this.options.seed * 7919 + 17);
     this.namespaces = Array.from({ length: this.options.namespaces }, (_, i) => `${TEAMS[i % TEAMS.length]}-${String(i).padStart(2, '0')}`);
     this.nodes = Array.from({ length: this.options.nodes }, (_, i) => `node-${String(i).padStart(2, '0')}`);
   }
 
   namespaceObjects(at: number): KubeJson[] {
-    return this.namespaces.map((name) => namespaceObject(name, this.rng.uuid(), at));
+    return this.namespaces.map((name) => namespaceObject(name, this.populationRng.uuid(), at));
   }
 
   /**
    * About `count` objects as a cluster at rest holds them (no Events): Deployments with their
    * current and previous ReplicaSet and running Pods, finished Jobs with their Pods.
+   * Consume it completely before drawing from a stream (they take turns with the helpers' state).
    */
   *population(count: number, at: number): Generator<KubeJson> {
+    const rng = this.populationRng;
+    // The helpers below draw from this.rng and name with this.counter: swap in the population's
+    // (its names get a separate range, so they never collide with the stream's).
+    const saved = { rng: this.rng, counter: this.counter };
+    this.rng = rng;
+    this.counter = this.populationCounter;
+    try {
+      yield* this.populate(count, at);
+    } finally {
+      this.populationCounter = this.counter;
+      this.rng = saved.rng;
+      this.counter = saved.counter;
+    }
+  }
+
+  private *populate(count: number, at: number): Generator<KubeJson> {
     const rng = this.rng;
     let made = 0;
     while (made < count) {

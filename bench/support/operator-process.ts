@@ -1,0 +1,173 @@
+/**
+ * The built `kspan operator` as the benchmarks run it: `dist/cli.js operator` in its own process
+ * with a kubeconfig, exactly as a user would start it. Reads its memory and CPU from /proc and
+ * its /metrics over HTTP. `npm run build` runs first when dist/ is missing or older than src/.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(REPO, 'dist/cli.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than a source file. */
+export function ensureBuilt(log: (line: string) => void): void {
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestMtime(join(REPO, 'src'))) return;
+  log('dist/ is missing or stale: npm run build');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) {
+    if (!existsSync(CLI)) throw new Error('npm run build failed and there is no dist/cli.js');
+    log('npm run build failed: using the existing dist/');
+  }
+}
+
+export interface ProcSample {
+  /** resident set size now, MiB */
+  rssMb: number;
+  /** peak resident set size (VmHWM), MiB */
+  peakRssMb: number;
+  /** user + system CPU time so far, seconds */
+  cpuSeconds: number;
+}
+
+export function procSample(pid: number): ProcSample | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the ")" of the name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, cpuSeconds: ticks / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface OperatorOptions {
+  kubeconfig: string;
+  /** write a V8 CPU profile to this directory (node --cpu-prof) */
+  cpuProfileDir?: string;
+  /** write a heap snapshot to this directory on SIGUSR2 (node --heapsnapshot-signal) */
+  heapSnapshotDir?: string;
+  extraArgs?: string[];
+}
+
+/** A running operator process. */
+export class OperatorProcess {
+  readonly problems: string[] = [];
+  private metricsAddress: string | undefined;
+  private exitCode: number | null | undefined;
+  private readonly exit: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess) {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        this.onLog(line);
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (this.problems.length < 50) this.problems.push(chunk.toString().trim());
+    });
+    this.exit = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  static async start(options: OperatorOptions): Promise<OperatorProcess> {
+    const nodeArgs: string[] = [];
+    if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
+    if (options.heapSnapshotDir) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`);
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, CLI, 'operator', '--kubeconfig', options.kubeconfig, '--metrics-bind-address', '127.0.0.1:0', '--health-bind-address', '0', '--log-level', 'info', ...(options.extraArgs ?? [])],
+      { env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const op = new OperatorProcess(child);
+    const until = Date.now() + 20_000;
+    while (!op.metricsAddress) {
+      if (op.exitCode !== undefined) throw new Error(`the operator exited with ${op.exitCode}: ${op.problems.join('\n')}`);
+      if (Date.now() > until) throw new Error('the operator did not start within 20 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return op;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get exited(): boolean {
+    return this.exitCode !== undefined;
+  }
+
+  sample(): ProcSample | undefined {
+    return procSample(this.pid);
+  }
+
+  /** Prometheus text from /metrics, parsed into name{labels} -> value. */
+  async metrics(): Promise<Map<string, number>> {
+    const text = await (await fetch(`http://${this.metricsAddress}/metrics`)).text();
+    const out = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const space = line.lastIndexOf(' ');
+      out.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+    return out;
+  }
+
+  /** SIGTERM (flushes), then wait for the exit; SIGKILL after `timeoutMs`. */
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    if (this.exitCode === undefined) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await this.exit;
+    clearTimeout(timer);
+    return code;
+  }
+
+  private onLog(line: string): void {
+    let parsed: { level?: number | string; msg?: string; address?: string };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch {
+      return;
+    }
+    if (parsed.msg === 'serving /metrics' && parsed.address) this.metricsAddress = parsed.address;
+    const level = typeof parsed.level === 'number' ? parsed.level : { warn: 40, error: 50, fatal: 60 }[String(parsed.level)] ?? 30;
+    if (level >= 40 && this.problems.length < 50) this.problems.push(line.slice(0, 500));
+  }
+}
+
+/** Sum of a metric over every label set (e.g. kspan_events_received_total over all collectors). */
+export function metricSum(metrics: Map<string, number>, name: string): number {
+  let sum = 0;
+  for (const [key, value] of metrics) if (key === name || key.startsWith(`${name}{`)) sum += value;
+  return sum;
+}
+
+export function metricMax(metrics: Map<string, number>, name: string): number {
+  let max = 0;
+  for (const [key, value] of metrics) if (key === name || key.startsWith(`${name}{`)) max = Math.max(max, value);
+  return max;
+}
