@@ -88,7 +88,7 @@ export function buildContext(
 ): EventContext | undefined {
   const io = event?.involvedObject;
   if (!io || typeof io.kind !== 'string' || io.kind === '' || typeof io.name !== 'string' || io.name === '') return undefined;
-  const involved = makeRef(io.kind, io.namespace ?? event.metadata?.namespace, io.name);
+  const involved = makeRef(io.kind, typeof io.namespace === 'string' && io.namespace !== '' ? io.namespace : event.metadata?.namespace, io.name);
   const source = eventSource(event);
   const action = actionOf(rules, involved, source.component, event.message);
   const seen = new Sightings();

@@ -12,7 +12,8 @@ export interface Ref extends ObjectRef {
 }
 
 export function makeRef(kind: string, namespace: string | undefined, name: string): Ref {
-  const ns = (namespace ?? '').toLowerCase();
+  // Events from the wire may carry anything: a namespace that is not a string counts as none.
+  const ns = typeof namespace === 'string' ? namespace.toLowerCase() : '';
   const n = name.toLowerCase();
   const key = `${kind}/${ns}/${n}`;
   return { kind, namespace: ns, name: n, key };
