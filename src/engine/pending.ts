@@ -64,10 +64,6 @@ export class PendingQueue<T extends Waiting> {
     for (const item of list) if (this.has(item)) visit(item);
   }
 
-  all(): T[] {
-    return [...this.items.values()];
-  }
-
   /** Rebuilds the index when most of it points at events that no longer wait. */
   compact(): void {
     let live = 0;
@@ -104,10 +100,6 @@ function hasPair(pairs: readonly string[], actorKey: string, objectKey: string):
 export class ArrivalHeap<T extends { seq: number }> {
   private readonly heap: T[] = [];
   private readonly queued = new Set<T>();
-
-  get size(): number {
-    return this.heap.length;
-  }
 
   push(item: T): void {
     if (this.queued.has(item)) return;

@@ -1,6 +1,6 @@
 /** References (kind, namespace, name) and the string keys the engine indexes them by. */
 
-import type { KubeObject, ObjectLookup, ObjectRef, OwnerReference } from './types.js';
+import type { KubeObject, ObjectRef, OwnerReference } from './types.js';
 
 /**
  * A reference that carries its keys, computed once: the engine looks the same references up
@@ -21,11 +21,6 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
 
 export function refKey(ref: ObjectRef): string {
   return (ref as Partial<Ref>).key ?? `${ref.kind}/${ref.namespace}/${ref.name}`;
-}
-
-/** Key of an action (actor, object); the actor may be absent. */
-export function actionKey(actor: ObjectRef | undefined, object: ObjectRef): string {
-  return actor ? `${refKey(actor)}>${refKey(object)}` : `>${refKey(object)}`;
 }
 
 export function refOfObject(obj: KubeObject): Ref {
@@ -64,6 +59,3 @@ function byController(a: OwnerReference, b: OwnerReference): number {
   return (b.controller === true ? 1 : 0) - (a.controller === true ? 1 : 0);
 }
 
-export function generationOf(lookup: ObjectLookup, ref: ObjectRef): number | undefined {
-  return lookup.get(ref)?.metadata.generation;
-}

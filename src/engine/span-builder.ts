@@ -175,7 +175,3 @@ export function rootSpan(input: RootSpanInput): MutableSpan {
   };
 }
 
-/** The immutable record handed out once a span is final. */
-export function finalRecord(span: MutableSpan): SpanRecord {
-  return span;
-}

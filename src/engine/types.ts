@@ -90,6 +90,8 @@ export interface ObjectRef {
 /**
  * Where the engine reads objects. The live pipeline serves it from watch-fed caches, replay from
  * the capture's object records. Must answer for objects already deleted where they were seen.
+ * An object it returned must not be changed in place afterwards (a change is a new object): the
+ * engine remembers what it derived from each object (its owner references) by identity.
  */
 export interface ObjectLookup {
   /** The newest version seen of the object, or undefined when it was never seen. */
