@@ -32,30 +32,32 @@ export interface EventContext extends Waiting {
  * it was received. A handful of entries: arrays beat a Map and a Set per event.
  */
 export class Sightings {
-  private readonly keys: string[] = [];
-  private readonly generations: Array<number | undefined> = [];
-  private readonly topLevel: boolean[] = [];
+  /** flat (key, generation, topLevel) triples */
+  private readonly seen: Array<string | number | boolean | undefined> = [];
+
+  private indexOf(key: string): number {
+    for (let i = 0; i < this.seen.length; i += 3) if (this.seen[i] === key) return i;
+    return -1;
+  }
 
   has(key: string): boolean {
-    return this.keys.includes(key);
+    return this.indexOf(key) !== -1;
   }
 
   /** The generation seen, undefined when not seen (or the object has none). */
   generation(key: string): number | undefined {
-    const i = this.keys.indexOf(key);
-    return i === -1 ? undefined : this.generations[i];
+    const i = this.indexOf(key);
+    return i === -1 ? undefined : (this.seen[i + 1] as number | undefined);
   }
 
   /** Whether the object was seen without owners. */
   isTopLevel(key: string): boolean {
-    const i = this.keys.indexOf(key);
-    return i !== -1 && this.topLevel[i]!;
+    const i = this.indexOf(key);
+    return i !== -1 && this.seen[i + 2] === true;
   }
 
   add(key: string, generation: number | undefined, topLevel: boolean): void {
-    this.keys.push(key);
-    this.generations.push(generation);
-    this.topLevel.push(topLevel);
+    this.seen.push(key, generation, topLevel);
   }
 }
 

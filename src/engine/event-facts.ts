@@ -7,25 +7,48 @@ import { parseTime } from './time.js';
 import type { KubeEvent } from './types.js';
 
 export interface EventSource {
-  component: string;
-  instance?: string;
+  readonly component: string;
+  readonly instance?: string;
 }
 
 const UNKNOWN_SOURCE = 'unknown';
+
+// A few hundred distinct sources at most in a cluster: share one object per source.
+const sources = new Map<string, Map<string, EventSource>>();
+const MAX_SOURCES = 4096;
+let sourceCount = 0;
+
+function sourceOf(component: string, instance: string): EventSource {
+  let byInstance = sources.get(component);
+  if (!byInstance) {
+    if (sourceCount >= MAX_SOURCES) {
+      sources.clear();
+      sourceCount = 0;
+    }
+    sources.set(component, (byInstance = new Map()));
+  }
+  let source = byInstance.get(instance);
+  if (!source) {
+    source = Object.freeze(instance !== '' ? { component, instance } : { component });
+    byInstance.set(instance, source);
+    sourceCount++;
+  }
+  return source;
+}
 
 /** 5.1: `source.component` (instance `source.host`), else `reportingComponent` (instance `reportingInstance`). */
 export function eventSource(event: KubeEvent): EventSource {
   const legacy = event.source?.component;
   if (typeof legacy === 'string' && legacy !== '') {
     const host = event.source?.host;
-    return typeof host === 'string' && host !== '' ? { component: legacy, instance: host } : { component: legacy };
+    return sourceOf(legacy, typeof host === 'string' ? host : '');
   }
   const reporting = event.reportingComponent;
   if (typeof reporting === 'string' && reporting !== '') {
     const instance = event.reportingInstance;
-    return typeof instance === 'string' && instance !== '' ? { component: reporting, instance } : { component: reporting };
+    return sourceOf(reporting, typeof instance === 'string' ? instance : '');
   }
-  return { component: UNKNOWN_SOURCE };
+  return sourceOf(UNKNOWN_SOURCE, '');
 }
 
 /** How much later than a second-granularity timestamp an event may arrive and still be timed by its arrival. */
