@@ -4,11 +4,10 @@
  * apiserver enforces.
  * Usage: npx tsx scripts/generate-reference-docs.ts [--check]   (--check: exit 1 if stale)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { traceCollectorSpecSchema, traceCollectorStatusSchema, type JSONSchemaProps } from '../src/api/schema.js';
 import { ConditionReason, ConditionType } from '../src/api/conditions.js';
 import { API_GROUP, API_VERSION, DEFAULTS, TRACE_COLLECTOR_KIND } from '../src/api/types.js';
+import { runGeneratorIfMain } from './generated-files.js';
 
 export const REFERENCE_DOC = 'docs/tracecollector-reference.md';
 
@@ -158,23 +157,4 @@ Reasons: ${Object.values(ConditionReason).map(code).join(', ')}.
 `;
 }
 
-const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
-if (isMain) {
-  const target = fileURLToPath(new URL(`../${REFERENCE_DOC}`, import.meta.url));
-  const text = renderReferenceDocs();
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(target, 'utf8');
-    } catch {
-      // missing counts as stale
-    }
-    if (current !== text) {
-      console.error(`${REFERENCE_DOC} is stale: run npx tsx scripts/generate-reference-docs.ts`);
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(target, text);
-    console.log(`wrote ${REFERENCE_DOC}`);
-  }
-}
+runGeneratorIfMain(import.meta.url, () => new Map([[REFERENCE_DOC, renderReferenceDocs()]]));

@@ -7,10 +7,10 @@
  * Usage: npx tsx scripts/sync-packaging.ts [--check]   (--check: exit 1 and name the stale files)
  * test/packaging fails on drift, so run this after changing a source.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { repoRoot, runGeneratorIfMain, staleFiles as staleGeneratedFiles } from './generated-files.js';
 
 export const CRD_SOURCE = 'crds/tracecollectors.kspan.dev.yaml';
 export const CRD_COPIES = ['charts/kspan/crds/tracecollectors.kspan.dev.yaml', 'config/crd/bases/tracecollectors.kspan.dev.yaml'];
@@ -123,33 +123,7 @@ export function generatedFiles(root: string): Map<string, string> {
 
 /** The generated files whose content on disk differs from what the sources give. */
 export function staleFiles(root: string): string[] {
-  const stale: string[] = [];
-  for (const [path, text] of generatedFiles(root)) {
-    let current: string | undefined;
-    try {
-      current = readFileSync(join(root, path), 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current !== text) stale.push(path);
-  }
-  return stale;
+  return staleGeneratedFiles(generatedFiles(root), root);
 }
 
-const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
-if (isMain) {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  if (process.argv.includes('--check')) {
-    const stale = staleFiles(root);
-    if (stale.length > 0) {
-      console.error(`stale: ${stale.join(', ')}\nrun: npx tsx scripts/sync-packaging.ts`);
-      process.exit(1);
-    }
-  } else {
-    for (const [path, text] of generatedFiles(root)) {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), text);
-      console.log(`wrote ${path}`);
-    }
-  }
-}
+runGeneratorIfMain(import.meta.url, () => generatedFiles(repoRoot));
