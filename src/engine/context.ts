@@ -33,7 +33,7 @@ export interface EventContext extends Waiting {
  */
 export class Sightings {
   /** flat (key, generation, topLevel) triples */
-  private readonly seen: Array<string | number | boolean | undefined> = [];
+  private seen: Array<string | number | boolean | undefined> = NONE;
 
   private indexOf(key: string): number {
     for (let i = 0; i < this.seen.length; i += 3) if (this.seen[i] === key) return i;
@@ -56,27 +56,41 @@ export class Sightings {
     return i !== -1 && this.seen[i + 2] === true;
   }
 
-  add(key: string, generation: number | undefined, topLevel: boolean): void {
-    this.seen.push(key, generation, topLevel);
+  /** Takes an exact-size copy of the triples collected in a shared buffer. */
+  setAll(triples: ReadonlyArray<string | number | boolean | undefined>): void {
+    this.seen = triples.slice();
   }
 }
 
+const NONE: Array<string | number | boolean | undefined> = [];
 const MAX_CHAIN = 16;
 
-/** Records the generations along the owner chains above `start`. */
-function snapshot(lookup: ObjectLookup, start: Ref, seen: Sightings): KubeObject | undefined {
+// Scratch buffers for snapshot(): an event's sightings are collected here, then copied once at
+// their exact size (growing a fresh array per event was a good part of the engine's garbage).
+const triples: Array<string | number | boolean | undefined> = [];
+const queue: Ref[] = [];
+
+function seenBefore(key: string): boolean {
+  for (let i = 0; i < triples.length; i += 3) if (triples[i] === key) return true;
+  return false;
+}
+
+/** Records into `triples` the generations along the owner chains above `start`. */
+function snapshot(lookup: ObjectLookup, start: Ref): KubeObject | undefined {
   let first: KubeObject | undefined;
-  const queue: Ref[] = [start];
+  queue.length = 0;
+  queue.push(start);
   for (let i = 0; i < queue.length && i < MAX_CHAIN; i++) {
     const ref = queue[i]!;
     const key = ref.key;
-    if (seen.has(key)) continue;
+    if (seenBefore(key)) continue;
     const obj = lookup.get(ref);
     if (i === 0) first = obj;
     const owners = ownerRefs(obj, ref.namespace);
-    seen.add(key, obj?.metadata.generation, obj !== undefined && owners.length === 0);
+    triples.push(key, obj?.metadata.generation, obj !== undefined && owners.length === 0);
     for (const owner of owners) queue.push(owner);
   }
+  queue.length = 0;
   return first;
 }
 
@@ -93,9 +107,11 @@ export function buildContext(
   const involved = makeRef(io.kind, typeof io.namespace === 'string' && io.namespace !== '' ? io.namespace : event.metadata?.namespace, io.name);
   const source = eventSource(event);
   const action = actionOf(rules, involved, source.component, event.message);
+  triples.length = 0;
+  const involvedObject = snapshot(lookup, involved);
+  if (action.object !== involved) snapshot(lookup, action.object);
   const seen = new Sightings();
-  const involvedObject = snapshot(lookup, involved, seen);
-  if (action.object !== involved) snapshot(lookup, action.object, seen);
+  seen.setAll(triples);
   return {
     seq,
     receivedAt,

@@ -42,6 +42,11 @@ export class Correlator {
   private out: MutableSpan[] = [];
   private draining = false;
   private readonly enqueueRetry = (p: EventContext): void => this.retries.push(p);
+  /**
+   * What the current parent search read (see findParent). One buffer for every search: most
+   * searches place their event and need no record; a waiting event gets an exact-size copy.
+   */
+  private readonly watched: string[] = [];
   private now = -Infinity;
   private seq = 0;
   private readonly counters = {
@@ -68,14 +73,13 @@ export class Correlator {
       this.counters.eventsUnresolved++;
       return this.takeOut();
     }
-    const watched: string[] = [];
-    const found = this.findParent(ctx, watched);
+    const found = this.search(ctx);
     if (found === 'top') {
       this.place(ctx, undefined);
     } else if (found) {
       this.place(ctx, found.parent);
     } else {
-      ctx.watched = watched;
+      ctx.watched = this.watched.slice();
       this.pending.add(ctx);
       while (this.pending.size > this.config.maxPendingEvents) {
         this.counters.pendingOverflow++;
@@ -123,6 +127,16 @@ export class Correlator {
   }
 
   // ---- parent search (5.5) ------------------------------------------------------------------
+
+  /** A parent search whose reads are left in `this.watched`. */
+  private search(ctx: EventContext): Search {
+    return this.findParent(ctx, this.cleared());
+  }
+
+  private cleared(): string[] {
+    this.watched.length = 0;
+    return this.watched;
+  }
 
   /** `watched` collects the actions read, as (actor key or '', object key) pairs, flat. */
   private findParent(ctx: EventContext, watched: string[]): Search {
@@ -256,10 +270,9 @@ export class Correlator {
         if (p === undefined) p = this.deferred.pop();
         if (p === undefined) break;
         if (!this.pending.has(p)) continue;
-        const watched: string[] = [];
-        const found = this.findParent(p, watched);
+        const found = this.search(p);
         if (found === undefined) {
-          this.pending.rewatch(p, watched);
+          this.pending.rewatch(p, this.watched);
         } else if (found !== 'top' && found.indirect && !fromDeferred) {
           this.deferred.push(p);
         } else {
@@ -295,7 +308,7 @@ export class Correlator {
     const visited = new Set<string>();
     for (let depth = 0; depth < MAX_WALK_DEPTH; depth++) {
       visited.add(ref.key);
-      const hit = this.fromObject(ref, p, []);
+      const hit = this.fromObject(ref, p, this.cleared());
       if (hit) {
         this.pending.remove(p);
         this.place(p, hit.parent);
@@ -307,7 +320,7 @@ export class Correlator {
       if (!nextObj) {
         // An owner never seen: its own recent activity can still take the event; else the
         // root is the highest object we know.
-        const ownerHit = this.fromObject(next, p, []);
+        const ownerHit = this.fromObject(next, p, this.cleared());
         if (ownerHit) {
           this.pending.remove(p);
           this.place(p, ownerHit.parent);

@@ -18,8 +18,11 @@ export interface Waiting {
 export class PendingQueue<T extends Waiting> {
   /** insertion order is arrival order (seq increases) */
   private readonly items = new Map<number, T>();
-  /** object key -> actor key -> waiting events */
-  private watchers = new Map<string, Map<string, T[]>>();
+  /**
+   * object key -> waiting events that read an action on that object (any actor). One level
+   * is enough: the few events listed under an object are filtered by their own `watched` pairs.
+   */
+  private watchers = new Map<string, T[]>();
   private indexed = 0;
 
   get size(): number {
@@ -44,24 +47,28 @@ export class PendingQueue<T extends Waiting> {
     this.items.delete(item.seq);
   }
 
-  /** Re-indexes an item after a parent search that read `watched`. */
+  /**
+   * Re-indexes an item after a parent search that read `watched` (a buffer the caller reuses:
+   * copied, and only when the reads changed, which is rare: a retry mostly reads the same).
+   */
   rewatch(item: T, watched: readonly string[]): void {
     const before = item.watched;
-    item.watched = watched;
+    if (samePairs(before, watched)) return;
+    item.watched = watched.slice();
     if (!this.has(item)) return;
-    // Only pairs not indexed yet need adding; the old ones stay listed (harmless, see below).
-    for (let i = 0; i < watched.length; i += 2) {
-      if (!hasPair(before, watched[i]!, watched[i + 1]!)) this.indexPair(item, watched[i]!, watched[i + 1]!);
+    // Only objects not indexed yet need adding; the old ones stay listed (harmless, see below).
+    for (let i = 1; i < watched.length; i += 2) {
+      if (!hasObject(before, watched[i]!)) this.indexObject(item, watched[i]!);
     }
   }
 
   /** Calls `visit` for each waiting event whose parent search read the action (actorKey, objectKey). */
   forEachWatching(actorKey: string, objectKey: string, visit: (item: T) => void): void {
-    const list = this.watchers.get(objectKey)?.get(actorKey);
+    const list = this.watchers.get(objectKey);
     if (!list) return;
-    // An event that no longer reads `key` may still be listed: retrying it is harmless (its
-    // search just runs again), and cheaper than checking on every store.
-    for (const item of list) if (this.has(item)) visit(item);
+    // An event that no longer reads the action may still be listed under its object: skipped
+    // by its `watched` pairs (short; the same interned key strings, so compared by identity).
+    for (const item of list) if (this.has(item) && hasPair(item.watched, actorKey, objectKey)) visit(item);
   }
 
   /** Rebuilds the index when most of it points at events that no longer wait. */
@@ -75,20 +82,30 @@ export class PendingQueue<T extends Waiting> {
   }
 
   private index(item: T, pairs: readonly string[]): void {
-    for (let i = 0; i < pairs.length; i += 2) this.indexPair(item, pairs[i]!, pairs[i + 1]!);
+    for (let i = 1; i < pairs.length; i += 2) this.indexObject(item, pairs[i]!);
   }
 
-  private indexPair(item: T, actorKey: string, objectKey: string): void {
-    let byActor = this.watchers.get(objectKey);
-    if (!byActor) this.watchers.set(objectKey, (byActor = new Map()));
-    const list = byActor.get(actorKey);
+  private indexObject(item: T, objectKey: string): void {
+    const list = this.watchers.get(objectKey);
     if (list) {
+      // an item listed twice is only visited twice (retries are queued once)
       if (list[list.length - 1] !== item) list.push(item);
     } else {
-      byActor.set(actorKey, [item]);
+      this.watchers.set(objectKey, [item]);
     }
     this.indexed++;
   }
+}
+
+function samePairs(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hasObject(pairs: readonly string[], objectKey: string): boolean {
+  for (let i = 1; i < pairs.length; i += 2) if (pairs[i] === objectKey) return true;
+  return false;
 }
 
 function hasPair(pairs: readonly string[], actorKey: string, objectKey: string): boolean {

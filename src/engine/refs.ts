@@ -11,12 +11,34 @@ export interface Ref extends ObjectRef {
   readonly key: string;
 }
 
+// Events name the same objects over and over (a Pod's events, its owners on every search): one
+// Ref per spelling of (kind, namespace, name), so that a reference allocates nothing once seen and
+// the engine's maps meet the very same key string again (compared by identity, hash cached).
+// Bounded: when full it starts over; a fresh Ref has the same key, so nothing depends on identity.
+const interned = new Map<string, Map<string, Map<string, Ref>>>();
+let internedCount = 0;
+const MAX_INTERNED = 100_000;
+
 export function makeRef(kind: string, namespace: string | undefined, name: string): Ref {
   // Events from the wire may carry anything: a namespace that is not a string counts as none.
-  const ns = typeof namespace === 'string' ? namespace.toLowerCase() : '';
+  const rawNs = typeof namespace === 'string' ? namespace : '';
+  let byNamespace = interned.get(kind);
+  if (!byNamespace) interned.set(kind, (byNamespace = new Map()));
+  let byName = byNamespace.get(rawNs);
+  if (!byName) byNamespace.set(rawNs, (byName = new Map()));
+  let ref = byName.get(name);
+  if (ref) return ref;
+  const ns = rawNs.toLowerCase();
   const n = name.toLowerCase();
-  const key = `${kind}/${ns}/${n}`;
-  return { kind, namespace: ns, name: n, key };
+  ref = { kind, namespace: ns, name: n, key: `${kind}/${ns}/${n}` };
+  if (internedCount >= MAX_INTERNED) {
+    interned.clear();
+    internedCount = 0;
+    return makeRef(kind, namespace, name);
+  }
+  byName.set(name, ref);
+  internedCount++;
+  return ref;
 }
 
 export function refKey(ref: ObjectRef): string {
