@@ -56,9 +56,9 @@ export class Sightings {
     return i !== -1 && this.seen[i + 2] === true;
   }
 
-  /** Takes an exact-size copy of the triples collected in a shared buffer. */
-  setAll(triples: ReadonlyArray<string | number | boolean | undefined>): void {
-    this.seen = triples.slice();
+  /** Takes the triples collected (an array of its own). */
+  setAll(triples: Array<string | number | boolean | undefined>): void {
+    this.seen = triples;
   }
 }
 
@@ -67,30 +67,33 @@ const MAX_CHAIN = 16;
 
 // Scratch buffers for snapshot(): an event's sightings are collected here, then copied once at
 // their exact size (growing a fresh array per event was a good part of the engine's garbage).
+// Emptied by count, not by `length = 0`, which would give their storage back.
 const triples: Array<string | number | boolean | undefined> = [];
+let tripleCount = 0;
 const queue: Ref[] = [];
 
 function seenBefore(key: string): boolean {
-  for (let i = 0; i < triples.length; i += 3) if (triples[i] === key) return true;
+  for (let i = 0; i < tripleCount; i += 3) if (triples[i] === key) return true;
   return false;
 }
 
 /** Records into `triples` the generations along the owner chains above `start`. */
 function snapshot(lookup: ObjectLookup, start: Ref): KubeObject | undefined {
   let first: KubeObject | undefined;
-  queue.length = 0;
-  queue.push(start);
-  for (let i = 0; i < queue.length && i < MAX_CHAIN; i++) {
+  queue[0] = start;
+  let queued = 1;
+  for (let i = 0; i < queued && i < MAX_CHAIN; i++) {
     const ref = queue[i]!;
     const key = ref.key;
     if (seenBefore(key)) continue;
     const obj = lookup.get(ref);
     if (i === 0) first = obj;
     const owners = ownerRefs(obj, ref.namespace);
-    triples.push(key, obj?.metadata.generation, obj !== undefined && owners.length === 0);
-    for (const owner of owners) queue.push(owner);
+    triples[tripleCount++] = key;
+    triples[tripleCount++] = obj?.metadata.generation;
+    triples[tripleCount++] = obj !== undefined && owners.length === 0;
+    for (const owner of owners) queue[queued++] = owner;
   }
-  queue.length = 0;
   return first;
 }
 
@@ -107,11 +110,11 @@ export function buildContext(
   const involved = makeRef(io.kind, typeof io.namespace === 'string' && io.namespace !== '' ? io.namespace : event.metadata?.namespace, io.name);
   const source = eventSource(event);
   const action = actionOf(rules, involved, source.component, event.message);
-  triples.length = 0;
+  tripleCount = 0;
   const involvedObject = snapshot(lookup, involved);
   if (action.object !== involved) snapshot(lookup, action.object);
   const seen = new Sightings();
-  seen.setAll(triples);
+  seen.setAll(triples.slice(0, tripleCount));
   return {
     seq,
     receivedAt,

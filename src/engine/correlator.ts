@@ -6,7 +6,7 @@
 import { buildContext, type EventContext } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
-import { ArrivalHeap, PendingQueue } from './pending.js';
+import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
 import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
 import { ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
@@ -42,11 +42,8 @@ export class Correlator {
   private out: MutableSpan[] = [];
   private draining = false;
   private readonly enqueueRetry = (p: EventContext): void => this.retries.push(p);
-  /**
-   * What the current parent search read (see findParent). One buffer for every search: most
-   * searches place their event and need no record; a waiting event gets an exact-size copy.
-   */
-  private readonly watched: string[] = [];
+  /** What the current parent search read (see findParent): most searches place their event and need no record. */
+  private readonly reads = new Reads();
   private now = -Infinity;
   private seq = 0;
   private readonly counters = {
@@ -79,7 +76,7 @@ export class Correlator {
     } else if (found) {
       this.place(ctx, found.parent);
     } else {
-      ctx.watched = this.watched.slice();
+      ctx.watched = this.reads.copy();
       this.pending.add(ctx);
       while (this.pending.size > this.config.maxPendingEvents) {
         this.counters.pendingOverflow++;
@@ -128,18 +125,13 @@ export class Correlator {
 
   // ---- parent search (5.5) ------------------------------------------------------------------
 
-  /** A parent search whose reads are left in `this.watched`. */
+  /** A parent search whose reads are left in `this.reads`. */
   private search(ctx: EventContext): Search {
-    return this.findParent(ctx, this.cleared());
-  }
-
-  private cleared(): string[] {
-    this.watched.length = 0;
-    return this.watched;
+    return this.findParent(ctx, this.reads.clear());
   }
 
   /** `watched` collects the actions read, as (actor key or '', object key) pairs, flat. */
-  private findParent(ctx: EventContext, watched: string[]): Search {
+  private findParent(ctx: EventContext, watched: Reads): Search {
     const { actor, object } = ctx.action;
     if (actor) {
       // a. a repeat of the same action is a sibling; else what the actor itself is part of
@@ -156,7 +148,7 @@ export class Correlator {
   }
 
   /** Step c for one object. A stale entry stops the search at that owner. */
-  private fromObject(ref: Ref, ctx: EventContext, watched: string[]): Hit | undefined {
+  private fromObject(ref: Ref, ctx: EventContext, watched: Reads): Hit | undefined {
     const owners = ownerRefs(this.lookup.get(ref), ref.namespace);
     const key = ref.key;
     if (owners.length === 0) {
@@ -180,8 +172,8 @@ export class Correlator {
     return undefined;
   }
 
-  private probe(actorKey: string, objectKey: string, ctx: EventContext, watched: string[]): RecentEntry | typeof STALE | undefined {
-    watched.push(actorKey, objectKey);
+  private probe(actorKey: string, objectKey: string, ctx: EventContext, watched: Reads): RecentEntry | typeof STALE | undefined {
+    watched.add(actorKey, objectKey);
     const entry = this.recent.peek(actorKey, objectKey, this.now);
     if (!entry) return undefined;
     return this.isStale(entry, ctx) ? STALE : entry;
@@ -233,21 +225,21 @@ export class Correlator {
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
     const topLevelAction = !ctx.action.actor && (ctx.seen.isTopLevel(ctx.objectKey) || ctx.involvedObject === undefined);
     if (parent && topLevelAction) return;
+    const actor = ctx.action.actor;
     const entry: RecentEntry = {
       span: { traceId, spanId },
+      parent,
+      actor,
       object: ctx.action.object,
-      objectTopLevel: ctx.seen.isTopLevel(ctx.objectKey),
+      actorGeneration: actor ? ctx.seen.generation(ctx.actorKey!) : undefined,
+      objectGeneration: ctx.seen.generation(ctx.objectKey),
       actorTopLevel: ctx.actorKey !== undefined && ctx.seen.isTopLevel(ctx.actorKey),
+      objectTopLevel: ctx.seen.isTopLevel(ctx.objectKey),
       lastUsed: this.now,
+      placedAt: this.now,
+      actorKey: '',
+      objectKey: '',
     };
-    if (parent) entry.parent = parent;
-    const objectGeneration = ctx.seen.generation(ctx.objectKey);
-    if (objectGeneration !== undefined) entry.objectGeneration = objectGeneration;
-    if (ctx.action.actor) {
-      entry.actor = ctx.action.actor;
-      const actorGeneration = ctx.seen.generation(ctx.actorKey!);
-      if (actorGeneration !== undefined) entry.actorGeneration = actorGeneration;
-    }
     this.store(ctx.action.actor?.key ?? '', ctx.objectKey, entry);
   }
 
@@ -272,7 +264,7 @@ export class Correlator {
         if (!this.pending.has(p)) continue;
         const found = this.search(p);
         if (found === undefined) {
-          this.pending.rewatch(p, this.watched);
+          this.pending.rewatch(p, this.reads);
         } else if (found !== 'top' && found.indirect && !fromDeferred) {
           this.deferred.push(p);
         } else {
@@ -308,7 +300,7 @@ export class Correlator {
     const visited = new Set<string>();
     for (let depth = 0; depth < MAX_WALK_DEPTH; depth++) {
       visited.add(ref.key);
-      const hit = this.fromObject(ref, p, this.cleared());
+      const hit = this.fromObject(ref, p, this.reads.clear());
       if (hit) {
         this.pending.remove(p);
         this.place(p, hit.parent);
@@ -320,7 +312,7 @@ export class Correlator {
       if (!nextObj) {
         // An owner never seen: its own recent activity can still take the event; else the
         // root is the highest object we know.
-        const ownerHit = this.fromObject(next, p, this.cleared());
+        const ownerHit = this.fromObject(next, p, this.reads.clear());
         if (ownerHit) {
           this.pending.remove(p);
           this.place(p, ownerHit.parent);
@@ -358,8 +350,20 @@ export class Correlator {
     });
     this.counters.tracesStarted++;
     this.held.hold(`root|${key}`, span, this.now, this.out);
-    const entry: RecentEntry = { span: handle, object: ref, objectTopLevel: true, actorTopLevel: false, lastUsed: this.now };
-    if (generation !== undefined) entry.objectGeneration = generation;
+    const entry: RecentEntry = {
+      span: handle,
+      parent: undefined,
+      actor: undefined,
+      object: ref,
+      actorGeneration: undefined,
+      objectGeneration: generation,
+      actorTopLevel: false,
+      objectTopLevel: true,
+      lastUsed: this.now,
+      placedAt: this.now,
+      actorKey: '',
+      objectKey: '',
+    };
     this.store('', ref.key, entry);
     return handle;
   }

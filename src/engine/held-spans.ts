@@ -62,12 +62,13 @@ export class HeldSpans {
 
   /** Releases spans that ended before `endedBefore` or were held since before `heldBefore`. */
   releaseOld(endedBefore: number, heldBefore: number, out: MutableSpan[]): void {
-    for (const held of [...this.byKey.values()]) {
+    // Deleting the entry being visited is safe in a Map iteration: no copy of the values needed.
+    for (const held of this.byKey.values()) {
       if (held.span.endTime < endedBefore || held.heldAt < heldBefore) this.release(held, out);
     }
   }
 
   releaseAll(out: MutableSpan[]): void {
-    for (const held of [...this.byKey.values()]) this.release(held, out);
+    for (const held of this.byKey.values()) this.release(held, out);
   }
 }

@@ -15,6 +15,41 @@ export interface Waiting {
   watched: readonly string[];
 }
 
+/**
+ * The actions one parent search read, as flat (actor key or '', object key) pairs. One instance
+ * serves every search: clearing keeps its storage (a fresh or emptied array per search was a good
+ * part of the engine's garbage); an event that must wait keeps an exact-size copy.
+ */
+export class Reads {
+  private readonly keys: string[] = [];
+  /** number of keys (2 per pair) */
+  length = 0;
+
+  clear(): this {
+    this.length = 0;
+    return this;
+  }
+
+  add(actorKey: string, objectKey: string): void {
+    this.keys[this.length++] = actorKey;
+    this.keys[this.length++] = objectKey;
+  }
+
+  at(i: number): string {
+    return this.keys[i]!;
+  }
+
+  copy(): string[] {
+    return this.keys.slice(0, this.length);
+  }
+
+  equals(pairs: readonly string[]): boolean {
+    if (pairs.length !== this.length) return false;
+    for (let i = 0; i < pairs.length; i++) if (pairs[i] !== this.keys[i]) return false;
+    return true;
+  }
+}
+
 export class PendingQueue<T extends Waiting> {
   /** insertion order is arrival order (seq increases) */
   private readonly items = new Map<number, T>();
@@ -24,6 +59,8 @@ export class PendingQueue<T extends Waiting> {
    */
   private watchers = new Map<string, T[]>();
   private indexed = 0;
+  /** pairs read by the waiting events (kept up to date so that compact() need not count them) */
+  private livePairs = 0;
 
   get size(): number {
     return this.items.size;
@@ -40,25 +77,27 @@ export class PendingQueue<T extends Waiting> {
 
   add(item: T): void {
     this.items.set(item.seq, item);
+    this.livePairs += item.watched.length / 2;
     this.index(item, item.watched);
   }
 
   remove(item: T): void {
-    this.items.delete(item.seq);
+    if (this.items.delete(item.seq)) this.livePairs -= item.watched.length / 2;
   }
 
   /**
-   * Re-indexes an item after a parent search that read `watched` (a buffer the caller reuses:
-   * copied, and only when the reads changed, which is rare: a retry mostly reads the same).
+   * Re-indexes an item after a parent search that read `reads` (copied only when they changed,
+   * which is rare: a retry mostly reads the same).
    */
-  rewatch(item: T, watched: readonly string[]): void {
+  rewatch(item: T, reads: Reads): void {
     const before = item.watched;
-    if (samePairs(before, watched)) return;
-    item.watched = watched.slice();
+    if (reads.equals(before)) return;
+    item.watched = reads.copy();
     if (!this.has(item)) return;
+    this.livePairs += (reads.length - before.length) / 2;
     // Only objects not indexed yet need adding; the old ones stay listed (harmless, see below).
-    for (let i = 1; i < watched.length; i += 2) {
-      if (!hasObject(before, watched[i]!)) this.indexObject(item, watched[i]!);
+    for (let i = 1; i < reads.length; i += 2) {
+      if (!hasObject(before, reads.at(i))) this.indexObject(item, reads.at(i));
     }
   }
 
@@ -68,14 +107,15 @@ export class PendingQueue<T extends Waiting> {
     if (!list) return;
     // An event that no longer reads the action may still be listed under its object: skipped
     // by its `watched` pairs (short; the same interned key strings, so compared by identity).
-    for (const item of list) if (this.has(item) && hasPair(item.watched, actorKey, objectKey)) visit(item);
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]!;
+      if (this.has(item) && hasPair(item.watched, actorKey, objectKey)) visit(item);
+    }
   }
 
   /** Rebuilds the index when most of it points at events that no longer wait. */
   compact(): void {
-    let live = 0;
-    for (const item of this.items.values()) live += item.watched.length / 2;
-    if (this.indexed <= 2 * live + 1024) return;
+    if (this.indexed <= 2 * this.livePairs + 1024) return;
     this.watchers = new Map();
     this.indexed = 0;
     for (const item of this.items.values()) this.index(item, item.watched);
@@ -95,12 +135,6 @@ export class PendingQueue<T extends Waiting> {
     }
     this.indexed++;
   }
-}
-
-function samePairs(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function hasObject(pairs: readonly string[], objectKey: string): boolean {

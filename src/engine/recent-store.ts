@@ -12,23 +12,27 @@ export interface SpanHandle {
   spanId: string;
 }
 
+/**
+ * Every field is always present (undefined when it does not apply), so that every entry is built
+ * by one literal of one shape: no property added later, no shape transitions, no backing store.
+ */
 export interface RecentEntry {
   span: SpanHandle;
-  parent?: SpanHandle;
-  actor?: ObjectRef;
+  parent: SpanHandle | undefined;
+  actor: ObjectRef | undefined;
   object: ObjectRef;
   /** generations of actor and object as the event that made the entry saw them when it was received (5.9) */
-  actorGeneration?: number;
-  objectGeneration?: number;
+  actorGeneration: number | undefined;
+  objectGeneration: number | undefined;
   /** whether actor/object had no owners then (top-level objects) */
   actorTopLevel: boolean;
   objectTopLevel: boolean;
   lastUsed: number;
   /** when the entry took its place in the store's order (lastUsed may have moved on since) */
-  placedAt?: number;
-  /** where the store keeps it: the actor's key ('' for none) and the object's key */
-  actorKey?: string;
-  objectKey?: string;
+  placedAt: number;
+  /** where the store keeps it: the actor's key ('' for none) and the object's key (set by `set`) */
+  actorKey: string;
+  objectKey: string;
 }
 
 /** Hard ceiling so that a flood of distinct actions within `expireAfter` cannot exhaust memory. */
@@ -63,10 +67,10 @@ export class RecentStore {
 
   private delete(entry: RecentEntry): void {
     this.entries.delete(entry);
-    const byActor = this.byObject.get(entry.objectKey!);
-    if (byActor?.get(entry.actorKey!) === entry) {
-      byActor.delete(entry.actorKey!);
-      if (byActor.size === 0) this.byObject.delete(entry.objectKey!);
+    const byActor = this.byObject.get(entry.objectKey);
+    if (byActor?.get(entry.actorKey) === entry) {
+      byActor.delete(entry.actorKey);
+      if (byActor.size === 0) this.byObject.delete(entry.objectKey);
     }
   }
 
