@@ -300,7 +300,7 @@ time(bareJsonParse);
 time(parseOnly);
 time(parseAndEngine);
 const runs = { bare: [] as number[], parse: [] as number[], engine: [] as number[] };
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < 5; i++) {
   runs.bare.push(time(bareJsonParse));
   runs.parse.push(time(parseOnly));
   runs.engine.push(time(parseAndEngine));

@@ -14,31 +14,45 @@ export interface Ref extends ObjectRef {
 // Events name the same objects over and over (a Pod's events, its owners on every search): one
 // Ref per spelling of (kind, namespace, name), so that a reference allocates nothing once seen and
 // the engine's maps meet the very same key string again (compared by identity, hash cached).
-// Bounded: when full it starts over; a fresh Ref has the same key, so nothing depends on identity.
-const interned = new Map<string, Map<string, Map<string, Ref>>>();
+// Indexed by name alone (one hash of a fresh string per call); the few refs sharing a name are
+// told apart by kind and namespace. Bounded: when full it starts over; a fresh Ref has the same
+// key, so nothing depends on identity.
+interface Interned {
+  kind: string;
+  rawNamespace: string;
+  ref: Ref;
+}
+const interned = new Map<string, Interned | Interned[]>();
 let internedCount = 0;
 const MAX_INTERNED = 100_000;
 
 export function makeRef(kind: string, namespace: string | undefined, name: string): Ref {
   // Events from the wire may carry anything: a namespace that is not a string counts as none.
-  const rawNs = typeof namespace === 'string' ? namespace : '';
-  let byNamespace = interned.get(kind);
-  if (!byNamespace) interned.set(kind, (byNamespace = new Map()));
-  let byName = byNamespace.get(rawNs);
-  if (!byName) byNamespace.set(rawNs, (byName = new Map()));
-  let ref = byName.get(name);
-  if (ref) return ref;
-  const ns = rawNs.toLowerCase();
+  const rawNamespace = typeof namespace === 'string' ? namespace : '';
+  const found = interned.get(name);
+  if (found !== undefined) {
+    if (!Array.isArray(found)) {
+      if (found.kind === kind && found.rawNamespace === rawNamespace) return found.ref;
+    } else {
+      for (const i of found) if (i.kind === kind && i.rawNamespace === rawNamespace) return i.ref;
+    }
+  }
+  const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  ref = { kind, namespace: ns, name: n, key: `${kind}/${ns}/${n}` };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: `${kind}/${ns}/${n}` } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;
-    return makeRef(kind, namespace, name);
+    interned.set(name, entry);
+  } else if (found === undefined) {
+    interned.set(name, entry);
+  } else if (Array.isArray(found)) {
+    found.push(entry);
+  } else {
+    interned.set(name, [found, entry]);
   }
-  byName.set(name, ref);
   internedCount++;
-  return ref;
+  return entry.ref;
 }
 
 export function refKey(ref: ObjectRef): string {

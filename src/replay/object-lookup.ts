@@ -4,11 +4,33 @@
  */
 
 import { refKey, refOfObject } from '../engine/refs.js';
-import type { KubeObject, ObjectLookup, ObjectRef } from '../engine/types.js';
+import type { KubeObject, ManagedFieldsEntry, ObjectLookup, ObjectRef } from '../engine/types.js';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * What root attribution reads of a managedFields entry: who, how, when, and the `f:spec` part of
+ * its fields (the `f:metadata` and `f:status` trees are most of an entry and never read).
+ */
+function attributionFields(entry: unknown): unknown {
+  if (!isRecord(entry)) return entry;
+  const e = entry as ManagedFieldsEntry;
+  const kept: ManagedFieldsEntry = {};
+  if (e.manager !== undefined) kept.manager = e.manager;
+  if (e.operation !== undefined) kept.operation = e.operation;
+  if (e.subresource !== undefined) kept.subresource = e.subresource;
+  if (e.time !== undefined) kept.time = e.time;
+  const spec = isRecord(e.fieldsV1) ? e.fieldsV1['f:spec'] : undefined;
+  if (isRecord(spec)) kept.fieldsV1 = { 'f:spec': spec };
+  return kept;
+}
 
 /**
  * What the engine reads of an object, like the live pipeline's metadata caches: identity,
- * generation, owners; managedFields and spec only for top-level objects (root attribution);
+ * generation, owners; managedFields (what attribution reads of them) and spec only for
+ * top-level objects (root attribution);
  * a Pod's node. Keeping less makes long replays much lighter.
  */
 function trim(obj: KubeObject): KubeObject {
@@ -24,7 +46,9 @@ function trim(obj: KubeObject): KubeObject {
   const trimmed: KubeObject = { kind: obj.kind, metadata: meta };
   if (obj.apiVersion !== undefined) trimmed.apiVersion = obj.apiVersion;
   if (!owned) {
-    if (m.managedFields !== undefined) meta.managedFields = m.managedFields;
+    if (m.managedFields !== undefined) {
+      meta.managedFields = Array.isArray(m.managedFields) ? (m.managedFields.map(attributionFields) as ManagedFieldsEntry[]) : m.managedFields;
+    }
     if (obj.spec !== undefined) trimmed.spec = obj.spec;
   } else {
     const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
