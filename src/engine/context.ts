@@ -119,6 +119,7 @@ export function buildContext(
     seq,
     receivedAt,
     watched: [],
+    waiting: false,
     facts: spanFacts(event),
     time: eventTime(event, receivedAt),
     source,

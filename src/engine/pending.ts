@@ -13,6 +13,8 @@ export interface Waiting {
   readonly receivedAt: number;
   /** actions the last parent search read, as flat (actor key or '', object key) pairs */
   watched: readonly string[];
+  /** set by the queue: whether the item waits in it (an item belongs to one queue) */
+  waiting: boolean;
 }
 
 /**
@@ -51,8 +53,14 @@ export class Reads {
 }
 
 export class PendingQueue<T extends Waiting> {
-  /** insertion order is arrival order (seq increases) */
-  private readonly items = new Map<number, T>();
+  /**
+   * Arrival order (seq increases). Removal only clears the item's `waiting` flag: the oldest
+   * waiting item is found by moving `head` past removed ones, and `compact` drops the rest.
+   * Cheaper than a Map keyed by seq, which hashed on every add, remove and membership test.
+   */
+  private items: Array<T | undefined> = [];
+  private head = 0;
+  private count = 0;
   /**
    * object key -> waiting events that read an action on that object (any actor). One level
    * is enough: the few events listed under an object are filtered by their own `watched` pairs.
@@ -63,26 +71,32 @@ export class PendingQueue<T extends Waiting> {
   private livePairs = 0;
 
   get size(): number {
-    return this.items.size;
+    return this.count;
   }
 
   has(item: T): boolean {
-    return this.items.get(item.seq) === item;
+    return item.waiting;
   }
 
   oldest(): T | undefined {
-    const first = this.items.values().next();
-    return first.done ? undefined : first.value;
+    const items = this.items;
+    while (this.head < items.length && !items[this.head]!.waiting) items[this.head++] = undefined; // let it go
+    return items[this.head];
   }
 
   add(item: T): void {
-    this.items.set(item.seq, item);
+    item.waiting = true;
+    this.items.push(item);
+    this.count++;
     this.livePairs += item.watched.length / 2;
     this.index(item, item.watched);
   }
 
   remove(item: T): void {
-    if (this.items.delete(item.seq)) this.livePairs -= item.watched.length / 2;
+    if (!item.waiting) return;
+    item.waiting = false;
+    this.count--;
+    this.livePairs -= item.watched.length / 2;
   }
 
   /**
@@ -113,12 +127,19 @@ export class PendingQueue<T extends Waiting> {
     }
   }
 
-  /** Rebuilds the index when most of it points at events that no longer wait. */
+  /** Drops removed items from the queue, and rebuilds the index, when they have piled up. */
   compact(): void {
+    if (this.items.length > 2 * this.count + 1024) {
+      this.items = this.items.filter((item, i) => i >= this.head && item!.waiting);
+      this.head = 0;
+    }
     if (this.indexed <= 2 * this.livePairs + 1024) return;
     this.watchers = new Map();
     this.indexed = 0;
-    for (const item of this.items.values()) this.index(item, item.watched);
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (item.waiting) this.index(item, item.watched);
+    }
   }
 
   private index(item: T, pairs: readonly string[]): void {
