@@ -46,8 +46,10 @@ export class ClusterSource implements ClusterSourcePort {
   }
 
   watchEvents(namespace: string, handlers: WatchHandlers<KubeEvent>): Subscription {
+    // Events are only reacted to, never looked up: keeping every one until its TTL would make
+    // memory grow with the cluster's event rate.
     const sub = this.watches.subscribe<KubeObjectLike>(
-      { resource: RESOURCES.events, namespace },
+      { resource: RESOURCES.events, namespace, keep: 'versions' },
       adapt(handlers, (object) => object as unknown as KubeEvent),
     );
     return { unsubscribe: () => sub.unsubscribe() };

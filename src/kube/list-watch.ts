@@ -43,6 +43,13 @@ export interface ListWatchScope {
   fieldSelector?: string;
   /** PartialObjectMetadata lists/watches (owner caches need metadata only) */
   metadataOnly?: boolean;
+  /**
+   * 'versions': remember only each object's identity and resourceVersion (enough to dedupe and
+   * to diff a relist) instead of the whole object. For streams whose subscribers only react to
+   * changes, such as Events: memory then stays flat however many objects exist. items() is
+   * empty, so late subscribers get no replay. Default 'objects'.
+   */
+  keep?: 'objects' | 'versions';
 }
 
 export interface ListWatchOptions extends ListWatchScope {
@@ -151,9 +158,9 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  /** The current objects (what the last list plus the watch since then say exists). */
+  /** The current objects (what the last list plus the watch since then say exists); none with keep: 'versions'. */
   items(): T[] {
-    return [...this.store.values()];
+    return this.options.keep === 'versions' ? [] : [...this.store.values()];
   }
 
   stats(): ListWatchStats {
@@ -207,7 +214,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
   private async list(): Promise<void> {
     const { client, resource, pageSize = 500 } = this.options;
     this.lists += 1;
-    const items: T[] = [];
+    const seen = new Set<string>();
     let snapshotVersion: string | undefined;
     let continueToken: string | undefined;
     do {
@@ -215,30 +222,36 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       if (pageSize > 0) request.limit = pageSize;
       if (continueToken) request.continue = continueToken;
       const page = await client.list<T>(resource, request);
+      if (this.stopped) return;
       // Every page of a paged list comes from the first page's snapshot.
       snapshotVersion ??= page.metadata.resourceVersion;
-      items.push(...page.items);
+      // Applied page by page rather than after the last one: holding a whole list of 100,000s
+      // of objects as received would be the memory peak of the process.
+      this.applyListed(page.items, seen);
       continueToken = page.metadata.continue || undefined;
     } while (continueToken && !this.stopped);
     if (this.stopped) return;
-    this.replaceStore(items);
+    this.removeUnlisted(seen);
     this.resourceVersion = snapshotVersion ?? '';
     this.backoff.reset();
-    this.logger.debug({ ...this.logContext(), objects: items.length, resourceVersion: this.resourceVersion }, 'listed');
+    this.logger.debug({ ...this.logContext(), objects: seen.size, resourceVersion: this.resourceVersion }, 'listed');
     this.markHealthy();
   }
 
-  /** Diffs a fresh list against the store and delivers only the differences. */
-  private replaceStore(items: T[]): void {
-    const seen = new Set<string>();
+  /** Diffs listed objects against the store and delivers only the differences. */
+  private applyListed(items: T[], seen: Set<string>): void {
     for (const item of items) {
       const key = objectKey(item);
       seen.add(key);
       const known = this.store.get(key);
       if (known && resourceVersionOf(known) === resourceVersionOf(item)) continue;
-      this.store.set(key, item);
+      this.store.set(key, this.kept(item));
       this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object: item });
     }
+  }
+
+  /** After a complete list: what the store has and the list had not is gone (synthetic DELETED). */
+  private removeUnlisted(seen: Set<string>): void {
     for (const [key, known] of [...this.store]) {
       if (seen.has(key)) continue;
       this.store.delete(key);
@@ -297,13 +310,22 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       }
     } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
       if (!known || resourceVersionOf(known) !== version) {
-        this.store.set(key, object);
+        this.store.set(key, this.kept(object));
         this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
       }
     } else {
       this.logger.debug({ ...this.logContext(), type: String(event.type) }, 'ignoring unknown watch event type');
     }
     if (version) this.resourceVersion = version;
+  }
+
+  /** What the store keeps of an object: itself, or only its identity and resourceVersion. */
+  private kept(object: T): T {
+    if (this.options.keep !== 'versions') return object;
+    const m = object.metadata ?? {};
+    const metadata: Record<string, unknown> = {};
+    for (const field of ['name', 'namespace', 'uid', 'resourceVersion'] as const) if (m[field] !== undefined) metadata[field] = m[field];
+    return { kind: object.kind, metadata } as T;
   }
 
   private resetGone(): void {

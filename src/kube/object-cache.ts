@@ -116,6 +116,7 @@ export class ObjectCache implements ObjectLookup {
   private tokens: number;
   private tokensAt: number;
   private counters = { hits: 0, misses: 0, gets: 0, getsNotFound: 0, getsFailed: 0, getsRateLimited: 0 };
+  private readonly specTrees = new Shared();
   private stopped = false;
 
   constructor(private readonly options: ObjectCacheOptions) {
@@ -247,7 +248,7 @@ export class ObjectCache implements ObjectLookup {
     this.counters.gets += 1;
     try {
       const object = await client.get<KubeObjectLike>(type, { namespace: ref.namespace, name: ref.name }, { metadataOnly: this.metadataOnly(type) });
-      const kubeObject = asKubeObject(object);
+      const kubeObject = asKubeObject(object, this.specTrees);
       if (!kubeObject) return undefined;
       // A watch may have delivered it meanwhile; never overwrite a newer version with the GET.
       const existing = this.entries.get(key);
@@ -294,7 +295,7 @@ export class ObjectCache implements ObjectLookup {
   }
 
   private apply(event: ChangeEvent<KubeObjectLike>): void {
-    const object = asKubeObject(event.object);
+    const object = asKubeObject(event.object, this.specTrees);
     if (!object) return;
     const key = cacheKey(object.kind, object.metadata.namespace ?? '', object.metadata.name);
     this.notFound.delete(key);
@@ -395,12 +396,93 @@ function newerGeneration(next: KubeObject, current: KubeObject): boolean {
 
 /**
  * A cacheable engine object (apiVersion, kind, metadata and spec — status changes constantly and
- * nobody reads it), or undefined for something without kind or name.
+ * nobody reads it), or undefined for something without kind or name, with slim metadata.
  */
-function asKubeObject(object: KubeObjectLike | undefined): KubeObject | undefined {
+function asKubeObject(object: KubeObjectLike | undefined, specTrees: Shared): KubeObject | undefined {
   if (!object || typeof object.kind !== 'string' || !object.metadata || typeof object.metadata.name !== 'string') return undefined;
+  // Replaced on the delivered object itself, so that the watch's own store keeps the slim one too.
+  object.metadata = slimMetadata(object.metadata, specTrees);
   const cached: KubeObject = { kind: object.kind, metadata: object.metadata as unknown as KubeObject['metadata'] };
   if (object.apiVersion !== undefined) cached.apiVersion = object.apiVersion;
   if (object['spec'] !== undefined) cached.spec = object['spec'];
   return cached;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * One copy of values that repeat across cached objects: strings (namespaces, kinds, managers...)
+ * and managedFields `f:spec` trees (the same for every Pod of a template, every ReplicaSet of a
+ * Deployment...). Bounded: it forgets everything past a size.
+ */
+class Shared {
+  private readonly strings = new Map<string, string>();
+  private readonly trees = new Map<string, Record<string, unknown>>();
+
+  string(value: unknown): unknown {
+    if (typeof value !== 'string') return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    if (this.strings.size >= 50_000) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
+  }
+
+  tree(tree: Record<string, unknown>): Record<string, unknown> {
+    const key = JSON.stringify(tree);
+    const known = this.trees.get(key);
+    if (known) return known;
+    if (this.trees.size >= 10_000) this.trees.clear();
+    this.trees.set(key, tree);
+    return tree;
+  }
+}
+
+/** Metadata fields the engine and the watch machinery read; the rest is not cached. */
+const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'finalizers', 'labels'] as const;
+const SHARED_METADATA = new Set<string>(['namespace', 'creationTimestamp']);
+const OWNER_FIELDS = ['apiVersion', 'kind', 'name', 'uid', 'controller'] as const;
+const SHARED_OWNER_FIELDS = new Set<string>(['apiVersion', 'kind']);
+
+/**
+ * The metadata a cached object needs, compactly — with 100,000s of cached objects the rest is
+ * most of their memory: annotations (kubectl's last-applied-configuration alone copies the
+ * object) and, in each managedFields entry, everything but what root attribution reads (manager,
+ * operation, subresource, time and the `f:spec` tree, which is shared). The entries themselves
+ * stay, so the attribution is the same. Slim metadata passes through unchanged (a relist).
+ */
+function slimMetadata(metadata: Record<string, unknown>, shared: Shared): Record<string, unknown> {
+  const slim: Record<string, unknown> = {};
+  for (const field of KEPT_METADATA) {
+    const value = metadata[field];
+    if (value !== undefined) slim[field] = SHARED_METADATA.has(field) ? shared.string(value) : value;
+  }
+  const owners = metadata['ownerReferences'];
+  if (Array.isArray(owners)) {
+    slim['ownerReferences'] = owners.map((owner: unknown) => {
+      if (!isRecord(owner)) return owner;
+      const ref: Record<string, unknown> = {};
+      for (const field of OWNER_FIELDS) if (owner[field] !== undefined) ref[field] = SHARED_OWNER_FIELDS.has(field) ? shared.string(owner[field]) : owner[field];
+      return ref;
+    });
+  }
+  const entries = metadata['managedFields'];
+  if (Array.isArray(entries)) {
+    slim['managedFields'] = entries.map((entry: unknown) => {
+      if (!isRecord(entry)) return entry;
+      const kept: Record<string, unknown> = {};
+      for (const field of ['manager', 'operation', 'subresource', 'time']) if (entry[field] !== undefined) kept[field] = shared.string(entry[field]);
+      const fields = entry['fieldsV1'];
+      if (isRecord(fields)) {
+        const spec = fields['f:spec'];
+        kept['fieldsV1'] = spec === undefined ? {} : { 'f:spec': isRecord(spec) ? shared.tree(spec) : spec };
+      } else if (fields !== undefined) {
+        kept['fieldsV1'] = fields;
+      }
+      return kept;
+    });
+  }
+  return slim;
 }

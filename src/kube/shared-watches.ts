@@ -64,6 +64,7 @@ export function watchKey(scope: ListWatchScope): string {
     scope.labelSelector ?? '',
     scope.fieldSelector ?? '',
     scope.metadataOnly ? 'meta' : 'full',
+    scope.keep ?? 'objects',
   ].join('|');
 }
 
