@@ -223,22 +223,29 @@ class ExtraScenarios {
   }
 }
 
-const workload = new Workload({ seed: 42, baseRate: RATE * (1 - EXTRA_SHARE) });
-const stream = workload.stream(START - WARM_UP_MS);
-while (stream.peekAt() < END) {
-  const step = stream.next();
-  if (step.op === 'put') record(step.at, step.build((ms) => ms));
-  else if (step.at < START) initial.delete(objectKey(step));
+/** Generates the capture; the generator's state is garbage once it returns (not timed, not held). */
+function generate(): { text: string; records: number; workloadScenarios: number; extraScenarios: number } {
+  const workload = new Workload({ seed: 42, baseRate: RATE * (1 - EXTRA_SHARE) });
+  const stream = workload.stream(START - WARM_UP_MS);
+  while (stream.peekAt() < END) {
+    const step = stream.next();
+    if (step.op === 'put') record(step.at, step.build((ms) => ms));
+    else if (step.at < START) initial.delete(objectKey(step));
+  }
+  const extras = new ExtraScenarios(workload.namespaces);
+  let extraScenarios = 0;
+  for (let t = START - WARM_UP_MS; t < END; extraScenarios++) t += (extras.run(t) / (RATE * EXTRA_SHARE)) * 1000;
+  lines.sort((a, b) => a.at - b.at); // receive order
+  lines.unshift(...[...initial.values()].map((text) => ({ at: START, text }))); // the initial list first
+  initial.clear();
+  const text = `${lines.map((l) => l.text).join('\n')}\n`;
+  const records = lines.length;
+  lines.length = 0;
+  return { text, records, workloadScenarios: stream.scenarios, extraScenarios };
 }
-const extras = new ExtraScenarios(workload.namespaces);
-let extraScenarios = 0;
-for (let t = START - WARM_UP_MS; t < END; extraScenarios++) t += (extras.run(t) / (RATE * EXTRA_SHARE)) * 1000;
-lines.sort((a, b) => a.at - b.at); // receive order
-lines.unshift(...[...initial.values()].map((text) => ({ at: START, text }))); // the initial list first
+const capture = generate();
+const { text } = capture;
 const simulatedSeconds = (END - START) / 1000;
-const text = `${lines.map((l) => l.text).join('\n')}\n`;
-const recordCount = lines.length;
-lines.length = 0;
 
 // ---- timed passes ---------------------------------------------------------------------------
 
@@ -295,6 +302,7 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 
 collectGarbage();
 const rssBefore = process.memoryUsage.rss();
+const heapBefore = process.memoryUsage().heapUsed;
 // Warm up every path, then alternate runs so that machine noise hits them alike.
 time(bareJsonParse);
 time(parseOnly);
@@ -316,7 +324,7 @@ const s = lastStats!;
 const row = (name: string, ms: number): string => `| ${name.padEnd(34)} | ${ms.toFixed(0).padStart(9)} | ${String(rate(ms)).padStart(10)} |`;
 process.stdout.write(
   [
-    `capture: ${events} events, ${recordCount} records, ${(text.length / 1e6).toFixed(1)} MB, ${simulatedSeconds.toFixed(0)} simulated s (${(events / simulatedSeconds).toFixed(0)} events/s), ${stream.scenarios} workload + ${extraScenarios} scale/crash-loop scenarios`,
+    `capture: ${events} events, ${capture.records} records, ${(text.length / 1e6).toFixed(1)} MB, ${simulatedSeconds.toFixed(0)} simulated s (${(events / simulatedSeconds).toFixed(0)} events/s), ${capture.workloadScenarios} workload + ${capture.extraScenarios} scale/crash-loop scenarios`,
     `engine: ${s.spansEmitted} spans, ${s.tracesStarted} traces, ${s.eventsUnresolved} unresolved, ${s.pendingOverflow ?? 0} pending overflow, ${s.eventsDropped} dropped`,
     '',
     `| ${'pass'.padEnd(34)} | median ms | events/s   |`,
@@ -325,7 +333,7 @@ process.stdout.write(
     row('parse (capture reader)', parseMs),
     row('parse + engine (replay)', engineMs),
     '',
-    `rss_before_passes_mb=${mb(rssBefore)} (the capture text and the generator's leftovers)`,
+    `rss_before_passes_mb=${mb(rssBefore)} (the capture text, and memory the generator's garbage left mapped; heap used ${mb(heapBefore)} MB)`,
     `engine_peak_rss_mb=${mb(enginePeakRss)}`,
     `peak_rss_mb=${mb(process.resourceUsage().maxRSS * 1024)}`,
     `parse_events_per_s=${rate(parseMs)}`,
