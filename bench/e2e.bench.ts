@@ -1,7 +1,7 @@
 /**
  * End-to-end throughput, latency, memory and API load of the real `kspan operator` process.
  *
- * The Kubernetes API test server holds a cluster at rest (200,000 objects; --quick: 20,000) and
+ * The Kubernetes API test server holds a cluster at rest (200,000 objects; --quick: 10,000) and
  * the player streams a realistic workload into it (bench/support/workload.ts: rollouts, Jobs,
  * their controller/scheduler/kubelet events in causal order) at a controlled rate; the operator
  * (dist/cli.js, own process, kubeconfig) turns it into spans for the OTLP test receiver (own
@@ -38,7 +38,7 @@ const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 
 const CONFIG = quick
-  ? { population: 20_000, ratesA: [2_000, 5_000, 10_000, 15_000], ratesB: [5_000, 10_000], stepMs: 2_500 }
+  ? { population: 10_000, ratesA: [2_000, 5_000, 10_000, 15_000], ratesB: [5_000], stepMs: 2_000 }
   : { population: 200_000, ratesA: [2_000, 5_000, 8_000, 10_000, 12_000, 15_000, 20_000], ratesB: [2_000, 5_000, 8_000, 10_000, 12_000, 15_000], stepMs: 15_000 };
 const WORKLOAD: WorkloadOptions = { seed: 42, namespaces: 50 };
 const EVENT_TTL_MS = 120_000;

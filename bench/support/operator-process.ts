@@ -63,6 +63,8 @@ export interface OperatorOptions {
   /** write a heap snapshot to this directory on SIGUSR2 (node --heapsnapshot-signal) */
   heapSnapshotDir?: string;
   extraArgs?: string[];
+  /** extra node runtime flags, e.g. --max-semi-space-size=16 */
+  nodeFlags?: string[];
 }
 
 /** A running operator process. */
@@ -95,7 +97,7 @@ export class OperatorProcess {
   }
 
   static async start(options: OperatorOptions): Promise<OperatorProcess> {
-    const nodeArgs: string[] = [];
+    const nodeArgs: string[] = [...(options.nodeFlags ?? [])];
     if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
     if (options.heapSnapshotDir) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`);
     const child = spawn(

@@ -1,0 +1,154 @@
+/**
+ * Soak: the real `kspan operator` under steady churn for 10 minutes (--quick: 12 s): the
+ * workload creates and deletes Deployments, ReplicaSets, Pods and Jobs and their events expire
+ * like the API server's --event-ttl; TraceCollectors are added, changed and removed; every
+ * watch is dropped every minute (--quick: every 5 s) through the API server's dropWatches().
+ *
+ * One TraceCollector over all namespaces ("base") runs from start to end: every event sent must
+ * come back as exactly one span from it (k8s.event.uid), else it is lost or duplicated. Memory:
+ * RSS at the end (median of the last samples) against RSS after warm-up (median of the first
+ * samples after it); the operator's pending events and reconcile queue must stay within bounds.
+ *
+ *   npm run bench -- soak [--quick]
+ */
+
+import { BenchEnv, type CollectorDef } from './support/environment.js';
+import { ensureBuilt, metricMax, metricSum } from './support/operator-process.js';
+import { fmt, log, machine, table } from './support/report.js';
+import { Random } from './support/random.js';
+
+const quick = process.argv.includes('--quick');
+const CONFIG = quick
+  ? { population: 5_000, rate: 2_000, durationMs: 12_000, warmupMs: 3_000, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
+  : { population: 50_000, rate: 2_000, durationMs: 600_000, warmupMs: 60_000, windowMs: 30_000, churnMs: 30_000, dropMs: 60_000, eventTtlMs: 60_000, sampleMs: 2_000 };
+const MAX_PENDING = 10_000; // the default correlation.maxPendingEvents
+const BASE = 'base';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
+};
+
+async function main(): Promise<void> {
+  ensureBuilt(log);
+  const env = await BenchEnv.start({ workload: { seed: 7 }, population: CONFIG.population, eventTtlMs: CONFIG.eventTtlMs, log });
+  try {
+    const op = await env.startOperator();
+    await env.applyCollector({ name: BASE, namespaces: ['*'] });
+    await env.waitReady(quick ? 60_000 : 300_000);
+    const rng = new Random(11);
+    const pickNamespaces = () => Array.from(new Set(Array.from({ length: 5 }, () => rng.pick(env.workload.namespaces))));
+    const churn: CollectorDef[] = [];
+    let churnSeq = 0;
+    const actions = { added: 0, changed: 0, removed: 0, drops: 0 };
+
+    const samples: Array<{ t: number; rss: number; heap: number; pending: number; queue: number }> = [];
+    let maxPending = 0;
+    let maxQueue = 0;
+    const start = Date.now();
+    env.api.resetRequestCounts();
+    env.player.setRate(CONFIG.rate);
+    let nextChurn = start + CONFIG.churnMs;
+    let nextDrop = start + CONFIG.dropMs;
+    while (Date.now() - start < CONFIG.durationMs) {
+      await new Promise((r) => setTimeout(r, CONFIG.sampleMs));
+      const now = Date.now();
+      if (now >= nextChurn) {
+        nextChurn += CONFIG.churnMs;
+        // Add one; change one; past three, remove the oldest.
+        const def = { name: `churn-${churnSeq++}`, namespaces: pickNamespaces() };
+        await env.applyCollector(def);
+        churn.push(def);
+        actions.added++;
+        const changed = churn[Math.floor(rng.next() * churn.length)];
+        if (changed && changed !== def) {
+          changed.namespaces = pickNamespaces();
+          await env.applyCollector(changed);
+          actions.changed++;
+        }
+        if (churn.length > 3) {
+          await env.deleteCollector(churn.shift()!.name);
+          actions.removed++;
+        }
+      }
+      if (now >= nextDrop) {
+        nextDrop += CONFIG.dropMs;
+        env.api.dropWatches();
+        actions.drops++;
+      }
+      const m = await op.metrics();
+      const sample = { t: now - start, rss: op.sample()?.rssMb ?? Number.NaN, heap: metricSum(m, 'nodejs_heap_size_used_bytes') / 1048576, pending: metricMax(m, 'kspan_pending_events'), queue: metricSum(m, 'kspan_reconcile_queue_depth') };
+      maxPending = Math.max(maxPending, sample.pending);
+      maxQueue = Math.max(maxQueue, sample.queue);
+      samples.push(sample);
+      if (!quick && samples.length % Math.round(60_000 / CONFIG.sampleMs) === 0) log(`  ${fmt(sample.t / 1000)} s: RSS ${fmt(sample.rss)} MiB, heap ${fmt(sample.heap)} MiB, pending ${sample.pending}, events ${env.player.events.count}`);
+    }
+    env.player.stop();
+    const events = env.player.events;
+    // Wait for the base collector to deliver what it holds on purpose (2 x window + a tick), then
+    // SIGTERM: the operator flushes what is left.
+    const base = () => env.received.collector(BASE);
+    const missing = () => {
+      let n = 0;
+      const got = base();
+      for (let seq = 0; seq < events.count; seq++) if (got.counts[seq] === 0) n++;
+      return n;
+    };
+    const drainUntil = Date.now() + (quick ? 3_000 : 20_000);
+    while (missing() > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 500));
+    const peakRssMb = op.sample()?.peakRssMb ?? Number.NaN;
+    await op.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    await env.flushReceiver();
+
+    let lost = 0;
+    let duplicated = 0;
+    const got = base();
+    for (let seq = 0; seq < events.count; seq++) {
+      const n = got.counts[seq]!;
+      if (n === 0) lost++;
+      else if (n > 1) duplicated += n - 1;
+    }
+    const afterWarmup = samples.filter((s) => s.t >= CONFIG.warmupMs && s.t < CONFIG.warmupMs + CONFIG.windowMs);
+    const atEnd = samples.filter((s) => s.t >= CONFIG.durationMs - CONFIG.windowMs);
+    const rssWarm = median(afterWarmup.map((s) => s.rss));
+    const rssEnd = median(atEnd.map((s) => s.rss));
+    const heapWarm = median(afterWarmup.map((s) => s.heap));
+    const heapEnd = median(atEnd.map((s) => s.heap));
+    const growth = ((rssEnd - rssWarm) / rssWarm) * 100;
+    const restarts = env.api.requestCounts();
+
+    log(
+      table(
+        ['soak', 'value'],
+        [
+          ['duration', `${fmt(CONFIG.durationMs / 1000)} s at ${CONFIG.rate} events/s`],
+          ['events sent', events.count],
+          ['object writes / deletes', `${env.player.objectWrites} / ${env.player.deletes}`],
+          ['collectors added / changed / removed', `${actions.added} / ${actions.changed} / ${actions.removed}`],
+          ['watch drops', actions.drops],
+          ['watch requests (re-watches)', Object.entries(restarts).filter(([k]) => k.startsWith('watch ')).reduce((a, [, v]) => a + v, 0)],
+          ['list requests (relists)', Object.entries(restarts).filter(([k]) => k.startsWith('list ')).reduce((a, [, v]) => a + v, 0)],
+          ['RSS after warm-up / at end', `${fmt(rssWarm)} / ${fmt(rssEnd)} MiB (${fmt(growth, 1)}%)`],
+          ['heap used after warm-up / at end', `${fmt(heapWarm)} / ${fmt(heapEnd)} MiB`],
+          ['peak RSS', `${fmt(peakRssMb)} MiB`],
+          ['max pending events (one collector)', `${maxPending} (bound ${MAX_PENDING})`],
+          ['max reconcile queue depth', maxQueue],
+          ['base collector: lost / duplicated spans', `${lost} / ${duplicated}`],
+        ],
+      ),
+    );
+    if (env.player.errors > 0) log(`player: ${env.player.errors} writes refused, e.g. ${env.player.lastError}`);
+    if (op.problems.length > 0) log(`operator warnings (first 3): ${op.problems.slice(0, 3).join('\n  ')}`);
+    machine('soak_rss_growth_pct', Number(growth.toFixed(1)));
+    machine('soak_lost_spans', lost);
+    machine('soak_duplicate_spans', duplicated);
+    machine('soak_max_pending_events', maxPending);
+    const ok = growth <= 10 && lost === 0 && duplicated === 0 && maxPending <= MAX_PENDING;
+    log(`targets: ${ok ? 'MET' : 'MISSED'} (RSS growth <= 10%, 0 lost, 0 duplicated, pending within bound)`);
+  } finally {
+    await env.close();
+  }
+}
+
+await main();
