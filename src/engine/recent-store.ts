@@ -41,8 +41,13 @@ export const MAX_RECENT_ENTRIES = 500_000;
 export class RecentStore {
   /** every entry, in placement order (for expiry) */
   private readonly entries = new Set<RecentEntry>();
-  /** object key -> actor key -> entry: lookups use the refs' own key strings, no new strings */
-  private readonly byObject = new Map<string, Map<string, RecentEntry>>();
+  /**
+   * object key -> its entries, one per actor (each knows its actor key). Lookups use the refs'
+   * own key strings, no new strings. An object has one or two actions recorded (its own events,
+   * the owner's action on it), so a short array scanned by actor key is lighter than a Map per
+   * object — this structure lives as long as the entries do (expireAfter, minutes).
+   */
+  private readonly byObject = new Map<string, RecentEntry | RecentEntry[]>();
 
   constructor(private expireAfterMs: number) {}
 
@@ -56,7 +61,7 @@ export class RecentStore {
 
   /** The entry for the action (actorKey or '', objectKey) if it has not expired at `now`; not a use. */
   peek(actorKey: string, objectKey: string, now: number): RecentEntry | undefined {
-    const entry = this.byObject.get(objectKey)?.get(actorKey);
+    const entry = this.find(actorKey, objectKey);
     if (!entry) return undefined;
     if (now - entry.lastUsed > this.expireAfterMs) {
       this.delete(entry);
@@ -65,12 +70,24 @@ export class RecentStore {
     return entry;
   }
 
+  private find(actorKey: string, objectKey: string): RecentEntry | undefined {
+    const slot = this.byObject.get(objectKey);
+    if (slot === undefined) return undefined;
+    if (!Array.isArray(slot)) return slot.actorKey === actorKey ? slot : undefined;
+    for (const entry of slot) if (entry.actorKey === actorKey) return entry;
+    return undefined;
+  }
+
   private delete(entry: RecentEntry): void {
     this.entries.delete(entry);
-    const byActor = this.byObject.get(entry.objectKey);
-    if (byActor?.get(entry.actorKey) === entry) {
-      byActor.delete(entry.actorKey);
-      if (byActor.size === 0) this.byObject.delete(entry.objectKey);
+    const slot = this.byObject.get(entry.objectKey);
+    if (slot === entry) {
+      this.byObject.delete(entry.objectKey);
+    } else if (Array.isArray(slot)) {
+      const i = slot.indexOf(entry);
+      if (i === -1) return;
+      slot.splice(i, 1);
+      if (slot.length === 1) this.byObject.set(entry.objectKey, slot[0]!);
     }
   }
 
@@ -84,11 +101,25 @@ export class RecentStore {
     entry.placedAt = entry.lastUsed;
     entry.actorKey = actorKey;
     entry.objectKey = objectKey;
-    let byActor = this.byObject.get(objectKey);
-    if (!byActor) this.byObject.set(objectKey, (byActor = new Map()));
-    const previous = byActor.get(actorKey);
-    if (previous) this.entries.delete(previous);
-    byActor.set(actorKey, entry);
+    const slot = this.byObject.get(objectKey);
+    if (slot === undefined) {
+      this.byObject.set(objectKey, entry);
+    } else if (!Array.isArray(slot)) {
+      if (slot.actorKey === actorKey) {
+        this.entries.delete(slot);
+        this.byObject.set(objectKey, entry);
+      } else {
+        this.byObject.set(objectKey, [slot, entry]);
+      }
+    } else {
+      const i = slot.findIndex((e) => e.actorKey === actorKey);
+      if (i === -1) {
+        slot.push(entry);
+      } else {
+        this.entries.delete(slot[i]!);
+        slot[i] = entry;
+      }
+    }
     this.entries.add(entry);
     if (this.entries.size > MAX_RECENT_ENTRIES) {
       const oldest = this.entries.values().next();
