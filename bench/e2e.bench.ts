@@ -69,6 +69,8 @@ interface RunResult {
   apiPer1k: Record<string, number>;
   events: number;
   lost: number;
+  /** lost among events sent more than 3 windows before the shutdown (not in the final flush) */
+  lostBeforeFlush: number;
   duplicated: number;
   unmatched: number;
   rootSpans: number;
@@ -164,6 +166,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     const byTick: number[] = [];
     const perStep = steps.map(() => [] as number[]);
     let lost = 0;
+    let lostBeforeFlush = 0;
     let duplicated = 0;
     let unmatched = 0;
     const defs = env.collectorDefs();
@@ -175,6 +178,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         const n = got.counts[seq]!;
         if (n === 0) {
           lost++;
+          if (events.injectedAt[seq]! < stopAt - 3 * WINDOW_MS) lostBeforeFlush++;
           continue;
         }
         if (n > 1) duplicated += n - 1;
@@ -196,7 +200,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       s.p50 = percentile(sorted, 50);
       s.p99 = percentile(sorted, 99);
     });
-    return { name, steps, peakRssMb, apiPer1k, events: events.count, lost, duplicated, unmatched, rootSpans: due.rootSpans, latencyClasses: { byEvent, byTick } };
+    return { name, steps, peakRssMb, apiPer1k, events: events.count, lost, lostBeforeFlush, duplicated, unmatched, rootSpans: due.rootSpans, latencyClasses: { byEvent, byTick } };
   } finally {
     await env.close();
   }
@@ -206,24 +210,29 @@ function printRun(r: RunResult): void {
   log(`\nrun ${r.name}`);
   log(
     table(
-      ['target ev/s', 'achieved', 'op CPU %', 'bench CPU %', 'lag', 'pending', 'spans/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'verdict'],
-      r.steps.map((s) => [s.rate, fmt(s.achieved), fmt(s.operatorCpuPct), fmt(s.benchCpuPct), s.lag, s.pending, fmt(s.spansPerS), fmt(s.p50 ?? NaN), fmt(s.p99 ?? NaN), fmt(s.rssMb), s.verdict]),
+      ['target ev/s', 'achieved', 'op CPU %', 'op CPU ms/1k ev', 'bench CPU %', 'lag', 'pending', 'spans/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'verdict'],
+      r.steps.map((s) => [s.rate, fmt(s.achieved), fmt(s.operatorCpuPct), fmt(cpuPer1k(s)), fmt(s.benchCpuPct), s.lag, s.pending, fmt(s.spansPerS), fmt(s.p50 ?? NaN), fmt(s.p99 ?? NaN), fmt(s.rssMb), s.verdict]),
     ),
   );
   const sorted = (xs: number[]) => Float64Array.from(xs).sort();
   const ev = sorted(r.latencyClasses.byEvent);
   const tk = sorted(r.latencyClasses.byTick);
   log(`latency beyond hold, spans due on an event: n=${ev.length} p50 ${fmt(percentile(ev, 50))} ms p99 ${fmt(percentile(ev, 99))} ms; due at a tick (lower bound): n=${tk.length} p50 ${fmt(percentile(tk, 50))} ms p99 ${fmt(percentile(tk, 99))} ms`);
-  log(`peak RSS ${fmt(r.peakRssMb)} MiB; events ${r.events}; lost ${r.lost}, duplicated ${r.duplicated}, not in the offline replay ${r.unmatched}`);
+  log(`peak RSS ${fmt(r.peakRssMb)} MiB; events ${r.events}; lost ${r.lost} (of which sent more than 3 windows before SIGTERM: ${r.lostBeforeFlush}), duplicated ${r.duplicated}, not in the offline replay ${r.unmatched}`);
   const api = Object.entries(r.apiPer1k).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.toFixed(3)}`);
   log(`API requests per 1,000 events (steady state): ${api.join(', ') || 'none'}`);
 }
 
-function summary(r: RunResult): { eventsPerS: number; p99: number; gets: number } {
+/** Operator CPU time per 1,000 events (ms): 1000 means one core is saturated at 1,000 events/s. */
+const cpuPer1k = (s: StepResult): number => (s.operatorCpuPct * 10) / (s.achieved / 1000);
+
+function summary(r: RunResult): { eventsPerS: number; p99: number; gets: number; cpuPer1k: number } {
   const ok = r.steps.filter((s) => s.verdict === 'ok');
   const best = ok.reduce<StepResult | undefined>((a, s) => (!a || s.achieved > a.achieved ? s : a), undefined);
   const gets = Object.entries(r.apiPer1k).filter(([k]) => k.startsWith('get ')).reduce((a, [, v]) => a + v, 0);
-  return { eventsPerS: Math.round(best?.achieved ?? 0), p99: best?.p99 ?? Number.NaN, gets };
+  // CPU cost at the highest rate reached (sustained or not): what one core could carry.
+  const top = r.steps.reduce<StepResult | undefined>((a, s) => (!a || s.achieved > a.achieved ? s : a), undefined);
+  return { eventsPerS: Math.round(best?.achieved ?? 0), p99: best?.p99 ?? Number.NaN, gets, cpuPer1k: top ? cpuPer1k(top) : Number.NaN };
 }
 
 async function main(): Promise<void> {
@@ -246,6 +255,8 @@ async function main(): Promise<void> {
   machine('e2e_latency_p99_ms', Math.round(sa.p99));
   machine('e2e_peak_rss_mb', a.peakRssMb);
   machine('api_gets_per_1k_events', Number(sa.gets.toFixed(3)));
+  machine('e2e_operator_cpu_ms_per_1k_events', Math.round(sa.cpuPer1k));
+  machine('e2e_operator_events_per_core_s', Math.round(1_000_000 / sa.cpuPer1k));
   machine('e2e_20_collectors_events_per_s', sb.eventsPerS);
   machine('e2e_20_collectors_latency_p99_ms', Math.round(sb.p99));
   machine('e2e_20_collectors_peak_rss_mb', b.peakRssMb);
