@@ -11,7 +11,7 @@ import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.j
 import { ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
-import { eventSpan, rootSpan, type MutableSpan } from './span-builder.js';
+import { eventSpan, rootSpan } from './span-builder.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
@@ -39,7 +39,7 @@ export class Correlator {
   private readonly retries = new ArrivalHeap<EventContext>();
   private readonly deferred = new ArrivalHeap<EventContext>();
   private readonly held = new HeldSpans();
-  private out: MutableSpan[] = [];
+  private out: SpanRecord[] = [];
   private draining = false;
   private readonly enqueueRetry = (p: EventContext): void => this.retries.push(p);
   /** What the current parent search read (see findParent): most searches place their event and need no record. */
@@ -217,7 +217,7 @@ export class Correlator {
       count: ctx.count,
       traceId,
       spanId,
-      ...(parent ? { parentSpanId: parent.spanId } : {}),
+      parentSpanId: parent?.spanId,
       sequence: ctx.seq,
       involved: ctx.involvedObject,
     });

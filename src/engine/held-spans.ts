@@ -5,11 +5,12 @@
  * which bounds memory when event clocks run ahead of ours).
  */
 
-import type { MutableSpan } from './span-builder.js';
+import { emitSpan, type SpanDraft } from './span-builder.js';
+import type { SpanRecord } from './types.js';
 
 interface Held {
   key: string;
-  span: MutableSpan;
+  span: SpanDraft;
   heldAt: number;
 }
 
@@ -24,7 +25,7 @@ export class HeldSpans {
   }
 
   /** Holds `span` as the newest span on `key`; returns the span(s) that became final. */
-  hold(key: string, span: MutableSpan, now: number, out: MutableSpan[]): void {
+  hold(key: string, span: SpanDraft, now: number, out: SpanRecord[]): void {
     const prev = this.byKey.get(key);
     if (prev) {
       if (span.startTime >= prev.span.startTime) {
@@ -34,7 +35,7 @@ export class HeldSpans {
         // An older occurrence arrived late: it ends where the held one starts and is final.
         span.endTime = Math.max(span.endTime, prev.span.startTime);
         this.extendParents(span);
-        out.push(span);
+        out.push(emitSpan(span));
         return;
       }
     }
@@ -44,7 +45,7 @@ export class HeldSpans {
     this.extendParents(span);
   }
 
-  private extendParents(span: MutableSpan): void {
+  private extendParents(span: SpanDraft): void {
     let parentId = span.parentSpanId;
     for (let depth = 0; parentId !== undefined && depth < MAX_PARENT_DEPTH; depth++) {
       const parent = this.bySpanId.get(parentId);
@@ -54,21 +55,21 @@ export class HeldSpans {
     }
   }
 
-  private release(held: Held, out: MutableSpan[]): void {
+  private release(held: Held, out: SpanRecord[]): void {
     this.byKey.delete(held.key);
     if (this.bySpanId.get(held.span.spanId) === held) this.bySpanId.delete(held.span.spanId);
-    out.push(held.span);
+    out.push(emitSpan(held.span));
   }
 
   /** Releases spans that ended before `endedBefore` or were held since before `heldBefore`. */
-  releaseOld(endedBefore: number, heldBefore: number, out: MutableSpan[]): void {
+  releaseOld(endedBefore: number, heldBefore: number, out: SpanRecord[]): void {
     // Deleting the entry being visited is safe in a Map iteration: no copy of the values needed.
     for (const held of this.byKey.values()) {
       if (held.span.endTime < endedBefore || held.heldAt < heldBefore) this.release(held, out);
     }
   }
 
-  releaseAll(out: MutableSpan[]): void {
+  releaseAll(out: SpanRecord[]): void {
     for (const held of this.byKey.values()) this.release(held, out);
   }
 }

@@ -35,18 +35,28 @@ export function spanFacts(event: KubeEvent): EventSpanFacts {
   return f;
 }
 
-/** A span the engine still holds: its end may still grow. */
-export interface MutableSpan {
+/**
+ * A span the engine still holds (DESIGN.md 5.8): its end may still grow, and it is emitted as a
+ * SpanRecord only once final. Its name, status and attributes — most of a span's size — are
+ * built then, from the facts kept here: a held span lives for seconds (long enough to be copied
+ * by every young-generation collection and promoted), while an emitted one goes straight to
+ * the exporter. One shape for event and root spans (fields that do not apply are undefined).
+ */
+export interface SpanDraft {
   traceId: string;
   spanId: string;
-  parentSpanId?: string;
-  name: string;
+  parentSpanId: string | undefined;
   startTime: number;
   endTime: number;
-  status: SpanRecord['status'];
-  service: SpanRecord['service'];
-  attributes: Record<string, AttributeValue>;
   sequence: number;
+  service: SpanRecord['service'];
+  /** event spans: what the event said, its count, the node it happened on */
+  facts: EventSpanFacts | undefined;
+  count: number | undefined;
+  node: string | undefined;
+  /** root spans: the object's version, and the operation of the change */
+  object: KubeObject | undefined;
+  operation: string;
 }
 
 // `k8s.<kind>.name` / `k8s.<kind>.uid` keys, built once per kind.
@@ -112,37 +122,28 @@ export interface EventSpanInput {
   count: number | undefined;
   traceId: string;
   spanId: string;
-  parentSpanId?: string;
+  parentSpanId: string | undefined;
   sequence: number;
   involved: KubeObject | undefined;
 }
 
-/** 5.7: name `<involvedObject.kind>.<reason>`, start = end = event time, ERROR for Warning events. */
-export function eventSpan(input: EventSpanInput): MutableSpan {
+/** 5.7: start = end = event time (the node is read now: the involved object may change later). */
+export function eventSpan(input: EventSpanInput): SpanDraft {
   const { facts, source } = input;
-  const kind = facts.kind;
-  const attributes: Record<string, AttributeValue> = {};
-  objectAttributes(attributes, kind, facts.namespace, facts.name, facts.uid, facts.apiVersion);
-  if (facts.reason) attributes['k8s.event.reason'] = facts.reason;
-  attributes['k8s.event.message'] = facts.message;
-  if (facts.eventUid) attributes['k8s.event.uid'] = facts.eventUid;
-  if (input.count !== undefined) attributes['k8s.event.count'] = input.count;
-  if (facts.type) attributes['k8s.event.type'] = facts.type;
-  const node = nodeName(facts, source, input.involved);
-  if (node) attributes['k8s.node.name'] = node;
-  const span: MutableSpan = {
+  return {
     traceId: input.traceId,
     spanId: input.spanId,
-    name: `${kind}.${facts.reason ?? 'Event'}`,
+    parentSpanId: input.parentSpanId,
     startTime: input.time,
     endTime: input.time,
-    status: facts.type === 'Warning' ? { code: 'error', message: facts.message || facts.reason || 'Warning' } : UNSET,
-    service: serviceOf(source),
-    attributes,
     sequence: input.sequence,
+    service: serviceOf(source),
+    facts,
+    count: input.count,
+    node: nodeName(facts, source, input.involved),
+    object: undefined,
+    operation: '',
   };
-  if (input.parentSpanId) span.parentSpanId = input.parentSpanId;
-  return span;
 }
 
 export interface RootSpanInput {
@@ -155,23 +156,68 @@ export interface RootSpanInput {
   sequence: number;
 }
 
-/** 5.6: the root span of a change: `<Kind>.<operation>`, from the manager that made the generation. */
-export function rootSpan(input: RootSpanInput): MutableSpan {
-  const { object } = input;
+/** 5.6: the root span of a change, from the manager that made the generation. */
+export function rootSpan(input: RootSpanInput): SpanDraft {
+  return {
+    traceId: input.traceId,
+    spanId: input.spanId,
+    parentSpanId: undefined,
+    startTime: input.time,
+    endTime: input.time,
+    sequence: input.sequence,
+    service: serviceOf({ component: input.manager }),
+    facts: undefined,
+    count: undefined,
+    node: undefined,
+    object: input.object,
+    operation: input.operation,
+  };
+}
+
+/** The final record of a span: event spans `<involvedObject.kind>.<reason>`, ERROR for Warning events; root spans `<Kind>.<operation>`. */
+export function emitSpan(draft: SpanDraft): SpanRecord {
+  const facts = draft.facts;
+  if (facts === undefined) return emitRoot(draft, draft.object!);
+  const kind = facts.kind;
+  const attributes: Record<string, AttributeValue> = {};
+  objectAttributes(attributes, kind, facts.namespace, facts.name, facts.uid, facts.apiVersion);
+  if (facts.reason) attributes['k8s.event.reason'] = facts.reason;
+  attributes['k8s.event.message'] = facts.message;
+  if (facts.eventUid) attributes['k8s.event.uid'] = facts.eventUid;
+  if (draft.count !== undefined) attributes['k8s.event.count'] = draft.count;
+  if (facts.type) attributes['k8s.event.type'] = facts.type;
+  if (draft.node) attributes['k8s.node.name'] = draft.node;
+  const span: Mutable<SpanRecord> = {
+    traceId: draft.traceId,
+    spanId: draft.spanId,
+    name: `${kind}.${facts.reason ?? 'Event'}`,
+    startTime: draft.startTime,
+    endTime: draft.endTime,
+    status: facts.type === 'Warning' ? { code: 'error', message: facts.message || facts.reason || 'Warning' } : UNSET,
+    service: draft.service,
+    attributes,
+    sequence: draft.sequence,
+  };
+  if (draft.parentSpanId) span.parentSpanId = draft.parentSpanId;
+  return span;
+}
+
+function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
   const meta = object.metadata;
   const attributes: Record<string, AttributeValue> = {};
   objectAttributes(attributes, object.kind, meta.namespace, meta.name, meta.uid, object.apiVersion);
   if (typeof meta.generation === 'number') attributes['k8s.object.generation'] = meta.generation;
   return {
-    traceId: input.traceId,
-    spanId: input.spanId,
-    name: `${object.kind}.${input.operation}`,
-    startTime: input.time,
-    endTime: input.time,
+    traceId: draft.traceId,
+    spanId: draft.spanId,
+    name: `${object.kind}.${draft.operation}`,
+    startTime: draft.startTime,
+    endTime: draft.endTime,
     status: UNSET,
-    service: serviceOf({ component: input.manager }),
+    service: draft.service,
     attributes,
-    sequence: input.sequence,
+    sequence: draft.sequence,
   };
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
