@@ -86,6 +86,8 @@ export interface BenchEnvOptions {
   /** objects written before the operator starts (a cluster at rest) */
   population: number;
   eventTtlMs?: number;
+  /** API server change history kept for watch resumption (default 300,000) */
+  maxHistory?: number;
   log: (line: string) => void;
 }
 
@@ -115,7 +117,7 @@ export class BenchEnv {
 
   static async start(options: BenchEnvOptions): Promise<BenchEnv> {
     // Enough change history that a watch dropped every minute resumes instead of relisting.
-    const api = await startKubeApiServer({ maxHistory: 300_000, namespaces: ['default', 'kube-system', OPERATOR_NAMESPACE] });
+    const api = await startKubeApiServer({ maxHistory: options.maxHistory ?? 300_000, namespaces: ['default', 'kube-system', OPERATOR_NAMESPACE] });
     const child = fork(receiverChildPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const endpoint = await new Promise<string>((resolve, reject) => {
       child.once('error', reject);
