@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       const now = Date.now();
       if (now >= nextChurn) {
         nextChurn += CONFIG.churnMs;
+        if (!quick) log(`  ${fmt((now - start) / 1000)} s: churn (events ${env.player.events.count}, received ${env.received.total})`);
         // Add one; change one; past three, remove the oldest.
         const def = { name: `churn-${churnSeq++}`, namespaces: pickNamespaces() };
         await env.applyCollector(def);
@@ -79,7 +80,13 @@ async function main(): Promise<void> {
         env.api.dropWatches();
         actions.drops++;
       }
-      const m = await op.metrics();
+      let m: Map<string, number>;
+      try {
+        m = await op.metrics();
+      } catch (err) {
+        log(`  ${fmt((now - start) / 1000)} s: /metrics failed: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
       const sample = { t: now - start, rss: op.sample()?.rssMb ?? Number.NaN, heap: metricSum(m, 'nodejs_heap_size_used_bytes') / 1048576, pending: metricMax(m, 'kspan_pending_events'), queue: metricSum(m, 'kspan_reconcile_queue_depth') };
       maxPending = Math.max(maxPending, sample.pending);
       maxQueue = Math.max(maxQueue, sample.queue);
