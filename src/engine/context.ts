@@ -18,7 +18,10 @@ export interface EventContext extends Waiting {
   readonly eventId: string;
   readonly involved: Ref;
   readonly involvedKey: string;
-  readonly involvedObject: KubeObject | undefined;
+  /** whether the lookup knew the involved object at receipt */
+  readonly involvedKnown: boolean;
+  /** the involved object's `spec.nodeName` at receipt (read then, not the object: a waiting event keeps no object version alive) */
+  readonly involvedNode: string | undefined;
   readonly action: Action;
   readonly actorKey: string | undefined;
   readonly objectKey: string;
@@ -97,6 +100,11 @@ function snapshot(lookup: ObjectLookup, start: Ref): KubeObject | undefined {
   return first;
 }
 
+function specNodeName(obj: KubeObject | undefined): string | undefined {
+  const spec = obj?.spec as { nodeName?: unknown } | undefined;
+  return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
+}
+
 /** Undefined when the event names no involved object (nothing can be said about it). */
 export function buildContext(
   event: KubeEvent,
@@ -127,7 +135,8 @@ export function buildContext(
     eventId: eventIdentity(event),
     involved,
     involvedKey: involved.key,
-    involvedObject,
+    involvedKnown: involvedObject !== undefined,
+    involvedNode: specNodeName(involvedObject),
     action,
     actorKey: action.actor?.key,
     objectKey: action.object.key,

@@ -219,11 +219,11 @@ export class Correlator {
       spanId,
       parentSpanId: parent?.spanId,
       sequence: ctx.seq,
-      involved: ctx.involvedObject,
+      involvedNode: ctx.involvedNode,
     });
     this.held.hold(ctx.involvedKey, span, this.now, this.out);
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
-    const topLevelAction = !ctx.action.actor && (ctx.seen.isTopLevel(ctx.objectKey) || ctx.involvedObject === undefined);
+    const topLevelAction = !ctx.action.actor && (ctx.seen.isTopLevel(ctx.objectKey) || !ctx.involvedKnown);
     if (parent && topLevelAction) return;
     const actor = ctx.action.actor;
     const entry: RecentEntry = {

@@ -91,11 +91,10 @@ function objectAttributes(
   if (apiVersion) attrs['k8s.object.api_version'] = apiVersion;
 }
 
-function nodeName(facts: EventSpanFacts, source: EventSource, involved: KubeObject | undefined): string | undefined {
+function nodeName(facts: EventSpanFacts, source: EventSource, involvedNode: string | undefined): string | undefined {
   if (facts.kind === 'Node' && facts.name) return facts.name;
   if (source.component === 'kubelet' && source.instance) return source.instance;
-  const spec = involved?.spec as { nodeName?: unknown } | undefined;
-  return typeof spec?.nodeName === 'string' && spec.nodeName !== '' ? spec.nodeName : undefined;
+  return involvedNode;
 }
 
 const UNSET: SpanRecord['status'] = Object.freeze({ code: 'unset' as const });
@@ -124,7 +123,8 @@ export interface EventSpanInput {
   spanId: string;
   parentSpanId: string | undefined;
   sequence: number;
-  involved: KubeObject | undefined;
+  /** the involved object's `spec.nodeName` when the event was received (non-empty), if any */
+  involvedNode: string | undefined;
 }
 
 /** 5.7: start = end = event time (the node is read now: the involved object may change later). */
@@ -140,7 +140,7 @@ export function eventSpan(input: EventSpanInput): SpanDraft {
     service: serviceOf(source),
     facts,
     count: input.count,
-    node: nodeName(facts, source, input.involved),
+    node: nodeName(facts, source, input.involvedNode),
     object: undefined,
     operation: '',
   };
