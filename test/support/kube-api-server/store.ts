@@ -136,9 +136,15 @@ export class Store {
     const cacheKey = `${key}\u0000${at}\u0000${namespace ?? ''}`;
     const cached = this.snapshots.get(cacheKey);
     if (cached) return cached;
+    if (at === this.rv) {
+      // The current state: no history to undo, only this namespace's objects to sort.
+      const current = [...(this.objects.get(key)?.values() ?? [])].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+      const items = current.map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o] as const).sort(([a], [b]) => a.localeCompare(b)).map(([, o]) => o);
+      return this.cacheSnapshot(cacheKey, items);
+    }
     const state = new Map<string, KubeObject>();
     for (const o of this.objects.get(key)?.values() ?? []) state.set(objectKey(o.metadata.namespace, o.metadata.name), o);
-    if (at < this.rv) {
+    {
       for (const change of this.changesSince(key, at).reverse()) {
         const id = objectKey(change.object.metadata.namespace, change.object.metadata.name);
         if (change.type === 'ADDED' || change.previous === undefined) state.delete(id);
@@ -149,6 +155,10 @@ export class Store {
       .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([, o]) => o);
+    return this.cacheSnapshot(cacheKey, items);
+  }
+
+  private cacheSnapshot(cacheKey: string, items: readonly KubeObject[]): readonly KubeObject[] {
     this.snapshots.set(cacheKey, items);
     if (this.snapshots.size > 8) this.snapshots.delete(this.snapshots.keys().next().value as string);
     return items;
