@@ -223,7 +223,7 @@ export class BenchEnv {
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
     const res = await fetch(`${this.api.url}${path}`, {
       method,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(60_000),
       headers: { authorization: `Bearer ${this.api.adminToken}`, 'content-type': contentType, accept: 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });

@@ -129,7 +129,7 @@ export class OperatorProcess {
 
   /** Prometheus text from /metrics, parsed into name{labels} -> value. */
   async metrics(): Promise<Map<string, number>> {
-    const text = await (await fetch(`http://${this.metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const text = await (await fetch(`http://${this.metricsAddress}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
     const out = new Map<string, number>();
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
