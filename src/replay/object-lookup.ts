@@ -35,22 +35,42 @@ function ownerFields(owner: OwnerReference): OwnerReference {
   return kept;
 }
 
+/** `value`, or the previous version's equal string (the freshly parsed copy then dies young instead of being promoted with the version). */
+function same<T>(value: T, previous: unknown): T {
+  return value === previous ? (previous as T) : value;
+}
+
+/** The previous version's owner references when they are the same (one controller, as a rule). */
+function sameOwners(owners: OwnerReference[], previous: OwnerReference[] | undefined): OwnerReference[] {
+  if (previous === undefined || previous.length !== owners.length) return owners;
+  for (let i = 0; i < owners.length; i++) {
+    const a = owners[i]!;
+    const b = previous[i]!;
+    if (a === b) continue;
+    if (!isRecord(a) || !isRecord(b) || a.kind !== b.kind || a.name !== b.name || a.controller !== b.controller) return owners;
+    if (('controller' in a) !== ('controller' in b)) return owners;
+  }
+  return previous;
+}
+
 /**
  * What the engine reads of an object, like the live pipeline's metadata caches: identity,
  * generation, owners (kind, name, controller); managedFields (what attribution reads of them)
  * and spec only for top-level objects (root attribution); a Pod's node. Keeping less makes long
- * replays much lighter, and every garbage collection cheaper.
+ * replays much lighter, and every garbage collection cheaper. Strings and owner references equal
+ * to the previous version's are taken from it.
  */
-function trim(obj: KubeObject): KubeObject {
+function trim(obj: KubeObject, prev: KubeObject | undefined): KubeObject {
   const m = obj.metadata;
-  const meta: KubeObject['metadata'] = { name: m.name };
-  if (m.namespace !== undefined) meta.namespace = m.namespace;
-  if (m.uid !== undefined) meta.uid = m.uid;
+  const pm = prev?.metadata;
+  const meta: KubeObject['metadata'] = { name: same(m.name, pm?.name) };
+  if (m.namespace !== undefined) meta.namespace = same(m.namespace, pm?.namespace);
+  if (m.uid !== undefined) meta.uid = same(m.uid, pm?.uid);
   if (m.generation !== undefined) meta.generation = m.generation;
   const owned = Array.isArray(m.ownerReferences) && m.ownerReferences.length > 0;
-  if (owned) meta.ownerReferences = m.ownerReferences!.map(ownerFields);
-  const trimmed: KubeObject = { kind: obj.kind, metadata: meta };
-  if (obj.apiVersion !== undefined) trimmed.apiVersion = obj.apiVersion;
+  if (owned) meta.ownerReferences = sameOwners(m.ownerReferences!.map(ownerFields), pm?.ownerReferences);
+  const trimmed: KubeObject = { kind: same(obj.kind, prev?.kind), metadata: meta };
+  if (obj.apiVersion !== undefined) trimmed.apiVersion = same(obj.apiVersion, prev?.apiVersion);
   if (!owned) {
     if (m.managedFields !== undefined) {
       meta.managedFields = Array.isArray(m.managedFields) ? (m.managedFields.map(attributionFields) as ManagedFieldsEntry[]) : m.managedFields;
@@ -58,7 +78,11 @@ function trim(obj: KubeObject): KubeObject {
     if (obj.spec !== undefined) trimmed.spec = obj.spec;
   } else {
     const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
-    if (typeof nodeName === 'string') trimmed.spec = { nodeName };
+    if (typeof nodeName === 'string') {
+      // an owned previous version kept exactly { nodeName } as its spec: shared when the same
+      const prevSpec = pm?.ownerReferences !== undefined ? (prev!.spec as { nodeName?: unknown } | undefined) : undefined;
+      trimmed.spec = prevSpec !== undefined && prevSpec.nodeName === nodeName ? prevSpec : { nodeName };
+    }
   }
   return trimmed;
 }
@@ -71,11 +95,11 @@ export class MemoryObjectLookup implements ObjectLookup {
 
   /** Records an object as the cluster knew it; the newest record wins for `get`. */
   put(full: KubeObject): void {
-    const obj = trim(full);
-    const key = refKey(refOfObject(obj));
+    const key = refKey(refOfObject(full));
     let list = this.versions.get(key);
     if (!list) this.versions.set(key, (list = []));
     const last = list[list.length - 1];
+    const obj = trim(full, last);
     // Only one version per generation is needed for attribution: the newest.
     if (last && last.metadata.generation === obj.metadata.generation) list[list.length - 1] = obj;
     else list.push(obj);
