@@ -4,6 +4,7 @@
  */
 
 import type { EventSource } from './event-facts.js';
+import { intern } from './intern.js';
 import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
 
 /**
@@ -22,16 +23,17 @@ export interface EventSpanFacts {
   type?: string;
 }
 
+/** Repeated strings are interned (see intern.ts); the event's uid is its own. */
 export function spanFacts(event: KubeEvent): EventSpanFacts {
   const io = event.involvedObject;
-  const f: EventSpanFacts = { kind: io.kind ?? 'Unknown', message: event.message ?? '' };
-  if (io.namespace) f.namespace = io.namespace;
-  if (io.name) f.name = io.name;
-  if (io.uid) f.uid = io.uid;
-  if (io.apiVersion) f.apiVersion = io.apiVersion;
-  if (event.reason) f.reason = event.reason;
+  const f: EventSpanFacts = { kind: intern(io.kind ?? 'Unknown'), message: intern(event.message ?? '') };
+  if (io.namespace) f.namespace = intern(io.namespace);
+  if (io.name) f.name = intern(io.name);
+  if (io.uid) f.uid = intern(io.uid);
+  if (io.apiVersion) f.apiVersion = intern(io.apiVersion);
+  if (event.reason) f.reason = intern(event.reason);
   if (event.metadata?.uid) f.eventUid = event.metadata.uid;
-  if (event.type) f.type = event.type;
+  if (event.type) f.type = intern(event.type);
   return f;
 }
 
