@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const pickNamespaces = () => Array.from(new Set(Array.from({ length: 5 }, () => rng.pick(env.workload.namespaces))));
     const churn: CollectorDef[] = [];
     let churnSeq = 0;
-    const actions = { added: 0, changed: 0, removed: 0, drops: 0 };
+    const actions = { added: 0, changed: 0, removed: 0, drops: 0, failed: 0 };
 
     const samples: Array<{ t: number; rss: number; heap: number; pending: number; queue: number }> = [];
     let maxPending = 0;
@@ -59,20 +59,26 @@ async function main(): Promise<void> {
       if (now >= nextChurn) {
         nextChurn += CONFIG.churnMs;
         if (!quick) log(`  ${fmt((now - start) / 1000)} s: churn (events ${env.player.events.count}, received ${env.received.total})`);
-        // Add one; change one; past three, remove the oldest.
-        const def = { name: `churn-${churnSeq++}`, namespaces: pickNamespaces() };
-        await env.applyCollector(def);
-        churn.push(def);
-        actions.added++;
-        const changed = churn[Math.floor(rng.next() * churn.length)];
-        if (changed && changed !== def) {
-          changed.namespaces = pickNamespaces();
-          await env.applyCollector(changed);
-          actions.changed++;
-        }
-        if (churn.length > 3) {
-          await env.deleteCollector(churn.shift()!.name);
-          actions.removed++;
+        // Add one; change one; past three, remove the oldest. A slow API server (the benchmark's
+        // own process) skips a round rather than ending the soak.
+        try {
+          const def = { name: `churn-${churnSeq++}`, namespaces: pickNamespaces() };
+          await env.applyCollector(def);
+          churn.push(def);
+          actions.added++;
+          const changed = churn[Math.floor(rng.next() * churn.length)];
+          if (changed && changed !== def) {
+            changed.namespaces = pickNamespaces();
+            await env.applyCollector(changed);
+            actions.changed++;
+          }
+          if (churn.length > 3) {
+            await env.deleteCollector(churn.shift()!.name);
+            actions.removed++;
+          }
+        } catch (err) {
+          actions.failed++;
+          log(`  churn round failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
       if (now >= nextDrop) {
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
           ['duration', `${fmt(CONFIG.durationMs / 1000)} s at ${CONFIG.rate} events/s`],
           ['events sent', events.count],
           ['object writes / deletes', `${env.player.objectWrites} / ${env.player.deletes}`],
-          ['collectors added / changed / removed', `${actions.added} / ${actions.changed} / ${actions.removed}`],
+          ['collectors added / changed / removed (failed rounds)', `${actions.added} / ${actions.changed} / ${actions.removed} (${actions.failed})`],
           ['watch drops', actions.drops],
           ['watch requests (re-watches)', Object.entries(restarts).filter(([k]) => k.startsWith('watch ')).reduce((a, [, v]) => a + v, 0)],
           ['list requests (relists)', Object.entries(restarts).filter(([k]) => k.startsWith('list ')).reduce((a, [, v]) => a + v, 0)],
