@@ -128,7 +128,7 @@ export function buildContext(
     receivedAt,
     watched: [],
     waiting: false,
-    facts: spanFacts(event),
+    facts: spanFacts(event, involved),
     time: eventTime(event, receivedAt),
     source,
     count: occurrenceCount(event),

@@ -9,6 +9,9 @@ import type { KubeObject, ObjectRef, OwnerReference } from './types.js';
 export interface Ref extends ObjectRef {
   /** `kind/namespace/name` */
   readonly key: string;
+  /** the namespace and name as first spelled (not lowercased): one copy for the facts of every event naming them */
+  readonly rawNamespace: string;
+  readonly rawName: string;
 }
 
 // Events name the same objects over and over (a Pod's events, its owners on every search): one
@@ -39,7 +42,7 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   }
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: `${kind}/${ns}/${n}` } };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: `${kind}/${ns}/${n}`, rawNamespace, rawName: name } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;

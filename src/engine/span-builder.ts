@@ -5,6 +5,7 @@
 
 import type { EventSource } from './event-facts.js';
 import { intern } from './intern.js';
+import type { Ref } from './refs.js';
 import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
 
 /**
@@ -23,13 +24,17 @@ export interface EventSpanFacts {
   type?: string;
 }
 
-/** Repeated strings are interned (see intern.ts); the event's uid is its own. */
-export function spanFacts(event: KubeEvent): EventSpanFacts {
+/**
+ * `involved` is the event's involved object as interned by makeRef (same kind, namespace when a
+ * non-empty string, and name): its strings replace the event's fresh copies, and the few short
+ * strings events repeat are interned (see intern.ts). The uid and message are the event's own.
+ */
+export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
   const io = event.involvedObject;
-  const f: EventSpanFacts = { kind: intern(io.kind ?? 'Unknown'), message: intern(event.message ?? '') };
-  if (io.namespace) f.namespace = intern(io.namespace);
-  if (io.name) f.name = intern(io.name);
-  if (io.uid) f.uid = intern(io.uid);
+  const f: EventSpanFacts = { kind: involved.kind, message: event.message ?? '' };
+  if (io.namespace) f.namespace = typeof io.namespace === 'string' ? involved.rawNamespace : io.namespace;
+  if (io.name) f.name = involved.rawName;
+  if (io.uid) f.uid = io.uid;
   if (io.apiVersion) f.apiVersion = intern(io.apiVersion);
   if (event.reason) f.reason = intern(event.reason);
   if (event.metadata?.uid) f.eventUid = event.metadata.uid;
