@@ -20,6 +20,9 @@ import {
   type WatchProblem,
 } from './ports.js';
 
+/** Spans handed to the exporter at a time by a final flush; well below its queue bound. */
+const FINAL_FLUSH_CHUNK = 1000;
+
 export interface PipelineSettings {
   spec: TraceCollectorSpec;
   exporter: ResolvedExporterConfig;
@@ -139,8 +142,21 @@ export class Pipeline {
       watch.objects.unsubscribe();
     }
     this.watches.clear();
-    if (options.flush) this.export(this.correlator.flush(this.now()));
+    if (options.flush) await this.exportFinal(this.correlator.flush(this.now()), options.deadline);
     await this.exporter.shutdown(options.flush ? options.deadline : this.now());
+  }
+
+  /**
+   * A final flush can release more spans at once than the exporter's bounded queue holds (every
+   * held span of a busy cluster): hand them over in chunks, each once the one before is delivered,
+   * so that shutting down does not drop them for want of queue space. Past the deadline the rest
+   * is handed over at once and the exporter counts what it cannot deliver.
+   */
+  private async exportFinal(spans: SpanRecord[], deadline: number): Promise<void> {
+    for (let start = 0; start < spans.length; start += FINAL_FLUSH_CHUNK) {
+      if (start > 0 && this.now() < deadline) await this.exporter.flush(deadline);
+      this.export(spans.slice(start, start + FINAL_FLUSH_CHUNK));
+    }
   }
 
   get running(): boolean {

@@ -137,6 +137,14 @@ describe('Pipeline', () => {
     assert.equal(exporters[0]?.shutdownCalls, 1);
   });
 
+  it('hands a large final flush to the exporter in chunks, each after the previous is delivered', async () => {
+    const { source, exporters, pipeline } = setup();
+    for (let i = 0; i < 2500; i++) source.emitEvent('home', event('home'));
+    await pipeline.stop({ flush: true, deadline: Date.now() + 10_000 });
+    assert.equal(exporters[0]?.exported.length, 2500);
+    assert.deepEqual(exporters[0]?.calls, ['enqueue 1000', 'flush', 'enqueue 1000', 'flush', 'enqueue 500']);
+  });
+
   it('ticks the engine on its schedule with real timers', async () => {
     const { engine, stop } = setup({ correlation: { recentWindowSeconds: 0.05 } as never });
     await new Promise((r) => setTimeout(r, 120));

@@ -5,6 +5,8 @@ import type { ExporterState, ExporterStats, ResolvedExporterConfig, SpanExporter
 
 export class FakeExporter implements SpanExporterPort {
   readonly exported: SpanRecord[] = [];
+  /** what happened, in order: `enqueue <n>` and `flush` */
+  readonly calls: string[] = [];
   readonly updates: ResolvedExporterConfig[] = [];
   shutdownCalls = 0;
   state: ExporterState = { ready: true, reason: 'ExportSucceeded', message: '' };
@@ -13,13 +15,16 @@ export class FakeExporter implements SpanExporterPort {
   constructor(public config: ResolvedExporterConfig) {}
 
   enqueue(spans: readonly SpanRecord[]): void {
+    this.calls.push(`enqueue ${spans.length}`);
     this.exported.push(...spans);
   }
   update(config: ResolvedExporterConfig): void {
     this.config = config;
     this.updates.push(config);
   }
-  async flush(): Promise<void> {}
+  async flush(): Promise<void> {
+    this.calls.push('flush');
+  }
   async shutdown(): Promise<void> {
     this.shutdownCalls++;
   }
