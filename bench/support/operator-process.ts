@@ -4,6 +4,7 @@
  * its /metrics over HTTP. `npm run build` runs first when dist/ is missing or older than src/.
  */
 
+import { createInterface } from 'node:readline';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,16 +76,7 @@ export class OperatorProcess {
   private readonly exit: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess) {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        this.onLog(line);
-      }
-    });
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => this.onLog(line));
     child.stderr?.on('data', (chunk: Buffer) => {
       if (this.problems.length < 50) this.problems.push(chunk.toString().trim());
     });

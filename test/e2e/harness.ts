@@ -4,6 +4,7 @@
  * applied through the API).
  */
 
+import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,20 +181,15 @@ export class Operator {
   exitCode: number | null | undefined;
 
   private constructor(readonly child: ChildProcess) {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         try {
           this.logs.push(JSON.parse(line) as LogLine);
         } catch {
           this.logs.push({ level: 'raw', msg: line });
         }
-      }
-    });
+      });
+    }
     child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
     this.exit = new Promise((resolve) =>
       child.on('exit', (code) => {
