@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { startKubeApiServer, type KubeApiTestServer } from '../support/kube-api-server/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver/index.js';
+import type { TraceCollectorStatus } from '../../src/api/types.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(REPO, 'dist/cli.js');
@@ -147,18 +148,7 @@ function tcPath(namespace: string): string {
 export interface TraceCollectorView {
   metadata: { name: string; namespace: string; generation?: number; finalizers?: string[]; resourceVersion: string };
   spec: Record<string, unknown>;
-  status?: {
-    observedGeneration?: number;
-    conditions?: Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number }>;
-    eventsReceived?: number;
-    spansExported?: number;
-    spansDropped?: number;
-    eventsUnresolved?: number;
-    tracesStarted?: number;
-    pendingEvents?: number;
-    watchedNamespaces?: string[];
-    lastExportTime?: string;
-  };
+  status?: TraceCollectorStatus;
 }
 
 export function condition(tc: TraceCollectorView | undefined, type: string) {
