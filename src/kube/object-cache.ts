@@ -440,18 +440,25 @@ class Shared {
   }
 }
 
-/** Metadata fields the engine and the watch machinery read; the rest is not cached. */
-const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'finalizers', 'labels'] as const;
-const SHARED_METADATA = new Set<string>(['namespace', 'creationTimestamp']);
-const OWNER_FIELDS = ['apiVersion', 'kind', 'name', 'uid', 'controller'] as const;
-const SHARED_OWNER_FIELDS = new Set<string>(['apiVersion', 'kind']);
+/**
+ * Metadata fields the engine and the watch machinery read: identity, the resourceVersion (the
+ * watch's own store holds this same metadata object and dedupes by it) and the generation.
+ * Labels, finalizers and timestamps are read by nobody and were a good part of each object.
+ */
+const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation'] as const;
+const SHARED_METADATA = new Set<string>(['namespace']);
+/** What the engine reads of an owner reference: owners are found by kind and name, the controller first. */
+const OWNER_FIELDS = ['kind', 'name', 'controller'] as const;
+const SHARED_OWNER_FIELDS = new Set<string>(['kind']);
 
 /**
  * The metadata a cached object needs, compactly — with 100,000s of cached objects the rest is
- * most of their memory: annotations (kubectl's last-applied-configuration alone copies the
- * object) and, in each managedFields entry, everything but what root attribution reads (manager,
- * operation, subresource, time and the `f:spec` tree, which is shared). The entries themselves
- * stay, so the attribution is the same. Slim metadata passes through unchanged (a relist).
+ * most of their memory: labels, annotations (kubectl's last-applied-configuration alone copies
+ * the object) and, in each managedFields entry, everything but what root attribution reads
+ * (manager, operation, subresource, time and the `f:spec` tree, which is shared). Root spans are
+ * made only for objects without owners, so an owned object (a Pod, a ReplicaSet) keeps no
+ * managedFields at all; a top-level one keeps its entries, so the attribution is the same. Slim
+ * metadata passes through unchanged (a relist).
  */
 function slimMetadata(metadata: Record<string, unknown>, shared: Shared): Record<string, unknown> {
   const slim: Record<string, unknown> = {};
@@ -460,6 +467,7 @@ function slimMetadata(metadata: Record<string, unknown>, shared: Shared): Record
     if (value !== undefined) slim[field] = SHARED_METADATA.has(field) ? shared.string(value) : value;
   }
   const owners = metadata['ownerReferences'];
+  const owned = Array.isArray(owners) && owners.length > 0;
   if (Array.isArray(owners)) {
     slim['ownerReferences'] = owners.map((owner: unknown) => {
       if (!isRecord(owner)) return owner;
@@ -468,6 +476,7 @@ function slimMetadata(metadata: Record<string, unknown>, shared: Shared): Record
       return ref;
     });
   }
+  if (owned) return slim;
   const entries = metadata['managedFields'];
   if (Array.isArray(entries)) {
     slim['managedFields'] = entries.map((entry: unknown) => {

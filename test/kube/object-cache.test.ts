@@ -57,6 +57,28 @@ describe('kube/object-cache', () => {
     assert.equal(cache.stats().watches, 7);
   });
 
+  it('keeps only what the engine reads: owners by kind and name, managedFields only on top-level objects', async () => {
+    const managedFields = [
+      { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2026-03-10T14:00:00Z', fieldsV1: { 'f:metadata': { 'f:labels': {} }, 'f:spec': { 'f:replicas': {} } } },
+    ];
+    const meta = { labels: { app: 'web' }, annotations: { note: 'x'.repeat(1000) }, finalizers: ['f'], creationTimestamp: '2026-03-10T14:00:00Z', managedFields };
+    api.for(RESOURCES.deployments).put('web', { generation: 3, ...meta } as never, 'shop');
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'rs-uid', controller: true, blockOwnerDeletion: true };
+    api.for(RESOURCES.pods).put('web-1-abc', { ...meta, ownerReferences: [owner] } as never, 'shop');
+    make();
+    cache.retain('shop');
+    assert.equal(await cache.waitForSync(), true);
+    const pod = cache.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-abc' })!;
+    assert.deepEqual(Object.keys(pod.metadata).sort(), ['name', 'namespace', 'ownerReferences', 'resourceVersion', 'uid']);
+    assert.deepEqual(pod.metadata.ownerReferences, [{ kind: 'ReplicaSet', name: 'web-1', controller: true }]);
+    const deployment = cache.get({ kind: 'Deployment', namespace: 'shop', name: 'web' })!;
+    assert.equal(deployment.metadata.generation, 3);
+    assert.deepEqual(deployment.metadata.managedFields, [
+      { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2026-03-10T14:00:00Z', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+    ]);
+    assert.equal('labels' in deployment.metadata, false);
+  });
+
   it('keeps deleted objects resolvable for the retention period, bounded by maxDeleted', async () => {
     const pods = api.for(RESOURCES.pods);
     make({ deletedRetentionMs: 60_000, maxDeleted: 2 });
