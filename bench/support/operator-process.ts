@@ -57,6 +57,18 @@ export function procSample(pid: number): ProcSample | undefined {
   }
 }
 
+/**
+ * The Node.js runtime flags of the image's ENTRYPOINT (what comes between node and the script):
+ * the benchmarks measure the operator as it runs in a cluster.
+ */
+export function imageNodeFlags(dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8')): string[] {
+  const line = dockerfile.split('\n').filter((l) => /^ENTRYPOINT\s+\[/.test(l)).at(-1);
+  if (!line) throw new Error('the Dockerfile has no exec-form ENTRYPOINT');
+  const argv = JSON.parse(line.replace(/^ENTRYPOINT\s+/, '')) as string[];
+  const script = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+  return argv.slice(1, script === -1 ? argv.length : script);
+}
+
 export interface OperatorOptions {
   kubeconfig: string;
   /** write a V8 CPU profile to this directory (node --cpu-prof) */
@@ -64,7 +76,7 @@ export interface OperatorOptions {
   /** write a heap snapshot to this directory on SIGUSR2 (node --heapsnapshot-signal) */
   heapSnapshotDir?: string;
   extraArgs?: string[];
-  /** extra node runtime flags, e.g. --max-semi-space-size=16 */
+  /** node runtime flags (default: the image's, imageNodeFlags()) */
   nodeFlags?: string[];
 }
 
@@ -89,7 +101,7 @@ export class OperatorProcess {
   }
 
   static async start(options: OperatorOptions): Promise<OperatorProcess> {
-    const nodeArgs: string[] = [...(options.nodeFlags ?? [])];
+    const nodeArgs: string[] = [...(options.nodeFlags ?? imageNodeFlags())];
     if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
     if (options.heapSnapshotDir) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`);
     const child = spawn(

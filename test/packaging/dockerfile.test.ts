@@ -149,8 +149,11 @@ describe('Dockerfile', () => {
     const tsconfig = readJson<{ compilerOptions: { rootDir: string; outDir: string } }>('tsconfig.build.json');
     const { rootDir, outDir } = tsconfig.compilerOptions;
     const expected = posix.join(outDir, posix.relative(rootDir, 'src/cli.ts')).replace(/\.ts$/, '.js');
-    assert.equal(argv[1], expected);
-    assert.equal(argv[2], 'operator');
+    // Node.js runtime flags may stand between node and the script; the script is the first non-flag.
+    const script = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+    assert.equal(argv[script], expected);
+    assert.equal(argv[script + 1], 'operator');
+    for (const flag of argv.slice(1, script)) assert.match(flag, /^--[a-z-]+(=\S+)?$/, 'runtime flags only before the script');
 
     // The relative path resolves against WORKDIR, where dist/ is copied.
     const workdir = runtimeOf('WORKDIR').at(-1)?.args;
