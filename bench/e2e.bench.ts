@@ -88,7 +88,9 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     const started = Date.now();
     for (const c of collectors) await env.applyCollector(c);
     await env.waitReady(quick ? 60_000 : 300_000);
-    log(`operator ready (caches listed, collectors Ready) in ${((Date.now() - started) / 1000).toFixed(1)} s, RSS ${fmt(op.sample()?.rssMb ?? NaN)} MiB`);
+    // Heap used beside RSS: what the caches hold, apart from V8's spaces and the runtime.
+    const heapAtReady = metricSum(await op.metrics(), 'nodejs_heap_size_used_bytes') / 1048576;
+    log(`operator ready (caches listed, collectors Ready) in ${((Date.now() - started) / 1000).toFixed(1)} s, RSS ${fmt(op.sample()?.rssMb ?? NaN)} MiB, heap used ${fmt(heapAtReady)} MiB`);
     env.api.resetRequestCounts();
 
     const coverage = env.coverage();

@@ -125,10 +125,10 @@ export class BenchEnv {
     });
     const env = new BenchEnv(api, child, endpoint, options);
     const at = Date.now();
-    for (const ns of env.workload.namespaceObjects(at)) api.put(ns);
+    for (const ns of env.workload.namespaceObjects(at)) api.handOver(ns);
     let n = 0;
     for (const obj of env.workload.population(options.population, at - 3_600_000)) {
-      api.put(obj);
+      api.handOver(obj);
       n++;
     }
     options.log(`population: ${n} objects in ${env.workload.namespaces.length} namespaces (${((Date.now() - at) / 1000).toFixed(1)} s to write)`);

@@ -167,7 +167,7 @@ export class Player {
         return;
       }
       const object = step.build(this.toWall);
-      api.put(object);
+      api.handOver(object);
       const at = Date.now();
       this.stepTimes[this.steps - 1] = at;
       if (step.event) {

@@ -95,13 +95,17 @@ export class KubeApi {
     return t;
   }
 
-  /** Creates or replaces an object as given (status, uid, generation and managedFields kept). */
-  put(input: KubeObject): KubeObject {
+  /**
+   * Creates or replaces an object as given (status, uid, generation and managedFields kept).
+   * With `handOver` the store takes `input` itself and the result is the stored object: the
+   * caller must not change either.
+   */
+  put(input: KubeObject, { handOver = false } = {}): KubeObject {
     if (!isObj(input) || typeof input['apiVersion'] !== 'string' || typeof input['kind'] !== 'string' || !isObj(input.metadata)) {
       throw new Error('test apiserver put(): need apiVersion, kind and metadata');
     }
     const t = this.typeOf(input['apiVersion'], input['kind']);
-    const obj = structuredClone(input);
+    const obj = handOver ? input : structuredClone(input);
     if (!t.namespaced) delete obj.metadata.namespace;
     else if (obj.metadata.namespace === undefined) obj.metadata.namespace = 'default';
     const existing = this.store.peek(storageKey(t), obj.metadata.namespace, obj.metadata.name);
@@ -111,7 +115,7 @@ export class KubeApi {
       obj.metadata['generation'] = existing === undefined ? 1 : Number(existing.metadata['generation'] ?? 1) + (specChanged(t, existing, obj) ? 1 : 0);
     }
     delete obj.metadata.resourceVersion;
-    return this.write(t, obj);
+    return this.write(t, obj, !handOver);
   }
 
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
@@ -394,7 +398,7 @@ export class KubeApi {
   // writes
 
   /** Stores an object and keeps the CRD registry in step. */
-  private write(t: ResourceType, obj: KubeObject): KubeObject {
+  private write(t: ResourceType, obj: KubeObject, copyOut = true): KubeObject {
     const key = storageKey(t);
     if (key === CRD_KEY) {
       const types = resourceTypesOfCrd(obj); // validates; throws 422 before anything changes
@@ -402,7 +406,7 @@ export class KubeApi {
       for (const old of this.registry.ofCrd(obj.metadata.name)) this.registry.remove(old);
       for (const nt of types) this.registry.add(nt);
     }
-    return this.store.write(key, obj);
+    return this.store.write(key, obj, copyOut);
   }
 
   private create(route: ObjectRoute, body: unknown, write: WriteOptions): KubeObject {
