@@ -1,5 +1,5 @@
 /**
- * Soak: the real `kspan operator` under steady churn for 10 minutes (--quick: 12 s): the
+ * Soak: the real `kspan operator` under steady churn for 10 minutes (--quick: 30 s): the
  * workload creates and deletes Deployments, ReplicaSets, Pods and Jobs and their events expire
  * like the API server's --event-ttl; TraceCollectors are added, changed and removed; every
  * watch is dropped every minute (--quick: every 5 s) through the API server's dropWatches().
@@ -19,8 +19,15 @@ import { Random } from './support/random.js';
 
 const quick = process.argv.includes('--quick');
 const CONFIG = quick
-  ? { population: 5_000, rate: 2_000, durationMs: 12_000, warmupMs: 3_000, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
-  : { population: 50_000, rate: 2_000, durationMs: 600_000, warmupMs: 60_000, windowMs: 30_000, churnMs: 30_000, dropMs: 60_000, eventTtlMs: 60_000, sampleMs: 2_000 };
+  ? { population: 5_000, rate: 2_000, durationMs: 30_000, expireAfterSeconds: 10, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
+  : { population: 50_000, rate: 2_000, durationMs: 600_000, expireAfterSeconds: 300, windowMs: 30_000, churnMs: 30_000, dropMs: 60_000, eventTtlMs: 60_000, sampleMs: 2_000 };
+/**
+ * Warm-up: until the recent store is full. It keeps each action for expireAfter after its last
+ * use (default 5 min), so before that it grows by design at the event rate and RSS with it; a
+ * leak shows as growth after it. --quick sets the shortest expireAfter the API allows (10 s).
+ */
+const WARMUP_MS = CONFIG.expireAfterSeconds * 1000 + CONFIG.windowMs;
+const CORRELATION = quick ? { expireAfterSeconds: CONFIG.expireAfterSeconds } : undefined;
 const MAX_PENDING = 10_000; // the default correlation.maxPendingEvents
 const BASE = 'base';
 
@@ -37,7 +44,7 @@ async function main(): Promise<void> {
   const env = await BenchEnv.start({ workload: { seed: 7 }, population: CONFIG.population, eventTtlMs: CONFIG.eventTtlMs, maxHistory: 50_000, log });
   try {
     const op = await env.startOperator();
-    await env.applyCollector({ name: BASE, namespaces: ['*'] });
+    await env.applyCollector({ name: BASE, namespaces: ['*'] }, CORRELATION);
     await env.waitReady(quick ? 60_000 : 300_000);
     const rng = new Random(11);
     const pickNamespaces = () => Array.from(new Set(Array.from({ length: 5 }, () => rng.pick(env.workload.namespaces))));
@@ -45,7 +52,7 @@ async function main(): Promise<void> {
     let churnSeq = 0;
     const actions = { added: 0, changed: 0, removed: 0, drops: 0, failed: 0 };
 
-    const samples: Array<{ t: number; rss: number; heap: number; pending: number; queue: number }> = [];
+    const samples: Array<{ t: number; rss: number; heap: number; heapTotal: number; external: number; pending: number; queue: number }> = [];
     let maxPending = 0;
     let maxQueue = 0;
     const start = Date.now();
@@ -63,13 +70,13 @@ async function main(): Promise<void> {
         // own process) skips a round rather than ending the soak.
         try {
           const def = { name: `churn-${churnSeq++}`, namespaces: pickNamespaces() };
-          await env.applyCollector(def);
+          await env.applyCollector(def, CORRELATION);
           churn.push(def);
           actions.added++;
           const changed = churn[Math.floor(rng.next() * churn.length)];
           if (changed && changed !== def) {
             changed.namespaces = pickNamespaces();
-            await env.applyCollector(changed);
+            await env.applyCollector(changed, CORRELATION);
             actions.changed++;
           }
           if (churn.length > 3) {
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
         log(`  ${fmt((now - start) / 1000)} s: /metrics failed: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
-      const sample = { t: now - start, rss: op.sample()?.rssMb ?? Number.NaN, heap: metricSum(m, 'nodejs_heap_size_used_bytes') / 1048576, pending: metricMax(m, 'kspan_pending_events'), queue: metricSum(m, 'kspan_reconcile_queue_depth') };
+      const sample = { t: now - start, rss: op.sample()?.rssMb ?? Number.NaN, heap: metricSum(m, 'nodejs_heap_size_used_bytes') / 1048576, heapTotal: metricSum(m, 'nodejs_heap_size_total_bytes') / 1048576, external: metricSum(m, 'nodejs_external_memory_bytes') / 1048576, pending: metricMax(m, 'kspan_pending_events'), queue: metricSum(m, 'kspan_reconcile_queue_depth') };
       maxPending = Math.max(maxPending, sample.pending);
       maxQueue = Math.max(maxQueue, sample.queue);
       samples.push(sample);
@@ -125,7 +132,7 @@ async function main(): Promise<void> {
       if (n === 0) lost++;
       else if (n > 1) duplicated += n - 1;
     }
-    const afterWarmup = samples.filter((s) => s.t >= CONFIG.warmupMs && s.t < CONFIG.warmupMs + CONFIG.windowMs);
+    const afterWarmup = samples.filter((s) => s.t >= WARMUP_MS && s.t < WARMUP_MS + CONFIG.windowMs);
     const atEnd = samples.filter((s) => s.t >= CONFIG.durationMs - CONFIG.windowMs);
     const rssWarm = median(afterWarmup.map((s) => s.rss));
     const rssEnd = median(atEnd.map((s) => s.rss));
@@ -145,8 +152,11 @@ async function main(): Promise<void> {
           ['watch drops', actions.drops],
           ['watch requests (re-watches)', Object.entries(restarts).filter(([k]) => k.startsWith('watch ')).reduce((a, [, v]) => a + v, 0)],
           ['list requests (relists)', Object.entries(restarts).filter(([k]) => k.startsWith('list ')).reduce((a, [, v]) => a + v, 0)],
-          ['RSS after warm-up / at end', `${fmt(rssWarm)} / ${fmt(rssEnd)} MiB (${fmt(growth, 1)}%)`],
-          ['heap used after warm-up / at end', `${fmt(heapWarm)} / ${fmt(heapEnd)} MiB`],
+          [`RSS after warm-up (${fmt(WARMUP_MS / 1000)} s) / at end`, `${fmt(rssWarm)} / ${fmt(rssEnd)} MiB (${fmt(growth, 1)}%)`],
+          ['heap used then / at end', `${fmt(heapWarm)} / ${fmt(heapEnd)} MiB`],
+          // RSS beside the heap: V8's committed heap and memory outside it (buffers, native)
+          ['heap committed then / at end', `${fmt(median(afterWarmup.map((x) => x.heapTotal)))} / ${fmt(median(atEnd.map((x) => x.heapTotal)))} MiB`],
+          ['external memory then / at end', `${fmt(median(afterWarmup.map((x) => x.external)))} / ${fmt(median(atEnd.map((x) => x.external)))} MiB`],
           ['peak RSS', `${fmt(peakRssMb)} MiB`],
           ['max pending events (one collector)', `${maxPending} (bound ${MAX_PENDING})`],
           ['max reconcile queue depth', maxQueue],

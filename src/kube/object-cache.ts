@@ -400,8 +400,10 @@ function newerGeneration(next: KubeObject, current: KubeObject): boolean {
  */
 function asKubeObject(object: KubeObjectLike | undefined, specTrees: Shared): KubeObject | undefined {
   if (!object || typeof object.kind !== 'string' || !object.metadata || typeof object.metadata.name !== 'string') return undefined;
-  // Replaced on the delivered object itself, so that the watch's own store keeps the slim one too.
+  // Replaced on the delivered object itself, so that the watch's own store keeps the slim one too
+  // (and no status: it changes all the time and nobody reads it).
   object.metadata = slimMetadata(object.metadata, specTrees);
+  delete object['status'];
   const cached: KubeObject = { kind: object.kind, metadata: object.metadata as unknown as KubeObject['metadata'] };
   if (object.apiVersion !== undefined) cached.apiVersion = object.apiVersion;
   if (object['spec'] !== undefined) cached.spec = object['spec'];
