@@ -120,7 +120,7 @@ export class KubeApi {
 
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
     const t = this.typeOf(apiVersion, kind);
-    const gone = this.store.delete(storageKey(t), t.namespaced ? namespace : undefined, name);
+    const gone = this.store.delete(storageKey(t), t.namespaced ? namespace : undefined, name, false);
     if (gone !== undefined && storageKey(t) === CRD_KEY) this.unregisterCrd(gone);
   }
 

@@ -98,17 +98,21 @@ export class Store {
     return copyOut ? structuredClone(stored) : stored;
   }
 
-  /** Removes an object; the DELETED change carries its last stored state with a new resourceVersion, as etcd does. */
-  delete(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
+  /**
+   * Removes an object; the DELETED change carries its last stored state with a new
+   * resourceVersion, as etcd does. Stored objects are never changed after their write, so the
+   * DELETED state shares all but its metadata with the last one. The result is a copy unless
+   * `copyOut` is false (then it is the recorded object: read it only).
+   */
+  delete(key: string, namespace: string | undefined, name: string, copyOut = true): KubeObject | undefined {
     const bucket = this.objects.get(key);
     const id = objectKey(namespace, name);
     const previous = bucket?.get(id);
     if (bucket === undefined || previous === undefined) return undefined;
     bucket.delete(id);
-    const gone = structuredClone(previous);
-    gone.metadata.resourceVersion = String(++this.rv);
+    const gone: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(++this.rv) } };
     this.record({ type: 'DELETED', key, rv: this.rv, object: gone, previous });
-    return structuredClone(gone);
+    return copyOut ? structuredClone(gone) : gone;
   }
 
   /**
