@@ -137,12 +137,8 @@ export class TraceCollectorController {
     if (this.stopped) return {};
     const entry = this.entry(key);
     const obj = await this.deps.client.get(entry.namespace, entry.name);
-    if (obj === undefined) {
-      // Gone without our finalizer (e.g. removed by hand): stop what runs, forget it.
-      await this.stopPipeline(entry, 'deleted');
-      this.forget(key);
-      return {};
-    }
+    // Gone without our finalizer (e.g. removed by hand): stop what runs, forget it.
+    if (obj === undefined) return this.gone(entry, key);
     if (obj.metadata.deletionTimestamp) {
       await this.stopPipeline(entry, 'deleting');
       if (obj.metadata.finalizers?.includes(FINALIZER)) {
@@ -154,7 +150,13 @@ export class TraceCollectorController {
     }
     let current = obj;
     if (!obj.metadata.finalizers?.includes(FINALIZER)) {
-      current = await this.deps.client.addFinalizer(obj, FINALIZER);
+      try {
+        current = await this.deps.client.addFinalizer(obj, FINALIZER);
+      } catch (err) {
+        // Deleted between the read and the patch (it had no finalizer yet): nothing to retry.
+        if (statusCodeOf(err) === 404) return this.gone(entry, key);
+        throw err;
+      }
       entry.log.debug({}, 'finalizer added');
     }
     entry.obj = current;
@@ -162,6 +164,12 @@ export class TraceCollectorController {
     this.scheduleStatus(key);
     // Periodic resync: Secrets are read again, so a rotated Secret is picked up.
     return { requeueAfterMs: this.resyncIntervalMs };
+  }
+
+  private async gone(entry: Entry, key: string): Promise<{ requeueAfterMs?: number }> {
+    await this.stopPipeline(entry, 'deleted');
+    this.forget(key);
+    return {};
   }
 
   private async converge(entry: Entry, obj: TraceCollector): Promise<void> {

@@ -184,6 +184,20 @@ describe('TraceCollectorController', () => {
     await t.stop();
   });
 
+  it('treats a TraceCollector deleted between its read and the finalizer patch as gone, not as an error to retry', async () => {
+    const t = setup();
+    t.api.put('shop', 'tc', spec());
+    const addFinalizer = t.api.addFinalizer.bind(t.api);
+    t.api.addFinalizer = (obj, finalizer) => {
+      t.api.delete('shop', 'tc'); // no finalizer yet: removed at once
+      return addFinalizer(obj, finalizer);
+    };
+    assert.deepEqual(await t.controller.reconcile('shop/tc'), {});
+    assert.equal(t.pipelines.length, 0);
+    assert.equal(t.api.collectors.has('shop/tc'), false);
+    await t.stop();
+  });
+
   it('rate-limits status patches and skips unchanged ones', async () => {
     const t = setup({ statusIntervalMs: 200 });
     t.api.put('shop', 'tc', spec());
