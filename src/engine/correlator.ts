@@ -49,7 +49,6 @@ export class Correlator {
   private readonly counters = {
     eventsReceived: 0,
     eventsUnresolved: 0,
-    eventsDropped: 0,
     pendingOverflow: 0,
     tracesStarted: 0,
     spansEmitted: 0,
@@ -80,7 +79,7 @@ export class Correlator {
       this.pending.add(ctx);
       while (this.pending.size > this.config.maxPendingEvents) {
         this.counters.pendingOverflow++;
-        this.giveUp(this.pending.oldest()!, true);
+        this.giveUp(this.pending.oldest()!);
       }
     }
     return this.takeOut();
@@ -92,7 +91,7 @@ export class Correlator {
     this.recent.expire(this.now);
     this.pending.compact();
     for (let p = this.pending.oldest(); p && this.now - p.receivedAt >= this.config.recentWindowMs; p = this.pending.oldest()) {
-      this.giveUp(p, false);
+      this.giveUp(p);
     }
     const window = this.config.recentWindowMs;
     this.held.releaseOld(this.now - 2 * window, this.now - Math.max(this.config.expireAfterMs, 4 * window), this.out);
@@ -102,7 +101,7 @@ export class Correlator {
   /** Gives up waiting on every pending event and returns every held span. */
   flush(now: number): SpanRecord[] {
     this.advance(now);
-    for (let p = this.pending.oldest(); p; p = this.pending.oldest()) this.giveUp(p, false);
+    for (let p = this.pending.oldest(); p; p = this.pending.oldest()) this.giveUp(p);
     this.held.releaseAll(this.out);
     return this.takeOut();
   }
@@ -279,7 +278,11 @@ export class Correlator {
 
   // ---- giving up waiting (5.6) --------------------------------------------------------------
 
-  private giveUp(p: EventContext, overflow: boolean): void {
+  /**
+   * Also the way out of a full pending queue: an event given up early is placed like any other,
+   * so the cap bounds memory without losing an event.
+   */
+  private giveUp(p: EventContext): void {
     const { actor, object } = p.action;
     let ref: Ref = object;
     let obj = this.lookup.get(object);
@@ -289,12 +292,8 @@ export class Correlator {
     }
     if (!obj) {
       this.pending.remove(p);
-      if (overflow) {
-        this.counters.eventsDropped++;
-      } else {
-        this.counters.eventsUnresolved++;
-        this.place(p, undefined);
-      }
+      this.counters.eventsUnresolved++;
+      this.place(p, undefined);
       return;
     }
     const visited = new Set<string>();

@@ -138,13 +138,11 @@ export interface SpanRecord {
 export interface EngineStats {
   eventsReceived: number;
   eventsUnresolved: number;
-  /** pending events dropped because maxPendingEvents was reached */
-  eventsDropped: number;
   /**
-   * pending events forced through the give-up walk early because maxPendingEvents was reached
-   * (those that still could not be placed anywhere are also counted in eventsDropped)
+   * pending events given up on early because maxPendingEvents was reached: placed by the give-up
+   * walk like the others (never dropped), but before their window ended
    */
-  pendingOverflow?: number;
+  pendingOverflow: number;
   tracesStarted: number;
   /** span records returned by addEvent/tick/flush (final spans, ready to export) */
   spansEmitted: number;

@@ -12,6 +12,7 @@ export interface CollectorNumbers {
   spansExported: number;
   spansDropped: number;
   pendingEvents: number;
+  pendingOverflow: number;
 }
 
 export interface MetricsSources {
@@ -23,7 +24,7 @@ export interface MetricsSources {
   watches?(): Array<{ key: string; resource: string; restarts: number; relists: number }>;
 }
 
-const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped'] as const;
+const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped', 'pendingOverflow'] as const;
 const LABELS = ['namespace', 'name'] as const;
 
 export class OperatorMetrics {
@@ -47,6 +48,8 @@ export class OperatorMetrics {
       eventsReceived: new Counter({ name: 'kspan_events_received_total', help: 'Events fed to the correlation engine.', labelNames: LABELS, registers }),
       spansExported: new Counter({ name: 'kspan_spans_exported_total', help: 'Spans delivered to the OTLP endpoint.', labelNames: LABELS, registers }),
       spansDropped: new Counter({ name: 'kspan_spans_dropped_total', help: 'Spans given up on (queue full, rejected, retries exhausted).', labelNames: LABELS, registers }),
+      // Not a loss: these events are placed, but before their window ended (raise maxPendingEvents).
+      pendingOverflow: new Counter({ name: 'kspan_pending_overflow_total', help: 'Events given up waiting on early because maxPendingEvents was reached.', labelNames: LABELS, registers }),
     };
     this.pending = new Gauge({ name: 'kspan_pending_events', help: 'Events waiting for their parent span.', labelNames: LABELS, registers });
     this.queueDepth = new Gauge({ name: 'kspan_reconcile_queue_depth', help: 'TraceCollectors waiting for or in reconciliation.', registers });

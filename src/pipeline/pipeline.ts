@@ -39,6 +39,8 @@ export interface PipelineCounters {
 
 export interface PipelineStats extends PipelineCounters {
   pendingEvents: number;
+  /** events given up on before their window because maxPendingEvents was reached (this run) */
+  pendingOverflow: number;
   /** spans waiting in the exporter's queue */
   spansQueued: number;
   /** events skipped because they happened before (start - window): already handled before a restart */
@@ -174,6 +176,7 @@ export class Pipeline {
       spansExported: (base.spansExported ?? 0) + exporter.spansExported,
       spansDropped: (base.spansDropped ?? 0) + exporter.spansDropped,
       pendingEvents: engine.pendingEvents,
+      pendingOverflow: engine.pendingOverflow,
       spansQueued: exporter.spansQueued,
       eventsSkippedOld: this.eventsSkippedOld,
       eventsFiltered: this.eventsFiltered,

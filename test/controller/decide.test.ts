@@ -23,6 +23,7 @@ function stats(extra: Partial<PipelineStats> = {}): PipelineStats {
     spansExported: 9,
     spansDropped: 0,
     pendingEvents: 1,
+    pendingOverflow: 0,
     spansQueued: 0,
     eventsSkippedOld: 0,
     eventsFiltered: 0,

@@ -93,7 +93,7 @@ describe('engine: pending events and the give-up walk (5.5, 5.6)', () => {
     assert.equal(h.correlator.stats().eventsReceived, 1);
   });
 
-  it('caps pending events: the oldest is given up early; unplaceable ones are dropped and counted', () => {
+  it('caps pending events: the oldest is given up early and placed, an unknown object in a trace of its own (nothing dropped)', () => {
     const h = harness(engineConfigFromSpec({ correlation: { maxPendingEvents: 2 } }));
     rollout(h);
     h.add(scaledUp(), 0.1);
@@ -108,9 +108,10 @@ describe('engine: pending events and the give-up walk (5.5, 5.6)', () => {
     s = h.correlator.stats();
     assert.equal(s.pendingEvents, 2);
     assert.equal(s.pendingOverflow, 2);
-    assert.equal(s.eventsDropped, 1);
+    assert.equal(s.eventsUnresolved, 1, 'the first orphan, placed when the third arrived');
     h.flush(10);
-    assert.throws(() => h.byMessage('orphan'), /found 0/);
+    assert.equal(h.correlator.stats().eventsUnresolved, 3);
+    for (const message of ['orphan', 'orphan 2', 'orphan 3']) assert.equal(h.byMessage(message).parentSpanId, undefined);
   });
 
   it('keeps pending events and held spans across reconfigure', () => {

@@ -20,11 +20,12 @@ describe('observability', () => {
 
   it('renders per-collector counters that never go backwards', async () => {
     const metrics = new OperatorMetrics({ defaultMetrics: false });
-    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1 };
+    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1, pendingOverflow: 3 };
     metrics.setSources({ collectors: () => [n], queueDepth: () => 2 });
     let body = (await metrics.render()).body;
     assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 5/);
     assert.match(body, /kspan_pending_events\{namespace="shop",name="tc"\} 1/);
+    assert.match(body, /kspan_pending_overflow_total\{namespace="shop",name="tc"\} 3/);
     assert.match(body, /kspan_reconcile_queue_depth 2/);
     n = { ...n, eventsReceived: 2 };
     body = (await metrics.render()).body;

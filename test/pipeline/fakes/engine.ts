@@ -45,7 +45,7 @@ export class FakeCorrelator implements CorrelatorLike {
     return {
       eventsReceived: this.events.length,
       eventsUnresolved: 0,
-      eventsDropped: 0,
+      pendingOverflow: 0,
       tracesStarted: this.events.length > 0 ? 1 : 0,
       spansEmitted: this.events.length - this.held.length,
       pendingEvents: this.held.length,
