@@ -33,7 +33,7 @@ export interface KubeApiServerOptions {
   loadCrds?: boolean;
   /** how often watches that asked for bookmarks get one (default 1000 ms) */
   bookmarkIntervalMs?: number;
-  /** changes kept for watch resumption; older resourceVersions are 410 Gone (default 10000) */
+  /** changes kept for watch resumption (compacted when a quarter more piled up); older resourceVersions are 410 Gone (default 10000) */
   maxHistory?: number;
   /** namespaces that exist at start (default default, kube-system, kube-public, kube-node-lease) */
   namespaces?: string[];
