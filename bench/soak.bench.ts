@@ -37,6 +37,12 @@ const CORRELATION = quick ? { expireAfterSeconds: CONFIG.expireAfterSeconds, rec
 const MAX_PENDING = 10_000; // the default correlation.maxPendingEvents
 const BASE = 'base';
 
+/** One per-collector metric of the base collector. */
+const baseMetric = (m: Map<string, number>, name: string): number => {
+  for (const [key, value] of m) if (key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`)) return value;
+  return Number.NaN;
+};
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
@@ -65,6 +71,8 @@ async function main(): Promise<void> {
     const benchLoop = monitorEventLoopDelay({ resolution: 20 });
     benchLoop.enable();
     let operatorLagMax = 0;
+    /** events sent that the base collector had not read yet: a backlog of more than the API server's history is relisted, and Events that expired meanwhile are never seen */
+    let maxBacklog = 0;
     const start = Date.now();
     env.api.resetRequestCounts();
     env.player.setRate(CONFIG.rate);
@@ -114,8 +122,12 @@ async function main(): Promise<void> {
       maxPending = Math.max(maxPending, sample.pending);
       maxQueue = Math.max(maxQueue, sample.queue);
       operatorLagMax = Math.max(operatorLagMax, metricMax(m, 'nodejs_eventloop_lag_max_seconds'));
+      const backlog = env.player.events.count - baseMetric(m, 'kspan_events_received_total');
+      maxBacklog = Math.max(maxBacklog, backlog);
       samples.push(sample);
-      if (!quick && samples.length % Math.round(60_000 / CONFIG.sampleMs) === 0) log(`  ${fmt(sample.t / 1000)} s: RSS ${fmt(sample.rss)} MiB, heap ${fmt(sample.heap)} MiB, pending ${sample.pending}, events ${env.player.events.count}`);
+      if (!quick && samples.length % Math.round(60_000 / CONFIG.sampleMs) === 0) {
+        log(`  ${fmt(sample.t / 1000)} s: RSS ${fmt(sample.rss)} MiB, heap ${fmt(sample.heap)} MiB, pending ${sample.pending}, events ${env.player.events.count}, not read yet ${backlog}, event relists ${metricSum(m, 'kspan_watch_restarts_total{resource="events",reason="relist"}')}`);
+      }
     }
     env.player.stop();
     benchLoop.disable();
@@ -135,10 +147,6 @@ async function main(): Promise<void> {
     while (missing() > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 500));
     const peakRssMb = op.sample()?.peakRssMb ?? Number.NaN;
     // The base collector's own account before SIGTERM: what it read, and what it gave up on.
-    const baseMetric = (m: Map<string, number>, name: string): number => {
-      for (const [key, value] of m) if (key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`)) return value;
-      return Number.NaN;
-    };
     const finalMetrics = await op.metrics().catch(() => new Map<string, number>());
     const baseReceived = baseMetric(finalMetrics, 'kspan_events_received_total');
     const baseDropped = baseMetric(finalMetrics, 'kspan_spans_dropped_total');
@@ -187,6 +195,7 @@ async function main(): Promise<void> {
           ['peak RSS', `${fmt(peakRssMb)} MiB`],
           ['max pending events (one collector)', `${maxPending} (bound ${MAX_PENDING})`],
           ['max reconcile queue depth', maxQueue],
+          ['largest backlog (events sent, not read yet by the base collector)', maxBacklog],
           ['longest event loop stall: operator / benchmark process (API server, player)', `${fmt(operatorLagMax * 1000)} / ${fmt(benchLoop.max / 1e6)} ms`],
           ['base collector: events read by the operator / spans it dropped', `${baseReceived} / ${baseDropped}`],
           ['base collector before SIGTERM: spans exported / events with a span / given up early (pending cap)', `${baseExported} / ${receivedBeforeStop} / ${baseOverflow}`],
