@@ -383,6 +383,7 @@ export class KubeApi {
         resourceVersion: rv ?? undefined,
         matches: named === undefined ? matches : (o) => o.metadata.name === named && matches(o),
         render: (o) => this.shape(route.t, o, partial),
+        shape: `${apiVersionOf(route.t)} ${route.t.kind}${partial ? ' partial' : ''}`,
         bookmarkType: partial ? { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata' } : { apiVersion: apiVersionOf(route.t), kind: route.t.kind },
         bookmarks: q.get('allowWatchBookmarks') === 'true',
         bookmarkIntervalMs: this.options.bookmarkIntervalMs,

@@ -14,6 +14,8 @@ export interface WatchSpec {
   matches: (obj: KubeObject) => boolean;
   /** shapes an object for this client (apiVersion of the request, PartialObjectMetadata, ...) */
   render: (obj: KubeObject) => unknown;
+  /** watches with the same shape render an object alike: one serialization of a change serves them all */
+  shape?: string;
   /** apiVersion and kind that BOOKMARK objects carry */
   bookmarkType: { apiVersion: string; kind: string };
   bookmarks: boolean;
@@ -22,6 +24,15 @@ export interface WatchSpec {
 }
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/**
+ * The lines written for the object being delivered, by event type and shape. A change reaches
+ * every watcher of its type in one synchronous pass: with many watches (the benchmarks' 20
+ * collectors), serializing it once per shape instead of once per watch was the injector's cost.
+ * One object at a time, so nothing is kept past its delivery.
+ */
+let linesOf: KubeObject | undefined;
+const lines = new Map<string, string>();
 
 /** One open watch; `close()` ends the stream (cleanly, or abruptly like a dropped connection). */
 export class WatchStream {
@@ -102,11 +113,27 @@ export class WatchStream {
   }
 
   private send(type: EventType, obj: KubeObject): void {
-    this.write({ type, object: this.spec.render(obj) });
+    if (!this.writable()) return;
+    const shape = this.spec.shape;
+    if (shape === undefined) return this.write({ type, object: this.spec.render(obj) });
+    if (linesOf !== obj) {
+      linesOf = obj;
+      lines.clear();
+    }
+    const key = `${type} ${shape}`;
+    let line = lines.get(key);
+    if (line === undefined) {
+      line = `${JSON.stringify({ type, object: this.spec.render(obj) })}\n`;
+      lines.set(key, line);
+    }
+    this.res.write(line);
+  }
+
+  private writable(): boolean {
+    return !(this.closed || this.res.writableEnded || this.res.destroyed);
   }
 
   private write(event: unknown): void {
-    if (this.closed || this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(`${JSON.stringify(event)}\n`);
+    if (this.writable()) this.res.write(`${JSON.stringify(event)}\n`);
   }
 }
