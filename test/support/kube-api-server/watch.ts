@@ -15,7 +15,7 @@ export interface WatchSpec {
   /** shapes an object for this client (apiVersion of the request, PartialObjectMetadata, ...) */
   render: (obj: KubeObject) => unknown;
   /** watches with the same shape render an object alike: one serialization of a change serves them all */
-  shape?: string;
+  shape: string;
   /** apiVersion and kind that BOOKMARK objects carry */
   bookmarkType: { apiVersion: string; kind: string };
   bookmarks: boolean;
@@ -33,6 +33,8 @@ type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  */
 let linesOf: KubeObject | undefined;
 const lines = new Map<string, string>();
+
+const lineOf = (event: unknown): string => `${JSON.stringify(event)}\n`;
 
 /** One open watch; `close()` ends the stream (cleanly, or abruptly like a dropped connection). */
 export class WatchStream {
@@ -113,27 +115,25 @@ export class WatchStream {
   }
 
   private send(type: EventType, obj: KubeObject): void {
-    if (!this.writable()) return;
-    const shape = this.spec.shape;
-    if (shape === undefined) return this.write({ type, object: this.spec.render(obj) });
     if (linesOf !== obj) {
       linesOf = obj;
       lines.clear();
     }
-    const key = `${type} ${shape}`;
+    const key = `${type} ${this.spec.shape}`;
     let line = lines.get(key);
     if (line === undefined) {
-      line = `${JSON.stringify({ type, object: this.spec.render(obj) })}\n`;
+      line = lineOf({ type, object: this.spec.render(obj) });
       lines.set(key, line);
     }
-    this.res.write(line);
-  }
-
-  private writable(): boolean {
-    return !(this.closed || this.res.writableEnded || this.res.destroyed);
+    this.writeLine(line);
   }
 
   private write(event: unknown): void {
-    if (this.writable()) this.res.write(`${JSON.stringify(event)}\n`);
+    this.writeLine(lineOf(event));
+  }
+
+  private writeLine(line: string): void {
+    if (this.closed || this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(line);
   }
 }
