@@ -91,7 +91,7 @@ function snapshot(lookup: ObjectLookup, start: Ref): KubeObject | undefined {
     if (seenBefore(key)) continue;
     const obj = lookup.get(ref);
     if (i === 0) first = obj;
-    const owners = ownerRefs(obj, ref.namespace);
+    const owners = ownerRefs(obj, ref);
     triples[tripleCount++] = key;
     triples[tripleCount++] = obj?.metadata.generation;
     triples[tripleCount++] = obj !== undefined && owners.length === 0;

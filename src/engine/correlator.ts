@@ -148,7 +148,7 @@ export class Correlator {
 
   /** Step c for one object. A stale entry stops the search at that owner. */
   private fromObject(ref: Ref, ctx: EventContext, watched: Reads): Hit | undefined {
-    const owners = ownerRefs(this.lookup.get(ref), ref.namespace);
+    const owners = ownerRefs(this.lookup.get(ref), ref);
     const key = ref.key;
     if (owners.length === 0) {
       const e = this.probe('', key, ctx, watched);
@@ -305,7 +305,7 @@ export class Correlator {
         this.place(p, hit.parent);
         return;
       }
-      const next: Ref | undefined = ownerRefs(obj, ref.namespace).find((o) => !visited.has(o.key));
+      const next: Ref | undefined = ownerRefs(obj, ref).find((o) => !visited.has(o.key));
       if (!next) break;
       const nextObj = this.lookup.get(next);
       if (!nextObj) {

@@ -12,6 +12,9 @@ export interface Ref extends ObjectRef {
   /** the namespace and name as first spelled (not lowercased): one copy for the facts of every event naming them */
   readonly rawNamespace: string;
   readonly rawName: string;
+  /** see ownerRefs: the `ownerReferences` array that `owners` were worked out from */
+  ownersFrom: unknown;
+  owners: readonly Ref[];
 }
 
 // Events name the same objects over and over (a Pod's events, its owners on every search): one
@@ -42,7 +45,7 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   }
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: `${kind}/${ns}/${n}`, rawNamespace, rawName: name } };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: internalized(`${kind}/${ns}/${n}`), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;
@@ -58,6 +61,11 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   return entry.ref;
 }
 
+/** V8's own copy of the string (flat, hash known, equal copies compared by pointer). */
+function internalized(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
 export function refKey(ref: ObjectRef): string {
   return (ref as Partial<Ref>).key ?? `${ref.kind}/${ref.namespace}/${ref.name}`;
 }
@@ -67,23 +75,25 @@ export function refOfObject(obj: KubeObject): Ref {
 }
 
 const NO_OWNERS: readonly Ref[] = [];
-// Objects from the lookup are not changed in place (a change is a new version), so their owner
-// references can be worked out once per version.
-const ownersByObject = new WeakMap<KubeObject, readonly Ref[]>();
 
-/** Owners live in the namespace of the object they own (cluster-scoped owners have none). */
-export function ownerRefs(obj: KubeObject | undefined, namespace: string): readonly Ref[] {
+/**
+ * The owners of `obj`, the object at `ref`. Owners live in the namespace of the object they own
+ * (cluster-scoped owners have none). Objects from the lookup are not changed in place (a change
+ * is a new version, which mostly shares the previous version's owner references), so the owners
+ * are kept on the ref with the array they came from: a pointer comparison per call, where a
+ * WeakMap by object version was a tenth of the engine's time.
+ */
+export function ownerRefs(obj: KubeObject | undefined, ref: Ref): readonly Ref[] {
   if (!obj) return NO_OWNERS;
-  let refs = ownersByObject.get(obj);
-  if (!refs) {
-    refs = computeOwners(obj, namespace);
-    ownersByObject.set(obj, refs);
+  const from = obj.metadata?.ownerReferences;
+  if (ref.ownersFrom !== from) {
+    ref.owners = computeOwners(from, ref.namespace);
+    ref.ownersFrom = from;
   }
-  return refs;
+  return ref.owners;
 }
 
-function computeOwners(obj: KubeObject, namespace: string): readonly Ref[] {
-  const owners = obj.metadata?.ownerReferences;
+function computeOwners(owners: readonly OwnerReference[] | undefined, namespace: string): readonly Ref[] {
   if (!Array.isArray(owners) || owners.length === 0) return NO_OWNERS;
   const refs: Ref[] = [];
   // The controlling owner first: it is the one that acted.

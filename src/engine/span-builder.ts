@@ -80,6 +80,11 @@ function keysForKind(kind: string): { name: string; uid: string } {
   return keys;
 }
 
+/**
+ * The attributes every span of an object has. The `k8s.<kind>.*` pair is added last (see
+ * kindAttributes): added first, it made each kind a branch of its own in V8's object shapes for
+ * every later attribute, and attribute building a good part of the engine's time.
+ */
 function objectAttributes(
   attrs: Record<string, AttributeValue>,
   kind: string,
@@ -89,13 +94,17 @@ function objectAttributes(
   apiVersion: string | undefined,
 ): void {
   if (namespace) attrs['k8s.namespace.name'] = namespace;
-  const keys = keysForKind(kind);
-  if (name) attrs[keys.name] = name;
-  if (uid) attrs[keys.uid] = uid;
   attrs['k8s.object.kind'] = kind;
   if (name) attrs['k8s.object.name'] = name;
   if (uid) attrs['k8s.object.uid'] = uid;
   if (apiVersion) attrs['k8s.object.api_version'] = apiVersion;
+}
+
+/** `k8s.<kind>.name` and `k8s.<kind>.uid` (OpenTelemetry's resource-style keys for the involved object). */
+function kindAttributes(attrs: Record<string, AttributeValue>, kind: string, name: string | undefined, uid: string | undefined): void {
+  const keys = keysForKind(kind);
+  if (name) attrs[keys.name] = name;
+  if (uid) attrs[keys.uid] = uid;
 }
 
 function nodeName(facts: EventSpanFacts, source: EventSource, involvedNode: string | undefined): string | undefined {
@@ -194,6 +203,7 @@ export function emitSpan(draft: SpanDraft): SpanRecord {
   if (draft.count !== undefined) attributes['k8s.event.count'] = draft.count;
   if (facts.type) attributes['k8s.event.type'] = facts.type;
   if (draft.node) attributes['k8s.node.name'] = draft.node;
+  kindAttributes(attributes, kind, facts.name, facts.uid);
   const span: Mutable<SpanRecord> = {
     traceId: draft.traceId,
     spanId: draft.spanId,
@@ -214,6 +224,7 @@ function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
   const attributes: Record<string, AttributeValue> = {};
   objectAttributes(attributes, object.kind, meta.namespace, meta.name, meta.uid, object.apiVersion);
   if (typeof meta.generation === 'number') attributes['k8s.object.generation'] = meta.generation;
+  kindAttributes(attributes, object.kind, meta.name, meta.uid);
   return {
     traceId: draft.traceId,
     spanId: draft.spanId,
