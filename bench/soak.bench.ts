@@ -9,9 +9,15 @@
  * RSS at the end (median of the last samples) against RSS after warm-up (median of the first
  * samples after it); the operator's pending events and reconcile queue must stay within bounds.
  *
- *   npm run bench -- soak [--quick]
+ *   npm run bench -- soak [--quick] [--heap-snapshots]
+ *
+ * --heap-snapshots: the operator writes a V8 heap snapshot at the end of the warm-up and one
+ * before SIGTERM, in a temp dir (printed): compare them in Chrome DevTools to see what grew.
  */
 
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
 import { ensureBuilt, metricMax, metricSum } from './support/operator-process.js';
@@ -19,6 +25,7 @@ import { fmt, log, machine, table } from './support/report.js';
 import { Random } from './support/random.js';
 
 const quick = process.argv.includes('--quick');
+const snapshotDir = process.argv.includes('--heap-snapshots') ? mkdtempSync(join(tmpdir(), 'kspan-soak-heap-')) : undefined;
 const CONFIG = quick
   ? { population: 5_000, rate: 2_000, durationMs: 30_000, expireAfterSeconds: 10, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
   : { population: 50_000, rate: 2_000, durationMs: 600_000, expireAfterSeconds: 300, windowMs: 30_000, churnMs: 30_000, dropMs: 60_000, eventTtlMs: 60_000, sampleMs: 2_000 };
@@ -55,7 +62,21 @@ async function main(): Promise<void> {
   // once finds its place; one that is later relists (410), as against a real API server.
   const env = await BenchEnv.start({ workload: { seed: 7 }, population: CONFIG.population, eventTtlMs: CONFIG.eventTtlMs, maxHistory: 200_000, log });
   try {
-    const op = await env.startOperator();
+    const op = await env.startOperator(snapshotDir ? { heapSnapshotDir: snapshotDir } : {});
+    /** Asks the operator for a heap snapshot (--heap-snapshots) and waits until it is written. */
+    const heapSnapshot = async (): Promise<void> => {
+      if (!snapshotDir) return;
+      const before = readdirSync(snapshotDir).length;
+      process.kill(op.pid, 'SIGUSR2');
+      const until = Date.now() + 120_000;
+      while (readdirSync(snapshotDir).filter((f) => f.endsWith('.heapsnapshot')).length <= before && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      // answered once the operator's thread is done writing (a scrape during it may be reset)
+      for (let tries = 0; tries < 60 && !(await op.metrics().then(() => true, () => false)); tries++) await new Promise((r) => setTimeout(r, 1_000));
+      log(`heap snapshot: ${snapshotDir}`);
+    };
+    let warmSnapshot = snapshotDir === undefined;
     await env.applyCollector({ name: BASE, namespaces: ['*'] }, CORRELATION);
     await env.waitReady(quick ? 60_000 : 300_000);
     const rng = new Random(11);
@@ -125,6 +146,10 @@ async function main(): Promise<void> {
       const backlog = env.player.events.count - baseMetric(m, 'kspan_events_received_total');
       maxBacklog = Math.max(maxBacklog, backlog);
       samples.push(sample);
+      if (!warmSnapshot && sample.t >= WARMUP_MS) {
+        warmSnapshot = true;
+        await heapSnapshot();
+      }
       if (!quick && samples.length % Math.round(60_000 / CONFIG.sampleMs) === 0) {
         log(`  ${fmt(sample.t / 1000)} s: RSS ${fmt(sample.rss)} MiB, heap ${fmt(sample.heap)} MiB, pending ${sample.pending}, events ${env.player.events.count}, not read yet ${backlog}, event relists ${metricSum(m, 'kspan_watch_restarts_total{resource="events",reason="relist"}')}`);
       }
@@ -153,6 +178,7 @@ async function main(): Promise<void> {
     const baseExported = baseMetric(finalMetrics, 'kspan_spans_exported_total');
     const baseOverflow = baseMetric(finalMetrics, 'kspan_pending_overflow_total');
     const receivedBeforeStop = events.count - missing();
+    await heapSnapshot();
     await op.stop();
     await new Promise((r) => setTimeout(r, 300));
     await env.flushReceiver();
