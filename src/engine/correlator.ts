@@ -17,6 +17,9 @@ import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, Ob
 /** A parent search found a recent entry that belongs to another generation (5.9). */
 const STALE = Symbol('stale');
 
+/** The recent store's actor key under which the root of a generation is remembered (no object key starts with NUL). */
+const rootActorKey = (generation: number | undefined): string => `\u0000root\u0000${generation ?? ''}`;
+
 /** How far the give-up walk climbs owner chains (guards against ownership cycles). */
 const MAX_WALK_DEPTH = 16;
 
@@ -206,17 +209,19 @@ export class Correlator {
 
   /** Makes the event's span under `parent` (a new trace without one), stores and holds it. */
   private place(ctx: EventContext, parent: SpanHandle | undefined): void {
-    const spanId = eventSpanId(ctx.eventId, ctx.count);
-    const traceId = parent ? parent.traceId : eventTraceId(ctx.eventId, ctx.count);
+    const handle: SpanHandle = {
+      traceId: parent ? parent.traceId : eventTraceId(ctx.eventId, ctx.count),
+      spanId: eventSpanId(ctx.eventId, ctx.count),
+      held: undefined,
+    };
     if (!parent) this.counters.tracesStarted++;
     const span = eventSpan({
       facts: ctx.facts,
       source: ctx.source,
       time: ctx.time,
       count: ctx.count,
-      traceId,
-      spanId,
-      parentSpanId: parent?.spanId,
+      handle,
+      parent,
       sequence: ctx.seq,
       involvedNode: ctx.involvedNode,
     });
@@ -226,7 +231,7 @@ export class Correlator {
     if (parent && topLevelAction) return;
     const actor = ctx.action.actor;
     const entry: RecentEntry = {
-      span: { traceId, spanId },
+      span: handle,
       parent,
       actor,
       object: ctx.action.object,
@@ -329,22 +334,33 @@ export class Correlator {
     }
   }
 
-  /** A root span for the generation of `obj` that `p` saw, emitted first and stored as (none, obj). */
+  /**
+   * The root span for the generation of `obj` that `p` saw: emitted first and stored as
+   * (none, obj), once per generation. Its ids come from (uid, generation), so a second root for
+   * the same generation would be a second span with the same id: a straggler of an older
+   * generation can have stored its own root as (none, obj) meanwhile, so each root is also
+   * remembered under its generation, and (none, obj) is never taken back by an older generation.
+   */
   private makeRoot(ref: Ref, current: KubeObject, p: EventContext): SpanHandle {
     const key = ref.key;
     const generation = p.seen.has(key) ? p.seen.generation(key) : current.metadata.generation;
+    const ofGeneration = rootActorKey(generation);
+    const made = this.recent.peek(ofGeneration, key, this.now);
+    if (made) {
+      this.recent.touch(made, this.now);
+      return made.span;
+    }
     const obj = this.versionAt(ref, current, generation);
     const previous = generation !== undefined ? this.lookup.previousGeneration?.(ref, generation) : undefined;
     const change = attributeChange(obj, previous);
     const id = obj.metadata.uid || key;
-    const handle: SpanHandle = { traceId: rootTraceId(id, generation), spanId: rootSpanId(id, generation) };
+    const handle: SpanHandle = { traceId: rootTraceId(id, generation), spanId: rootSpanId(id, generation), held: undefined };
     const span = rootSpan({
       object: obj,
       manager: change?.manager ?? 'unknown',
       operation: change?.operation ?? 'Update',
       time: change?.time ?? p.time,
-      traceId: handle.traceId,
-      spanId: handle.spanId,
+      handle,
       sequence: p.seq,
     });
     this.counters.tracesStarted++;
@@ -363,7 +379,10 @@ export class Correlator {
       actorKey: '',
       objectKey: '',
     };
-    this.store('', ref.key, entry);
+    this.recent.set(ofGeneration, key, { ...entry });
+    const latest = this.recent.peek('', key, this.now);
+    const newer = latest?.objectGeneration !== undefined && generation !== undefined && latest.objectGeneration > generation;
+    if (!newer) this.store('', key, entry);
     return handle;
   }
 

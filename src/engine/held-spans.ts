@@ -18,7 +18,6 @@ const MAX_PARENT_DEPTH = 64;
 
 export class HeldSpans {
   private readonly byKey = new Map<string, Held>();
-  private readonly bySpanId = new Map<string, Held>();
 
   get size(): number {
     return this.byKey.size;
@@ -41,23 +40,22 @@ export class HeldSpans {
     }
     const held: Held = { key, span, heldAt: now };
     this.byKey.set(key, held);
-    this.bySpanId.set(span.spanId, held);
+    span.handle.held = span;
     this.extendParents(span);
   }
 
+  /** Grows the ends of the held ancestors to cover `span` (up to the first one already released). */
   private extendParents(span: SpanDraft): void {
-    let parentId = span.parentSpanId;
-    for (let depth = 0; parentId !== undefined && depth < MAX_PARENT_DEPTH; depth++) {
-      const parent = this.bySpanId.get(parentId);
-      if (!parent) return;
-      if (parent.span.endTime < span.endTime) parent.span.endTime = span.endTime;
-      parentId = parent.span.parentSpanId;
+    let parent = span.parent?.held;
+    for (let depth = 0; parent !== undefined && depth < MAX_PARENT_DEPTH; depth++) {
+      if (parent.endTime < span.endTime) parent.endTime = span.endTime;
+      parent = parent.parent?.held;
     }
   }
 
   private release(held: Held, out: SpanRecord[]): void {
     this.byKey.delete(held.key);
-    if (this.bySpanId.get(held.span.spanId) === held) this.bySpanId.delete(held.span.spanId);
+    if (held.span.handle.held === held.span) held.span.handle.held = undefined;
     out.push(emitSpan(held.span));
   }
 

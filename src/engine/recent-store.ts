@@ -5,11 +5,18 @@
  * looks at the oldest entries and a use costs no reordering.
  */
 
+import type { SpanDraft } from './span-builder.js';
 import type { ObjectRef } from './types.js';
 
+/**
+ * A placed span as parents and recent entries refer to it. While the engine holds the span
+ * (DESIGN.md 5.8), `held` is its draft: a child extends its held ancestors' ends through these
+ * links, with no index by span id to keep in step.
+ */
 export interface SpanHandle {
-  traceId: string;
-  spanId: string;
+  readonly traceId: string;
+  readonly spanId: string;
+  held: SpanDraft | undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
 
 import type { EventSource } from './event-facts.js';
 import { intern } from './intern.js';
+import type { SpanHandle } from './recent-store.js';
 import type { Ref } from './refs.js';
 import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
 
@@ -50,9 +51,9 @@ export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
  * the exporter. One shape for event and root spans (fields that do not apply are undefined).
  */
 export interface SpanDraft {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
+  /** its own handle (trace and span id) */
+  handle: SpanHandle;
+  parent: SpanHandle | undefined;
   startTime: number;
   endTime: number;
   sequence: number;
@@ -135,9 +136,8 @@ export interface EventSpanInput {
   source: EventSource;
   time: number;
   count: number | undefined;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
+  handle: SpanHandle;
+  parent: SpanHandle | undefined;
   sequence: number;
   /** the involved object's `spec.nodeName` when the event was received (non-empty), if any */
   involvedNode: string | undefined;
@@ -147,9 +147,8 @@ export interface EventSpanInput {
 export function eventSpan(input: EventSpanInput): SpanDraft {
   const { facts, source } = input;
   return {
-    traceId: input.traceId,
-    spanId: input.spanId,
-    parentSpanId: input.parentSpanId,
+    handle: input.handle,
+    parent: input.parent,
     startTime: input.time,
     endTime: input.time,
     sequence: input.sequence,
@@ -167,17 +166,15 @@ export interface RootSpanInput {
   manager: string;
   operation: string;
   time: number;
-  traceId: string;
-  spanId: string;
+  handle: SpanHandle;
   sequence: number;
 }
 
 /** 5.6: the root span of a change, from the manager that made the generation. */
 export function rootSpan(input: RootSpanInput): SpanDraft {
   return {
-    traceId: input.traceId,
-    spanId: input.spanId,
-    parentSpanId: undefined,
+    handle: input.handle,
+    parent: undefined,
     startTime: input.time,
     endTime: input.time,
     sequence: input.sequence,
@@ -205,8 +202,8 @@ export function emitSpan(draft: SpanDraft): SpanRecord {
   if (draft.node) attributes['k8s.node.name'] = draft.node;
   kindAttributes(attributes, kind, facts.name, facts.uid);
   const span: Mutable<SpanRecord> = {
-    traceId: draft.traceId,
-    spanId: draft.spanId,
+    traceId: draft.handle.traceId,
+    spanId: draft.handle.spanId,
     name: `${kind}.${facts.reason ?? 'Event'}`,
     startTime: draft.startTime,
     endTime: draft.endTime,
@@ -215,7 +212,7 @@ export function emitSpan(draft: SpanDraft): SpanRecord {
     attributes,
     sequence: draft.sequence,
   };
-  if (draft.parentSpanId) span.parentSpanId = draft.parentSpanId;
+  if (draft.parent) span.parentSpanId = draft.parent.spanId;
   return span;
 }
 
@@ -226,8 +223,8 @@ function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
   if (typeof meta.generation === 'number') attributes['k8s.object.generation'] = meta.generation;
   kindAttributes(attributes, object.kind, meta.name, meta.uid);
   return {
-    traceId: draft.traceId,
-    spanId: draft.spanId,
+    traceId: draft.handle.traceId,
+    spanId: draft.handle.spanId,
     name: `${object.kind}.${draft.operation}`,
     startTime: draft.startTime,
     endTime: draft.endTime,

@@ -97,3 +97,34 @@ describe('engine: a new trace per change (5.9)', () => {
     assert.equal(root.attributes['k8s.object.generation'], 2);
   });
 });
+
+describe('engine: one root per generation (5.6, 5.9)', () => {
+  it('a straggler of an older generation does not take (none, object) back: the newer generation keeps its one root', () => {
+    const h = harness();
+    const podA = `${RS}-aaaaa`;
+    h.put(deployment(1, 'kubectl-client-side-apply', sec(0)));
+    // the Created pod arrives before its ReplicaSet is known: when it is given up on, the
+    // Deployment has moved to gen 2, and its walk makes gen 2's root
+    h.add(createdPod(podA, 0), 0.01);
+    h.put(replicaSet(1), pod(podA));
+    h.add(scaledUp(1, 0), 0.02); // saw gen 1: its give-up walk then makes gen 1's root
+    const annotated = ev('Deployment', 'web', { reason: 'Annotated', message: 'annotated', last: 0 });
+    h.add(annotated, 0.03); // saw gen 1 too: given up on last, it finds gen 1's root made
+    h.put(deployment(2, 'kubectl-set', sec(1)), replicaSet(2));
+    h.tick(5.1);
+    assert.equal(h.correlator.stats().tracesStarted, 2);
+    // a later gen-2 event finds gen 2's root at once instead of waiting and making it again
+    h.add(scaledUp(2, 6), 6.01);
+    assert.equal(h.correlator.stats().pendingEvents, 0);
+    h.flush(30);
+    assert.equal(h.correlator.stats().tracesStarted, 2);
+    const ids = h.spans.map((s) => `${s.traceId}/${s.spanId}`);
+    assert.equal(new Set(ids).size, ids.length, 'no span id twice');
+    assert.equal(roots(h).length, 2);
+    const gen2Root = roots(h).find((r) => r.attributes['k8s.object.generation'] === 2)!;
+    assert.equal(h.parentOf(`Scaled up replica set ${RS} to 2`)?.spanId, gen2Root.spanId);
+    const gen1Root = h.parentOf(`Scaled up replica set ${RS} to 1`)!;
+    assert.equal(gen1Root.attributes['k8s.object.generation'], 1);
+    assert.equal(h.parentOf('annotated')?.spanId, gen1Root.spanId);
+  });
+});
