@@ -87,6 +87,29 @@ function trim(obj: KubeObject, prev: KubeObject | undefined): KubeObject {
   return trimmed;
 }
 
+/**
+ * Whether `obj`, an owned object, would trim to exactly `prev`: a Pod's or ReplicaSet's status
+ * updates change nothing the engine reads, and keeping the previous version spares a copy that
+ * would outlive a young-generation collection.
+ */
+function sameOwnedVersion(obj: KubeObject, prev: KubeObject): boolean {
+  const m = obj.metadata;
+  const pm = prev.metadata;
+  const owners = m.ownerReferences;
+  const prevOwners = pm.ownerReferences;
+  if (prevOwners === undefined || !Array.isArray(owners) || owners.length !== prevOwners.length) return false;
+  if (m.generation !== pm.generation || m.uid !== pm.uid || m.name !== pm.name || m.namespace !== pm.namespace) return false;
+  if (obj.kind !== prev.kind || obj.apiVersion !== prev.apiVersion) return false;
+  for (let i = 0; i < owners.length; i++) {
+    const a = owners[i]!;
+    const b = prevOwners[i]!;
+    if (!isRecord(a) || a.kind !== b.kind || a.name !== b.name || a.controller !== b.controller) return false;
+  }
+  const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  const prevNodeName = (prev.spec as { nodeName?: string } | undefined)?.nodeName;
+  return typeof nodeName === 'string' ? nodeName === prevNodeName : prevNodeName === undefined;
+}
+
 /** Versions kept per object: enough for any realistic capture, bounded for pathological ones. */
 const MAX_VERSIONS = 64;
 
@@ -99,6 +122,7 @@ export class MemoryObjectLookup implements ObjectLookup {
     let list = this.versions.get(key);
     if (!list) this.versions.set(key, (list = []));
     const last = list[list.length - 1];
+    if (last !== undefined && sameOwnedVersion(full, last)) return;
     const obj = trim(full, last);
     // Only one version per generation is needed for attribution: the newest.
     if (last && last.metadata.generation === obj.metadata.generation) list[list.length - 1] = obj;
