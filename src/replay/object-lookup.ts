@@ -27,6 +27,15 @@ function attributionFields(entry: unknown): unknown {
   return kept;
 }
 
+/** The previous version's kept entry when it is the same entry, not updated since (same manager, operation, subresource and time). */
+function sameEntry(kept: unknown, previous: unknown): unknown {
+  if (!isRecord(kept) || !isRecord(previous)) return kept;
+  const a = kept as ManagedFieldsEntry;
+  const b = previous as ManagedFieldsEntry;
+  if (a.time === undefined || a.time !== b.time || a.manager !== b.manager || a.operation !== b.operation || a.subresource !== b.subresource) return kept;
+  return previous;
+}
+
 /** What the engine reads of an owner reference (its uid and apiVersion are not: owners are found by name). */
 function ownerFields(owner: OwnerReference): OwnerReference {
   if (!isRecord(owner)) return owner;
@@ -72,10 +81,16 @@ function trim(obj: KubeObject, prev: KubeObject | undefined): KubeObject {
   const trimmed: KubeObject = { kind: same(obj.kind, prev?.kind), metadata: meta };
   if (obj.apiVersion !== undefined) trimmed.apiVersion = same(obj.apiVersion, prev?.apiVersion);
   if (!owned) {
+    // Within one generation the spec is the same, and so is an entry whose time did not move:
+    // the previous version's copies are kept (the freshly parsed ones die young).
+    const sameGeneration = prev !== undefined && m.generation !== undefined && m.generation === pm?.generation;
     if (m.managedFields !== undefined) {
-      meta.managedFields = Array.isArray(m.managedFields) ? (m.managedFields.map(attributionFields) as ManagedFieldsEntry[]) : m.managedFields;
+      const previous = sameGeneration ? pm?.managedFields : undefined;
+      meta.managedFields = Array.isArray(m.managedFields)
+        ? m.managedFields.map((e, i) => (previous !== undefined ? sameEntry(attributionFields(e), previous[i]) : attributionFields(e)) as ManagedFieldsEntry)
+        : m.managedFields;
     }
-    if (obj.spec !== undefined) trimmed.spec = obj.spec;
+    if (obj.spec !== undefined) trimmed.spec = sameGeneration && prev.spec !== undefined ? prev.spec : obj.spec;
   } else {
     const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
     if (typeof nodeName === 'string') {
