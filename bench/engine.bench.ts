@@ -11,7 +11,8 @@
  *   object records, and the Correlator on simulated time (same tick schedule as live); spans go
  *   to a counting sink, as they would go to the exporter.
  * The ratio is events/s of the second over the first (target >= 0.5: correlation costs no more
- * than parsing). A bare JSON.parse pass is printed for context only.
+ * than parsing). A bare JSON.parse pass is printed for context only. The warm-up pass also checks
+ * that no two spans share an id (`engine_duplicate_span_ids`; the benchmark fails otherwise).
  *
  * The capture (generated, seeded, deterministic) is shaped like a real cluster's:
  * - bench/support/workload.ts scenarios (shared with the e2e bench): Deployments created and
@@ -287,15 +288,24 @@ function sampleMemory(): void {
   enginePeakRss = Math.max(enginePeakRss, m.rss);
   enginePeakHeap = Math.max(enginePeakHeap, m.heapUsed);
 }
-function parseAndEngine(): number {
+/** (trace id, span id) pairs seen twice in the warm-up pass: two spans with one id are invalid OTLP. */
+let duplicateSpanIds = 0;
+function parseAndEngine(checkIds = false): number {
   let spans = 0;
   let calls = 0;
+  const ids = new Set<string>();
   // Spans go to a sink, as they would go to the exporter in the live pipeline; RSS is sampled
   // now and then on the way (cheap next to the work between two samples).
   const result = replay(parseNdjson(text, FILE), config, {
     onSpans: (out) => {
       spans += out.length;
       if ((++calls & 1023) === 0) sampleMemory();
+      if (!checkIds) return;
+      for (const span of out) {
+        const id = `${span.traceId}/${span.spanId}`;
+        if (ids.has(id)) duplicateSpanIds++;
+        ids.add(id);
+      }
     },
   });
   sampleMemory();
@@ -312,7 +322,8 @@ const heapBefore = process.memoryUsage().heapUsed;
 // Warm up every path, then alternate runs so that machine noise hits them alike.
 time(bareJsonParse);
 time(parseOnly);
-time(parseAndEngine);
+time(() => parseAndEngine(true));
+if (duplicateSpanIds > 0) throw new Error(`the replay made ${duplicateSpanIds} spans with an id already used`);
 const runs = { bare: [] as number[], parse: [] as number[], engine: [] as number[] };
 for (let i = 0; i < 5; i++) {
   runs.bare.push(time(bareJsonParse));
@@ -345,6 +356,7 @@ process.stdout.write(
     `peak_rss_mb=${mb(process.resourceUsage().maxRSS * 1024)}`,
     `parse_events_per_s=${rate(parseMs)}`,
     `engine_events_per_s=${rate(engineMs)}`,
+    `engine_duplicate_span_ids=${duplicateSpanIds}`,
     `engine_vs_parse_ratio=${ratio.toFixed(2)}`,
     `target_met=${ratio >= 0.5}`,
     '',
