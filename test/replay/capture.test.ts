@@ -72,4 +72,51 @@ describe('replay object lookup', () => {
     assert.equal(pod.metadata.managedFields, undefined);
     assert.equal(pod.metadata.ownerReferences![0]!.name, 'r');
   });
+
+  it('keeps the stored version of an owned object when an update changes nothing it keeps, and stores one that does', () => {
+    const lookup = new MemoryObjectLookup();
+    const pod = (phase: string, nodeName?: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'a', uid: 'u', ownerReferences: [{ kind: 'ReplicaSet', name: 'r', controller: true }] },
+      spec: nodeName === undefined ? { containers: [] } : { nodeName, containers: [] },
+      status: { phase },
+    });
+    const ref = makeRef('Pod', 'a', 'p');
+    lookup.put(pod('Pending'));
+    const pending = lookup.get(ref);
+    lookup.put(pod('Pending'));
+    assert.equal(lookup.get(ref), pending, 'a status update');
+    lookup.put(pod('Pending', 'n1'));
+    const scheduled = lookup.get(ref)!;
+    assert.notEqual(scheduled, pending);
+    assert.deepEqual(scheduled.spec, { nodeName: 'n1' });
+    lookup.put(pod('Running', 'n1'));
+    assert.equal(lookup.get(ref), scheduled);
+    lookup.put({ ...pod('Running', 'n1'), metadata: { ...pod('Running').metadata, ownerReferences: [{ kind: 'ReplicaSet', name: 'r2', controller: true }] } });
+    assert.equal(lookup.get(ref)!.metadata.ownerReferences![0]!.name, 'r2', 'owners changed');
+  });
+
+  it('within one generation of a top-level object, keeps the spec and the managedFields entries whose time did not move', () => {
+    const lookup = new MemoryObjectLookup();
+    const entry = (manager: string, time: string, fields: Record<string, unknown>) => ({ manager, operation: 'Update', time, fieldsV1: { 'f:spec': fields, 'f:metadata': {} } });
+    const version = (generation: number, statusTime: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop', uid: 'u1', generation, managedFields: [entry('kubectl', '2026-03-10T14:00:00Z', { 'f:replicas': {} }), entry('kube-controller-manager', statusTime, {})] },
+      spec: { replicas: generation },
+    });
+    const ref = makeRef('Deployment', 'shop', 'web');
+    lookup.put(version(1, '2026-03-10T14:00:01Z'));
+    const first = lookup.get(ref)!;
+    lookup.put(version(1, '2026-03-10T14:00:02Z'));
+    const second = lookup.get(ref)!;
+    assert.notEqual(second, first, 'the newest version of the generation is answered');
+    assert.equal(second.spec, first.spec);
+    assert.equal(second.metadata.managedFields![0], first.metadata.managedFields![0]);
+    assert.notEqual(second.metadata.managedFields![1], first.metadata.managedFields![1]);
+    assert.equal(second.metadata.managedFields![1]!.time, '2026-03-10T14:00:02Z');
+    lookup.put(version(2, '2026-03-10T14:00:03Z'));
+    assert.deepEqual(lookup.get(ref)!.spec, { replicas: 2 });
+  });
 });
