@@ -83,6 +83,8 @@ export interface OperatorOptions {
 /** A running operator process. */
 export class OperatorProcess {
   readonly problems: string[] = [];
+  /** when each pipeline started (its log line): a pipeline's engine ticks from then on, every window/2 */
+  readonly pipelineStarts: number[] = [];
   private metricsAddress: string | undefined;
   private exitCode: number | null | undefined;
   private readonly exit: Promise<number | null>;
@@ -153,13 +155,14 @@ export class OperatorProcess {
   }
 
   private onLog(line: string): void {
-    let parsed: { level?: number | string; msg?: string; address?: string };
+    let parsed: { level?: number | string; msg?: string; address?: string; time?: string };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
       return;
     }
     if (parsed.msg === 'serving /metrics' && parsed.address) this.metricsAddress = parsed.address;
+    if (parsed.msg === 'starting pipeline' && typeof parsed.time === 'string') this.pipelineStarts.push(Date.parse(parsed.time));
     const level = typeof parsed.level === 'number' ? parsed.level : { warn: 40, error: 50, fatal: 60 }[String(parsed.level)] ?? 30;
     if (level >= 40 && this.problems.length < 50) this.problems.push(line.slice(0, 500));
   }
