@@ -69,10 +69,11 @@ async function main(): Promise<void> {
     /** Asks the operator for a heap snapshot (--heap-snapshots) and waits until it is written. */
     const heapSnapshot = async (): Promise<void> => {
       if (!snapshotDir) return;
-      const before = readdirSync(snapshotDir).length;
+      const snapshots = () => readdirSync(snapshotDir).filter((f) => f.endsWith('.heapsnapshot')).length;
+      const before = snapshots();
       process.kill(op.pid, 'SIGUSR2');
       const until = Date.now() + 120_000;
-      while (readdirSync(snapshotDir).filter((f) => f.endsWith('.heapsnapshot')).length <= before && Date.now() < until) {
+      while (snapshots() <= before && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 500));
       }
       // answered once the operator's thread is done writing (a scrape during it may be reset)

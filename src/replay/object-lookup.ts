@@ -87,7 +87,7 @@ function trim(obj: KubeObject, prev: KubeObject | undefined): KubeObject {
     if (m.managedFields !== undefined) {
       const previous = sameGeneration ? pm?.managedFields : undefined;
       meta.managedFields = Array.isArray(m.managedFields)
-        ? m.managedFields.map((e, i) => (previous !== undefined ? sameEntry(attributionFields(e), previous[i]) : attributionFields(e)) as ManagedFieldsEntry)
+        ? m.managedFields.map((e, i) => sameEntry(attributionFields(e), previous?.[i]) as ManagedFieldsEntry)
         : m.managedFields;
     }
     if (obj.spec !== undefined) trimmed.spec = sameGeneration && prev.spec !== undefined ? prev.spec : obj.spec;
