@@ -100,6 +100,34 @@ describe('kube-api-server semantics', () => {
       assert.equal((await call(api, 'GET', '/api/v1/pods?resourceVersion=abc')).status, 400);
     });
 
+    it('pages through a list in key order, every object once, remainingItemCount only without selectors', async () => {
+      // Namespaces where one is a prefix of another, names whose locale and code-unit orders differ.
+      const namespaces = ['a', 'a-b', 'B'];
+      const names = ['web-1', 'web1', 'Web-2', 'web_3', 'x'];
+      for (const ns of namespaces) api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      for (const ns of namespaces) for (const n of names) api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: n, namespace: ns, labels: { tier: n === 'x' ? 'db' : 'web' } } });
+      const expected = namespaces.flatMap((ns) => names.map((n) => `${ns}/${n}`)).sort();
+      const pageThrough = async (query: string) => {
+        const got: string[] = [];
+        const remaining: unknown[] = [];
+        let token: string | undefined;
+        do {
+          const page = await call(api, 'GET', `/api/v1/pods?limit=4${query}${token ? `&continue=${token}` : ''}`);
+          assert.equal(page.status, 200);
+          got.push(...page.body.items.map((p: { metadata: { namespace: string; name: string } }) => `${p.metadata.namespace}/${p.metadata.name}`));
+          token = page.body.metadata.continue as string | undefined;
+          remaining.push(page.body.metadata.remainingItemCount);
+        } while (token);
+        return { got, remaining };
+      };
+      const plain = await pageThrough('');
+      assert.deepEqual(plain.got, expected);
+      assert.deepEqual(plain.remaining, [11, 7, 3, undefined]);
+      const web = await pageThrough('&labelSelector=tier%3Dweb');
+      assert.deepEqual(web.got, expected.filter((k) => !k.endsWith('/x')));
+      assert.ok(web.remaining.every((r) => r === undefined), 'no remainingItemCount with a selector');
+    });
+
     it('serves exact snapshots: consistent pages, resourceVersionMatch=Exact, the legacy limit rule', async () => {
       const names = (r: { body: { items: Array<{ metadata: { name: string } }> } }) => r.body.items.map((p) => p.metadata.name);
       for (const n of ['a', 'b', 'c']) api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: n, namespace: 'default' } });

@@ -15,7 +15,7 @@ import { apiVersionOf, ResourceRegistry, storageKey, type ResourceType } from '.
 import { parseRoute, type Route } from './routes.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import { ApiError, errors, injectedFailure } from './status.js';
-import { Expired, Store, type KubeObject } from './store.js';
+import { Expired, Store, indexAfter, keyOfObject, type KubeObject } from './store.js';
 import { WatchStream } from './watch.js';
 
 export interface FailRule {
@@ -344,14 +344,18 @@ export class KubeApi {
       }
       throw errors.expired(`The resourceVersion for the provided list is too old.`);
     }
-    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    let items = all.filter(matches).filter((o) => start === '' || keyOf(o) > start);
+    // A page starts after the token's key (found by bisection: a relist of a big type is hundreds
+    // of pages) and takes up to `limit` matches. Like the real server, remainingItemCount is only
+    // given for a list without selectors.
+    const selective = Boolean(q.get('labelSelector')) || Boolean(q.get('fieldSelector'));
+    const items: KubeObject[] = [];
+    let next = start === '' ? 0 : indexAfter(all, start);
+    for (; next < all.length && !(paged && items.length === limit); next++) if (matches(all[next]!)) items.push(all[next]!);
+    while (next < all.length && !matches(all[next]!)) next++;
     const metadata: Record<string, unknown> = { resourceVersion: String(snapshot) };
-    if (paged && items.length > limit) {
-      const last = items[limit - 1];
-      metadata['continue'] = continueToken(snapshot, last === undefined ? '' : keyOf(last));
-      metadata['remainingItemCount'] = items.length - limit;
-      items = items.slice(0, limit);
+    if (next < all.length) {
+      metadata['continue'] = continueToken(snapshot, keyOfObject(items[items.length - 1]!));
+      if (!selective) metadata['remainingItemCount'] = all.length - next;
     }
     if (partial) {
       return {

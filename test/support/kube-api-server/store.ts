@@ -36,15 +36,88 @@ export class Expired extends Error {
 }
 
 const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+/** An object's place in list order, and what continue tokens carry. */
+export const keyOfObject = (o: KubeObject): string => objectKey(o.metadata.namespace, o.metadata.name);
+
+/**
+ * Objects by storage key order (`namespace/name`, compared by code unit as etcd compares keys):
+ * the order of lists, and the order continue tokens page through.
+ */
+export function sortedByKey(objects: Iterable<KubeObject>): KubeObject[] {
+  const keyed = Array.from(objects, (o) => [keyOfObject(o), o] as const);
+  keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return keyed.map(([, o]) => o);
+}
+
+/** Index of the first object whose key sorts after `key`, in a list in key order. */
+export function indexAfter(sorted: readonly KubeObject[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyOfObject(sorted[mid]!) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The objects of one type by namespace ('' when cluster-scoped), then name: listing one
+ * namespace touches that namespace's objects only, as the benchmarks' per-namespace informers do
+ * by the thousand.
+ */
+class TypeObjects {
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  size = 0;
+
+  get(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.byNamespace.get(namespace ?? '')?.get(name);
+  }
+
+  /** Stores the object; returns the one it replaces. */
+  set(obj: KubeObject): KubeObject | undefined {
+    const ns = obj.metadata.namespace ?? '';
+    let names = this.byNamespace.get(ns);
+    if (names === undefined) this.byNamespace.set(ns, (names = new Map()));
+    const previous = names.get(obj.metadata.name);
+    names.set(obj.metadata.name, obj);
+    if (previous === undefined) this.size++;
+    return previous;
+  }
+
+  delete(namespace: string | undefined, name: string): KubeObject | undefined {
+    const ns = namespace ?? '';
+    const names = this.byNamespace.get(ns);
+    const previous = names?.get(name);
+    if (names === undefined || previous === undefined) return undefined;
+    names.delete(name);
+    if (names.size === 0) this.byNamespace.delete(ns);
+    this.size--;
+    return previous;
+  }
+
+  /** The objects in one namespace, or in all. */
+  *values(namespace?: string): Generator<KubeObject> {
+    if (namespace !== undefined) {
+      yield* this.byNamespace.get(namespace)?.values() ?? [];
+      return;
+    }
+    for (const names of this.byNamespace.values()) yield* names.values();
+  }
+}
+
+/** List snapshots kept (most recently used): every page of a paged list after the first is served from its first page's. */
+const MAX_SNAPSHOTS = 32;
 
 export class Store {
   private rv = 0;
   /** every change with rv > compactedRv is in history */
   private compactedRv = 0;
-  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  private readonly objects = new Map<string, TypeObjects>();
   private history: Change[] = [];
-  private readonly listeners = new Set<(change: Change) => void>();
-  /** recent list snapshots (sorted, not cloned): paging through a big list reuses one */
+  /** listeners by storage key: a change reaches only the watches of its own type */
+  private readonly listeners = new Map<string, Set<(change: Change) => void>>();
+  /** recent list snapshots (sorted, not cloned), by type, resourceVersion and namespace */
   private readonly snapshots = new Map<string, readonly KubeObject[]>();
 
   constructor(private readonly maxHistory = 10_000) {}
@@ -58,13 +131,13 @@ export class Store {
   }
 
   get(key: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const obj = this.objects.get(key)?.get(objectKey(namespace, name));
+    const obj = this.objects.get(key)?.get(namespace, name);
     return obj === undefined ? undefined : structuredClone(obj);
   }
 
   /** The stored object itself, not a copy: read it, never change it. */
   peek(key: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
-    return this.objects.get(key)?.get(objectKey(namespace, name));
+    return this.objects.get(key)?.get(namespace, name);
   }
 
   /** Storage keys that hold at least one object. */
@@ -72,13 +145,9 @@ export class Store {
     return [...this.objects].filter(([, bucket]) => bucket.size > 0).map(([key]) => key);
   }
 
-  /** Objects of a type, in one namespace or all, sorted by namespace then name. */
+  /** Objects of a type, in one namespace or all, in key order (copies). */
   list(key: string, namespace?: string): KubeObject[] {
-    const bucket = this.objects.get(key);
-    if (bucket === undefined) return [];
-    const items = [...bucket.values()].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
-    items.sort((a, b) => objectKey(a.metadata.namespace, a.metadata.name).localeCompare(objectKey(b.metadata.namespace, b.metadata.name)));
-    return items.map((o) => structuredClone(o));
+    return sortedByKey(this.objects.get(key)?.values(namespace) ?? []).map((o) => structuredClone(o));
   }
 
   /**
@@ -88,12 +157,9 @@ export class Store {
    * The result is a copy unless `copyOut` is false (then it is the stored object: read it only).
    */
   write(key: string, object: KubeObject, copyOut = true): KubeObject {
-    const bucket = this.bucket(key);
-    const id = objectKey(object.metadata.namespace, object.metadata.name);
-    const previous = bucket.get(id);
     const stored = object;
     stored.metadata.resourceVersion = String(++this.rv);
-    bucket.set(id, stored);
+    const previous = this.bucket(key).set(stored);
     this.record(previous === undefined ? { type: 'ADDED', key, rv: this.rv, object: stored } : { type: 'MODIFIED', key, rv: this.rv, object: stored, previous });
     return copyOut ? structuredClone(stored) : stored;
   }
@@ -105,11 +171,8 @@ export class Store {
    * `copyOut` is false (then it is the recorded object: read it only).
    */
   delete(key: string, namespace: string | undefined, name: string, copyOut = true): KubeObject | undefined {
-    const bucket = this.objects.get(key);
-    const id = objectKey(namespace, name);
-    const previous = bucket?.get(id);
-    if (bucket === undefined || previous === undefined) return undefined;
-    bucket.delete(id);
+    const previous = this.objects.get(key)?.delete(namespace, name);
+    if (previous === undefined) return undefined;
     const gone: KubeObject = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(++this.rv) } };
     this.record({ type: 'DELETED', key, rv: this.rv, object: gone, previous });
     return copyOut ? structuredClone(gone) : gone;
@@ -117,21 +180,10 @@ export class Store {
 
   /**
    * Objects of a type as they were at resourceVersion `rv` (undoing the later changes from
-   * history); throws Expired when that state was compacted away.
+   * history), copies; throws Expired when that state was compacted away.
    */
   listAt(key: string, rv: number, namespace?: string): KubeObject[] {
-    if (rv >= this.rv) return this.list(key, namespace);
-    const later = this.changesSince(key, rv);
-    const state = new Map(this.list(key).map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o]));
-    for (const change of later.reverse()) {
-      const id = objectKey(change.object.metadata.namespace, change.object.metadata.name);
-      if (change.type === 'ADDED' || change.previous === undefined) state.delete(id);
-      else state.set(id, structuredClone(change.previous));
-    }
-    return [...state.entries()]
-      .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, o]) => o);
+    return this.snapshot(key, rv, namespace).map((o) => structuredClone(o));
   }
 
   /**
@@ -144,32 +196,30 @@ export class Store {
     if (at < this.rv && at < this.compactedRv) throw new Expired(at, this.compactedRv);
     const cacheKey = `${key}\u0000${at}\u0000${namespace ?? ''}`;
     const cached = this.snapshots.get(cacheKey);
-    if (cached) return cached;
-    if (at === this.rv) {
-      // The current state: no history to undo, only this namespace's objects to sort.
-      const current = [...(this.objects.get(key)?.values() ?? [])].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
-      const items = current.map((o) => [objectKey(o.metadata.namespace, o.metadata.name), o] as const).sort(([a], [b]) => a.localeCompare(b)).map(([, o]) => o);
-      return this.cacheSnapshot(cacheKey, items);
+    if (cached) {
+      this.snapshots.delete(cacheKey);
+      this.snapshots.set(cacheKey, cached);
+      return cached;
     }
+    const current = this.objects.get(key)?.values(namespace) ?? [];
+    if (at === this.rv) return this.cacheSnapshot(cacheKey, sortedByKey(current));
+    // An older state: the current one with the later changes undone, newest first.
     const state = new Map<string, KubeObject>();
-    for (const o of this.objects.get(key)?.values() ?? []) state.set(objectKey(o.metadata.namespace, o.metadata.name), o);
-    {
-      for (const change of this.changesSince(key, at).reverse()) {
-        const id = objectKey(change.object.metadata.namespace, change.object.metadata.name);
-        if (change.type === 'ADDED' || change.previous === undefined) state.delete(id);
-        else state.set(id, change.previous);
-      }
+    for (const o of current) state.set(keyOfObject(o), o);
+    const later = this.changesSince(key, at);
+    for (let i = later.length - 1; i >= 0; i--) {
+      const change = later[i]!;
+      if (namespace !== undefined && change.object.metadata.namespace !== namespace) continue;
+      const id = keyOfObject(change.object);
+      if (change.type === 'ADDED' || change.previous === undefined) state.delete(id);
+      else state.set(id, change.previous);
     }
-    const items = [...state.entries()]
-      .filter(([, o]) => namespace === undefined || o.metadata.namespace === namespace)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, o]) => o);
-    return this.cacheSnapshot(cacheKey, items);
+    return this.cacheSnapshot(cacheKey, sortedByKey(state.values()));
   }
 
   private cacheSnapshot(cacheKey: string, items: readonly KubeObject[]): readonly KubeObject[] {
     this.snapshots.set(cacheKey, items);
-    if (this.snapshots.size > 8) this.snapshots.delete(this.snapshots.keys().next().value as string);
+    if (this.snapshots.size > MAX_SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value as string);
     return items;
   }
 
@@ -197,15 +247,21 @@ export class Store {
     this.snapshots.clear();
   }
 
-  subscribe(listener: (change: Change) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Calls `listener` with every change to objects of type `key`, until the returned function is called. */
+  subscribe(key: string, listener: (change: Change) => void): () => void {
+    let forKey = this.listeners.get(key);
+    if (forKey === undefined) this.listeners.set(key, (forKey = new Set()));
+    forKey.add(listener);
+    return () => {
+      forKey.delete(listener);
+      if (forKey.size === 0 && this.listeners.get(key) === forKey) this.listeners.delete(key);
+    };
   }
 
-  private bucket(key: string): Map<string, KubeObject> {
+  private bucket(key: string): TypeObjects {
     let bucket = this.objects.get(key);
     if (bucket === undefined) {
-      bucket = new Map();
+      bucket = new TypeObjects();
       this.objects.set(key, bucket);
     }
     return bucket;
@@ -219,7 +275,9 @@ export class Store {
       const dropped = this.history.splice(0, this.history.length - this.maxHistory);
       this.compactedRv = dropped[dropped.length - 1]?.rv ?? this.compactedRv;
     }
-    for (const listener of [...this.listeners]) listener(change);
+    // A watch closed by a write error meanwhile has unsubscribed: a Set skips it.
+    const forKey = this.listeners.get(change.key);
+    if (forKey !== undefined) for (const listener of forKey) listener(change);
   }
 
   /** Drops every object of a type (its CRD went away); watchers see DELETED for each. */

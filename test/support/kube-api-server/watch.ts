@@ -56,7 +56,7 @@ export class WatchStream {
 
     const { resourceVersion: rv } = this.spec;
     if (rv === undefined || rv === '' || rv === '0') {
-      for (const obj of this.store.list(this.spec.key)) if (this.spec.matches(obj)) this.send('ADDED', obj);
+      for (const obj of this.store.snapshot(this.spec.key, this.store.currentRv)) if (this.spec.matches(obj)) this.send('ADDED', obj);
     } else {
       let replay: Change[];
       try {
@@ -70,9 +70,7 @@ export class WatchStream {
       for (const change of replay) this.deliver(change);
     }
     // Synchronous with the replay: no change can slip in between.
-    this.unsubscribe = this.store.subscribe((change) => {
-      if (change.key === this.spec.key) this.deliver(change);
-    });
+    this.unsubscribe = this.store.subscribe(this.spec.key, (change) => this.deliver(change));
 
     if (this.spec.bookmarks) {
       const timer = setInterval(() => this.bookmark(), this.spec.bookmarkIntervalMs);
