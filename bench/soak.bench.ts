@@ -15,7 +15,9 @@
  *   npm run bench -- soak [--quick] [--heap-snapshots]
  *
  * --heap-snapshots: the operator writes a V8 heap snapshot at the end of the warm-up and one
- * before SIGTERM, in a temp dir (printed): compare them in Chrome DevTools to see what grew.
+ * before SIGTERM, in a temp dir (printed): compare them in Chrome DevTools to see what grew. The
+ * operator stands still while it writes one (minutes at the full soak's heap), so such a run
+ * measures the live heap, not the targets.
  */
 
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -66,11 +68,14 @@ async function main(): Promise<void> {
   const env = await BenchEnv.start({ workload: { seed: 7 }, population: CONFIG.population, eventTtlMs: CONFIG.eventTtlMs, maxHistory: 200_000, log });
   try {
     const op = await env.startOperator(snapshotDir ? { heapSnapshotDir: snapshotDir } : {});
+    /** How long the operator stood still writing heap snapshots (its event loop is blocked meanwhile). */
+    let snapshotPauseMs = 0;
     /** Asks the operator for a heap snapshot (--heap-snapshots) and waits until it is written. */
     const heapSnapshot = async (): Promise<void> => {
       if (!snapshotDir) return;
       const snapshots = () => readdirSync(snapshotDir).filter((f) => f.endsWith('.heapsnapshot')).length;
       const before = snapshots();
+      const asked = Date.now();
       process.kill(op.pid, 'SIGUSR2');
       const until = Date.now() + 120_000;
       while (snapshots() <= before && Date.now() < until) {
@@ -78,7 +83,8 @@ async function main(): Promise<void> {
       }
       // answered once the operator's thread is done writing (a scrape during it may be reset)
       for (let tries = 0; tries < 60 && !(await op.metrics().then(() => true, () => false)); tries++) await new Promise((r) => setTimeout(r, 1_000));
-      log(`heap snapshot: ${snapshotDir}`);
+      snapshotPauseMs += Date.now() - asked;
+      log(`heap snapshot: ${snapshotDir} (the operator stood still for ${fmt((Date.now() - asked) / 1000)} s)`);
     };
     let warmSnapshot = snapshotDir === undefined;
     await env.applyCollector({ name: BASE, namespaces: ['*'] }, CORRELATION);
@@ -268,7 +274,14 @@ async function main(): Promise<void> {
     machine('soak_lost_never_read', unread);
     machine('soak_injector_limited', String(injectorLimited));
     const ok = growth <= 10 && lost === 0 && duplicated === 0 && maxPending <= MAX_PENDING;
-    log(`targets: ${ok ? 'MET' : 'MISSED'} (RSS growth <= 10%, 0 lost, 0 duplicated, pending within bound)${injectorLimited ? '; the losses are injector-limited: every event the operator read has its span' : ''}`);
+    if (snapshotDir) {
+      // Writing a snapshot blocks the operator (minutes for a heap of hundreds of MiB) and V8 keeps
+      // the memory it used: a backlog, relists, exports past their deadline (retried, so received
+      // twice) and RSS follow. Compare the snapshots; judge the targets on a run without them.
+      log(`targets: not judged: the operator stood still ${fmt(snapshotPauseMs / 1000)} s writing heap snapshots (RSS, backlog, losses and duplicates of this run are not comparable to a run without --heap-snapshots)`);
+    } else {
+      log(`targets: ${ok ? 'MET' : 'MISSED'} (RSS growth <= 10%, 0 lost, 0 duplicated, pending within bound)${injectorLimited ? '; the losses are injector-limited: every event the operator read has its span' : ''}`);
+    }
   } finally {
     await env.close();
   }
