@@ -76,12 +76,16 @@ export interface Retention {
   release(): void;
 }
 
+/** One cached object, changed in place over its versions; every field always present (one shape). */
 interface Entry {
   current: KubeObject;
   /** newest version seen with a generation lower than current's */
-  previous?: KubeObject;
+  previous: KubeObject | undefined;
   /** set while the object is deleted but retained */
-  deletedAt?: number;
+  deletedAt: number | undefined;
+  /** where the index keeps it: its namespace's map and the name it is kept under */
+  names: Map<string, Entry>;
+  name: string;
 }
 
 interface NamespaceHold {
@@ -94,15 +98,70 @@ const ALL = '*';
 /** Top-level kinds whose spec the engine's root attribution reads. */
 export const DEFAULT_FULL_OBJECT_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
 
-/** Cache key: kind, namespace and name, lowercased. */
+/** Key of the rarely used maps (404s remembered, GETs in flight): kind, namespace and name, lowercased. */
 function cacheKey(kind: string, namespace: string, name: string): string {
   return `${kind.toLowerCase()}\u0000${namespace.toLowerCase()}\u0000${name.toLowerCase()}`;
 }
 
+/**
+ * Entries by kind, namespace and name, lowercased (toLowerCase returns a string that has no
+ * capitals itself, so names and namespaces are the objects' own strings). With 100,000s of
+ * cached objects, a joined key string per object was a tenth of their memory, and every lookup
+ * built and hashed a new one.
+ */
+class EntryIndex {
+  private readonly byKind = new Map<string, Map<string, Map<string, Entry>>>();
+  /** kind -> lowercase kind (a handful), so that a lookup allocates nothing */
+  private readonly kinds = new Map<string, string>();
+  size = 0;
+
+  private kindKey(kind: string): string {
+    let lower = this.kinds.get(kind);
+    if (lower === undefined) {
+      lower = kind.toLowerCase();
+      if (this.kinds.size < 1024) this.kinds.set(kind, lower);
+    }
+    return lower;
+  }
+
+  get(kind: string, namespace: string, name: string): Entry | undefined {
+    return this.byKind.get(this.kindKey(kind))?.get(namespace.toLowerCase())?.get(name.toLowerCase());
+  }
+
+  /** A new entry for `object` under (kind, namespace, name); the caller checked there is none. */
+  add(kind: string, namespace: string, name: string, object: KubeObject): Entry {
+    const k = this.kindKey(kind);
+    let namespaces = this.byKind.get(k);
+    if (namespaces === undefined) this.byKind.set(k, (namespaces = new Map()));
+    const ns = namespace.toLowerCase();
+    let names = namespaces.get(ns);
+    if (names === undefined) namespaces.set(ns, (names = new Map()));
+    const entry: Entry = { current: object, previous: undefined, deletedAt: undefined, names, name: name.toLowerCase() };
+    names.set(entry.name, entry);
+    this.size++;
+    return entry;
+  }
+
+  delete(entry: Entry): void {
+    if (entry.names.get(entry.name) !== entry) return;
+    entry.names.delete(entry.name);
+    this.size--;
+  }
+
+  *entries(): Generator<Entry> {
+    for (const namespaces of this.byKind.values()) for (const names of namespaces.values()) yield* names.values();
+  }
+
+  clear(): void {
+    this.byKind.clear();
+    this.size = 0;
+  }
+}
+
 export class ObjectCache implements ObjectLookup {
-  private readonly entries = new Map<string, Entry>();
-  /** keys of deleted entries in deletion order (Map keeps insertion order) */
-  private readonly deletedOrder = new Map<string, number>();
+  private readonly entries = new EntryIndex();
+  /** deleted entries in deletion order (a Set keeps insertion order) */
+  private readonly deletedOrder = new Set<Entry>();
   private readonly notFound = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<KubeObject | undefined>>();
   private readonly resourcesByKind = new Map<string, ResourceType>();
@@ -251,9 +310,8 @@ export class ObjectCache implements ObjectLookup {
       const kubeObject = asKubeObject(object, this.specTrees);
       if (!kubeObject) return undefined;
       // A watch may have delivered it meanwhile; never overwrite a newer version with the GET.
-      const existing = this.entries.get(key);
-      if (!existing) this.entries.set(key, { current: kubeObject });
-      return this.entries.get(key)?.current;
+      const existing = this.entries.get(ref.kind, ref.namespace, ref.name);
+      return existing ? existing.current : this.entries.add(ref.kind, ref.namespace, ref.name, kubeObject).current;
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) {
         this.counters.getsNotFound += 1;
@@ -284,12 +342,12 @@ export class ObjectCache implements ObjectLookup {
     // Nobody keeps these up to date any more: let them age out like deleted objects, unless
     // another hold ('*' or the namespace itself) still watches them.
     const now = this.clock.now();
-    for (const [key, entry] of this.entries) {
+    for (const entry of this.entries.entries()) {
       if (entry.deletedAt !== undefined) continue;
       const objectNs = entry.current.metadata.namespace ?? '';
       if (ns !== ALL && objectNs.toLowerCase() !== ns.toLowerCase()) continue;
       if (this.holds.has(ALL) || this.holds.has(objectNs)) continue;
-      this.markDeleted(key, entry, now);
+      this.markDeleted(entry, now);
     }
     this.evictExpired();
   }
@@ -297,38 +355,37 @@ export class ObjectCache implements ObjectLookup {
   private apply(event: ChangeEvent<KubeObjectLike>): void {
     const object = asKubeObject(event.object, this.specTrees);
     if (!object) return;
-    const key = cacheKey(object.kind, object.metadata.namespace ?? '', object.metadata.name);
-    this.notFound.delete(key);
-    const entry = this.entries.get(key);
+    const { kind, metadata } = object;
+    const namespace = metadata.namespace ?? '';
+    if (this.notFound.size > 0) this.notFound.delete(cacheKey(kind, namespace, metadata.name));
+    let entry = this.entries.get(kind, namespace, metadata.name);
+    if (entry === undefined) {
+      entry = this.entries.add(kind, namespace, metadata.name, object);
+    } else if (!sameObject(entry.current, object)) {
+      // A new object reusing the name: nothing earlier belongs to it.
+      entry.current = object;
+      entry.previous = undefined;
+    } else if (entry.current !== object) {
+      if (newerGeneration(object, entry.current)) entry.previous = entry.current;
+      entry.current = object;
+    }
     if (event.type === 'DELETED') {
-      const deleted: Entry = entry && sameObject(entry.current, object) ? entry : { current: object };
-      deleted.current = object;
-      this.markDeleted(key, deleted, this.clock.now());
-      this.entries.set(key, deleted);
+      this.markDeleted(entry, this.clock.now());
       this.evictExpired();
-      return;
+    } else if (entry.deletedAt !== undefined) {
+      entry.deletedAt = undefined;
+      this.deletedOrder.delete(entry);
     }
-    if (entry?.deletedAt !== undefined) this.deletedOrder.delete(key);
-    if (!entry || !sameObject(entry.current, object)) {
-      // First sight, or a new object reusing the name: nothing earlier belongs to it.
-      this.entries.set(key, { current: object });
-      return;
-    }
-    const previous = newerGeneration(object, entry.current) ? entry.current : entry.previous;
-    const next: Entry = { current: object };
-    if (previous) next.previous = previous;
-    this.entries.set(key, next);
   }
 
-  private markDeleted(key: string, entry: Entry, now: number): void {
+  private markDeleted(entry: Entry, now: number): void {
     entry.deletedAt = now;
-    this.deletedOrder.delete(key);
-    this.deletedOrder.set(key, now);
+    this.deletedOrder.delete(entry);
+    this.deletedOrder.add(entry);
   }
 
   private lookupEntry(ref: ObjectRef): Entry | undefined {
-    const key = cacheKey(ref.kind, ref.namespace, ref.name);
-    const entry = this.entries.get(key);
+    const entry = this.entries.get(ref.kind, ref.namespace, ref.name);
     if (entry?.deletedAt !== undefined && this.clock.now() - entry.deletedAt > this.retentionMs) {
       this.evictExpired();
       return undefined;
@@ -338,10 +395,10 @@ export class ObjectCache implements ObjectLookup {
 
   private evictExpired(): void {
     const now = this.clock.now();
-    for (const [key, deletedAt] of this.deletedOrder) {
-      if (now - deletedAt <= this.retentionMs && this.deletedOrder.size <= this.maxDeleted) break;
-      this.deletedOrder.delete(key);
-      this.entries.delete(key);
+    for (const entry of this.deletedOrder) {
+      if (now - entry.deletedAt! <= this.retentionMs && this.deletedOrder.size <= this.maxDeleted) break;
+      this.deletedOrder.delete(entry);
+      this.entries.delete(entry);
     }
   }
 
@@ -403,11 +460,19 @@ function asKubeObject(object: KubeObjectLike | undefined, specTrees: Shared): Ku
   // Replaced on the delivered object itself, so that the watch's own store keeps the slim one too
   // (and no status: it changes all the time and nobody reads it).
   object.metadata = slimMetadata(object.metadata, specTrees);
+  // A metadata-only object (most of the cache: Pods, ReplicaSets, Jobs) is cached as delivered:
+  // the watch's store and the cache then share one object instead of two.
+  if (onlyIdentity(object)) return object as unknown as KubeObject;
   delete object['status'];
   const cached: KubeObject = { kind: object.kind, metadata: object.metadata as unknown as KubeObject['metadata'] };
   if (object.apiVersion !== undefined) cached.apiVersion = object.apiVersion;
   if (object['spec'] !== undefined) cached.spec = object['spec'];
   return cached;
+}
+
+function onlyIdentity(object: KubeObjectLike): boolean {
+  for (const field in object) if (field !== 'kind' && field !== 'apiVersion' && field !== 'metadata') return false;
+  return true;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -451,7 +516,8 @@ const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generatio
 const SHARED_METADATA = new Set<string>(['namespace']);
 /** What the engine reads of an owner reference: owners are found by kind and name, the controller first. */
 const OWNER_FIELDS = ['kind', 'name', 'controller'] as const;
-const SHARED_OWNER_FIELDS = new Set<string>(['kind']);
+/** the owner's name too: every Pod of a ReplicaSet names it */
+const SHARED_OWNER_FIELDS = new Set<string>(['kind', 'name']);
 
 /**
  * The metadata a cached object needs, compactly — with 100,000s of cached objects the rest is

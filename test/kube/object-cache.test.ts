@@ -179,5 +179,12 @@ describe('kube/object-cache', () => {
     assert.notEqual(cache.get(ref)?.metadata.uid, undefined);
     assert.equal(cache.previousGeneration(ref, 2)?.metadata.resourceVersion, '104');
     assert.equal(cache.stats().deleted, 0);
+    // The old object's deletion is long past: evicting what expired leaves the new one alone.
+    clock.time += 10 * 60_000 + 1;
+    pods.put('q');
+    pods.remove('q');
+    await until(() => cache.stats().deleted === 1, 3000, 'deletion of q');
+    assert.equal(cache.get(ref)?.metadata.resourceVersion, '104');
+    assert.deepEqual({ objects: cache.stats().objects, deleted: cache.stats().deleted }, { objects: 1, deleted: 1 });
   });
 });
