@@ -5,8 +5,9 @@
  * end) is defined by the engine, not by the wire. To measure only the latency the operator adds
  * beyond it, the same run is replayed offline through the same Correlator, with every event
  * received at its real injection time and ticks where the live pipeline's fall (from its start,
- * every window/2): the time the engine returns a span there is its due time. The live ticks
- * drift by the event loop's lateness; ticking almost continuously instead would count the
+ * every window/2): the time the engine returns a span there is its due time. A live tick is late
+ * by the event loop's lateness (not cumulatively: the pipeline ticks on the same schedule, so a
+ * late tick does not move the next); ticking almost continuously instead would count the
  * engine's own cadence (up to window/2 before a waiting event is given up on, p50 ~1 s with the
  * default window) as added latency.
  *

@@ -4,6 +4,7 @@
  */
 
 import type { TraceCollectorSpec } from '../api/types.js';
+import { TickSchedule } from '../engine/schedule.js';
 import type { EngineConfig, KubeEvent, SpanRecord } from '../engine/types.js';
 import type { CorrelatorLike, EngineFactory } from './engine-port.js';
 import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
@@ -69,7 +70,19 @@ export interface PipelineOptions {
   onStateChange?: () => void;
   log?: Log;
   now?: () => number;
+  /** the tick timer (default: the global setTimeout/clearTimeout); for tests */
+  timers?: PipelineTimers;
 }
+
+export interface PipelineTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const globalTimers: PipelineTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 interface EventWatch {
   subscription: Subscription;
@@ -92,7 +105,9 @@ export class Pipeline {
   private settings: PipelineSettings;
   private engineConfig: EngineConfig;
   private scope: NamespaceScope = { all: false, names: [] };
-  private tickTimer: NodeJS.Timeout | undefined;
+  private readonly timers: PipelineTimers;
+  private readonly ticks: TickSchedule;
+  private tickTimer: unknown;
   private stopped = false;
   private eventsSkippedOld = 0;
   private eventsFiltered = 0;
@@ -101,8 +116,11 @@ export class Pipeline {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? silentLog;
     this.settings = options.settings;
+    this.timers = options.timers ?? globalTimers;
     this.startedAt = this.now();
     this.engineConfig = options.engine.configFromSpec(this.settings.spec);
+    this.ticks = new TickSchedule(this.tickInterval());
+    this.ticks.start(this.startedAt);
     this.correlator = options.engine.create(this.engineConfig, options.source.lookup);
     this.exporter = options.createExporter(this.settings.exporter);
     this.exporter.onStateChange(() => this.changed());
@@ -125,7 +143,7 @@ export class Pipeline {
     if (engineChanged) {
       this.engineConfig = engineConfig;
       this.correlator.reconfigure(engineConfig);
-      this.scheduleTick();
+      this.ticks.setInterval(this.tickInterval());
     }
     if (!sameJson(previous.exporter, settings.exporter)) this.exporter.update(settings.exporter);
     this.watchRuleTargets();
@@ -136,7 +154,7 @@ export class Pipeline {
   async stop(options: { flush: boolean; deadline: number }): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.tickTimer !== undefined) this.timers.clearTimeout(this.tickTimer);
     this.namespaceWatch?.unsubscribe();
     this.namespaceWatch = undefined;
     for (const watch of this.watches.values()) {
@@ -301,18 +319,31 @@ export class Pipeline {
     }
   }
 
+  private tickInterval(): number {
+    return Math.max(10, this.options.engine.tickIntervalMs(this.engineConfig));
+  }
+
+  /**
+   * Ticks fall on the schedule replay uses (from the start, every interval): a late timer or a
+   * long tick delays that tick only, not every later one (chained timers drifted by both, run
+   * after run, and a span left that much later). Ticks missed during a stall run as one, now.
+   */
   private scheduleTick(): void {
     if (this.stopped) return;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    const interval = Math.max(10, this.options.engine.tickIntervalMs(this.engineConfig));
-    this.tickTimer = setTimeout(() => {
-      try {
-        this.export(this.correlator.tick(this.now()));
-      } catch (err) {
-        this.log.error({ err }, 'engine tick failed');
-      }
-      this.scheduleTick();
-    }, interval);
+    this.tickTimer = this.timers.setTimeout(
+      () => {
+        const now = this.now();
+        if (this.ticks.runDue(now, NO_TICK) > 0) {
+          try {
+            this.export(this.correlator.tick(now));
+          } catch (err) {
+            this.log.error({ err }, 'engine tick failed');
+          }
+        }
+        this.scheduleTick();
+      },
+      Math.max(0, this.ticks.next! - this.now()),
+    );
   }
 
   private export(spans: readonly SpanRecord[]): void {
@@ -328,6 +359,8 @@ export class Pipeline {
     }
   }
 }
+
+const NO_TICK = (): void => undefined;
 
 function engineInputs(spec: TraceCollectorSpec): unknown {
   return { correlation: spec.correlation, ownerKindRules: spec.ownerKindRules };

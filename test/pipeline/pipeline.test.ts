@@ -152,6 +152,32 @@ describe('Pipeline', () => {
     await stop();
   });
 
+  it('ticks on the schedule replay uses: a late or long tick does not push the later ones back', async () => {
+    let now = 0;
+    const timers: Array<{ callback: () => void; ms: number }> = [];
+    const fire = (at: number) => {
+      now = at;
+      timers.shift()!.callback();
+    };
+    const delays = () => timers.map((t) => t.ms);
+    const { engine, pipeline, stop } = setup(
+      { correlation: { recentWindowSeconds: 2 } as never },
+      { now: () => now, timers: { setTimeout: (callback, ms) => timers.push({ callback, ms }), clearTimeout: () => timers.splice(0) } },
+    );
+    assert.deepEqual(delays(), [1000], 'the first tick one interval (window/2) after the start');
+    fire(1300); // 300 ms late
+    assert.deepEqual(delays(), [700], 'the next tick stays at 2000');
+    fire(4500); // a stall over three ticks: they run as one
+    assert.deepEqual(delays(), [500]);
+    fire(4999); // a timer a little early: no tick yet
+    assert.deepEqual(delays(), [1]);
+    pipeline.update({ spec: { exporter: { endpoint: 'x:1' }, correlation: { recentWindowSeconds: 4 } as never }, exporter: exporterConfig() });
+    fire(5000);
+    assert.deepEqual(delays(), [2000], 'a new interval applies from the next tick on');
+    assert.deepEqual(engine.created[0]?.tickTimes, [1300, 4500, 5000]);
+    await stop();
+  });
+
   it('adds the baseline counters of a previous run', async () => {
     const { source, pipeline, stop } = setup({}, { baseline: { eventsReceived: 40, spansExported: 7 } });
     source.emitEvent('home', event('home'));

@@ -8,6 +8,8 @@ export class FakeCorrelator implements CorrelatorLike {
   held: SpanRecord[] = [];
   reconfigured: EngineConfig[] = [];
   ticks = 0;
+  /** the `now` of every tick */
+  tickTimes: number[] = [];
 
   constructor(public config: EngineConfig) {}
 
@@ -27,8 +29,9 @@ export class FakeCorrelator implements CorrelatorLike {
     return [];
   }
 
-  tick(): SpanRecord[] {
+  tick(now: number): SpanRecord[] {
     this.ticks++;
+    this.tickTimes.push(now);
     return this.take();
   }
 
@@ -68,7 +71,7 @@ export function fakeEngine(options: { holdTicks?: boolean } = {}): EngineFactory
     created,
     create(config) {
       const c = new FakeCorrelator(config);
-      if (options.holdTicks) c.tick = () => (c.ticks++, []);
+      if (options.holdTicks) c.tick = (now) => (c.ticks++, c.tickTimes.push(now), []);
       created.push(c);
       return c;
     },
