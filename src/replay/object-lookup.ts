@@ -49,17 +49,22 @@ function same<T>(value: T, previous: unknown): T {
   return value === previous ? (previous as T) : value;
 }
 
-/** The previous version's owner references when they are the same (one controller, as a rule). */
-function sameOwners(owners: OwnerReference[], previous: OwnerReference[] | undefined): OwnerReference[] {
-  if (previous === undefined || previous.length !== owners.length) return owners;
+/** Whether two owner lists say the same of what the engine reads: kind, name, controller. */
+function sameOwnerList(owners: readonly unknown[], previous: readonly OwnerReference[]): boolean {
+  if (previous.length !== owners.length) return false;
   for (let i = 0; i < owners.length; i++) {
-    const a = owners[i]!;
+    const a = owners[i];
     const b = previous[i]!;
     if (a === b) continue;
-    if (!isRecord(a) || !isRecord(b) || a.kind !== b.kind || a.name !== b.name || a.controller !== b.controller) return owners;
-    if (('controller' in a) !== ('controller' in b)) return owners;
+    if (!isRecord(a) || !isRecord(b) || a['kind'] !== b.kind || a['name'] !== b.name || a['controller'] !== b.controller) return false;
+    if (('controller' in a) !== ('controller' in b)) return false;
   }
-  return previous;
+  return true;
+}
+
+/** The previous version's owner references when they are the same (one controller, as a rule). */
+function sameOwners(owners: OwnerReference[], previous: OwnerReference[] | undefined): OwnerReference[] {
+  return previous !== undefined && sameOwnerList(owners, previous) ? previous : owners;
 }
 
 /**
@@ -112,14 +117,9 @@ function sameOwnedVersion(obj: KubeObject, prev: KubeObject): boolean {
   const pm = prev.metadata;
   const owners = m.ownerReferences;
   const prevOwners = pm.ownerReferences;
-  if (prevOwners === undefined || !Array.isArray(owners) || owners.length !== prevOwners.length) return false;
+  if (prevOwners === undefined || !Array.isArray(owners) || !sameOwnerList(owners, prevOwners)) return false;
   if (m.generation !== pm.generation || m.uid !== pm.uid || m.name !== pm.name || m.namespace !== pm.namespace) return false;
   if (obj.kind !== prev.kind || obj.apiVersion !== prev.apiVersion) return false;
-  for (let i = 0; i < owners.length; i++) {
-    const a = owners[i]!;
-    const b = prevOwners[i]!;
-    if (!isRecord(a) || a.kind !== b.kind || a.name !== b.name || a.controller !== b.controller) return false;
-  }
   const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
   const prevNodeName = (prev.spec as { nodeName?: string } | undefined)?.nodeName;
   return typeof nodeName === 'string' ? nodeName === prevNodeName : prevNodeName === undefined;
