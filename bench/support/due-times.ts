@@ -68,7 +68,10 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
     last = at;
     const object = step.build(player.toWall);
     if (step.event) emit(correlator.addEvent(object as unknown as KubeEvent, at), at, DUE_BY_EVENT);
-    else lookup.put(object as unknown as KubeObject);
+    else {
+      lookup.put(object as unknown as KubeObject);
+      emit(correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_EVENT);
+    }
   }
   // Let the engine run its course: everything still held becomes due by the ticks.
   const end = last + 4 * config.recentWindowMs + config.expireAfterMs;

@@ -18,10 +18,10 @@ export interface EventContext extends Waiting {
   readonly eventId: string;
   readonly involved: Ref;
   readonly involvedKey: string;
-  /** whether the lookup knew the involved object at receipt */
-  readonly involvedKnown: boolean;
+  /** whether the lookup knew the involved object at receipt (or, see catchUp, once it did) */
+  involvedKnown: boolean;
   /** the involved object's `spec.nodeName` at receipt (read then, not the object: a waiting event keeps no object version alive) */
-  readonly involvedNode: string | undefined;
+  involvedNode: string | undefined;
   readonly action: Action;
   readonly actorKey: string | undefined;
   readonly objectKey: string;
@@ -63,6 +63,11 @@ export class Sightings {
   setAll(triples: Array<string | number | boolean | undefined>): void {
     this.seen = triples;
   }
+
+  /** The flat (key, generation, topLevel) triples. */
+  get triples(): ReadonlyArray<string | number | boolean | undefined> {
+    return this.seen;
+  }
 }
 
 const NONE: Array<string | number | boolean | undefined> = [];
@@ -75,7 +80,7 @@ const triples: Array<string | number | boolean | undefined> = [];
 let tripleCount = 0;
 const queue: Ref[] = [];
 
-function seenBefore(key: string): boolean {
+function seenBefore(key: unknown): boolean {
   for (let i = 0; i < tripleCount; i += 3) if (triples[i] === key) return true;
   return false;
 }
@@ -143,4 +148,28 @@ export function buildContext(
     topLevelAnnotated: isTopLevelEvent(event),
     seen,
   };
+}
+
+/**
+ * An event can arrive before the watch that delivers its involved object does (events and
+ * objects come through separate watches): it then saw nothing of the object nor of its owners.
+ * Once the lookup has the object, the event sees it, and its owner chain, as if the object had
+ * arrived first; what it saw of the rest at receipt is kept. Returns whether anything changed.
+ */
+export function catchUp(ctx: EventContext, lookup: ObjectLookup): boolean {
+  if (ctx.involvedKnown) return false;
+  tripleCount = 0;
+  const involvedObject = snapshot(lookup, ctx.involved);
+  if (involvedObject === undefined) return false;
+  const before = ctx.seen.triples;
+  for (let i = 0; i < before.length; i += 3) {
+    if (seenBefore(before[i])) continue;
+    triples[tripleCount++] = before[i];
+    triples[tripleCount++] = before[i + 1];
+    triples[tripleCount++] = before[i + 2];
+  }
+  ctx.seen.setAll(triples.slice(0, tripleCount));
+  ctx.involvedKnown = true;
+  ctx.involvedNode = specNodeName(involvedObject);
+  return true;
 }

@@ -3,12 +3,12 @@
  * deterministic: time only comes in through the arguments, and the same calls give the same spans.
  */
 
-import { buildContext, type EventContext } from './context.js';
+import { buildContext, catchUp, type EventContext } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
 import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
-import { ownerRefs, refKey, type Ref } from './refs.js';
+import { makeRef, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan } from './span-builder.js';
@@ -84,6 +84,23 @@ export class Correlator {
         this.counters.pendingOverflow++;
         this.giveUp(this.pending.oldest()!);
       }
+    }
+    return this.takeOut();
+  }
+
+  /**
+   * Call when the lookup has a new version of `object` (a watch delivered it, a capture recorded
+   * it): the events waiting on an action on it are retried. Events and objects come through
+   * separate watches, so an event can arrive before its involved object; it would otherwise wait
+   * for another span on that object, or for the give-up walk (up to a window and a tick later),
+   * to see the object, and its owners, that were there all along.
+   */
+  objectChanged(object: KubeObject, now: number): SpanRecord[] {
+    this.advance(now);
+    if (this.pending.size > 0) {
+      const key = makeRef(object.kind, object.metadata.namespace, object.metadata.name).key;
+      this.pending.forEachWatchingObject(key, this.enqueueRetry);
+      this.retryWaiting();
     }
     return this.takeOut();
   }
@@ -247,16 +264,21 @@ export class Correlator {
     this.store(ctx.action.actor?.key ?? '', ctx.objectKey, entry);
   }
 
-  /**
-   * Stores an entry and retries the events waiting on its key, oldest first, until none can move.
-   * Within a retry pass an event that would only land on an ancestor's activity (an indirect hit)
-   * lets the other waiting events go first: one of them may be the action that made its object
-   * (a `Created pod` retried with the `Scaled up replica set` that caused it), so the parents do
-   * not depend on which of the two arrived first.
-   */
+  /** Stores an entry and retries the events waiting on its key. */
   private store(actorKey: string, objectKey: string, entry: RecentEntry): void {
     this.recent.set(actorKey, objectKey, entry);
     this.pending.forEachWatching(actorKey, objectKey, this.enqueueRetry);
+    this.retryWaiting();
+  }
+
+  /**
+   * Retries the queued events (and those the spans they make wake up), oldest first, until none
+   * can move. Within a pass an event that would only land on an ancestor's activity (an indirect
+   * hit) lets the other waiting events go first: one of them may be the action that made its
+   * object (a `Created pod` retried with the `Scaled up replica set` that caused it), so the
+   * parents do not depend on which of the two arrived first.
+   */
+  private retryWaiting(): void {
     if (this.draining) return;
     this.draining = true;
     try {
@@ -266,6 +288,7 @@ export class Correlator {
         if (p === undefined) p = this.deferred.pop();
         if (p === undefined) break;
         if (!this.pending.has(p)) continue;
+        catchUp(p, this.lookup);
         const found = this.search(p);
         if (found === undefined) {
           this.pending.rewatch(p, this.reads);

@@ -127,6 +127,16 @@ export class PendingQueue<T extends Waiting> {
     }
   }
 
+  /** Calls `visit` for each waiting event whose parent search read an action on `objectKey` (any actor). */
+  forEachWatchingObject(objectKey: string, visit: (item: T) => void): void {
+    const list = this.watchers.get(objectKey);
+    if (!list) return;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]!;
+      if (this.has(item) && hasObject(item.watched, objectKey)) visit(item);
+    }
+  }
+
   /** Drops removed items from the queue, and rebuilds the index, when they have piled up. */
   compact(): void {
     if (this.items.length > 2 * this.count + 1024) {

@@ -3,7 +3,7 @@
  * namespace watches plus the owner object caches, wired to one client.
  */
 
-import type { KubeEvent } from '../engine/types.js';
+import type { KubeEvent, KubeObject } from '../engine/types.js';
 import type {
   ClusterSourcePort,
   NamespaceInfo,
@@ -66,8 +66,8 @@ export class ClusterSource implements ClusterSourcePort {
     return { unsubscribe: () => sub.unsubscribe() };
   }
 
-  retainObjects(namespace: string): Subscription {
-    const retention = this.cache.retain(namespace);
+  retainObjects(namespace: string, onObject?: (object: KubeObject) => void): Subscription {
+    const retention = this.cache.retain(namespace, onObject);
     return { unsubscribe: () => retention.release() };
   }
 

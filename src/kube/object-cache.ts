@@ -91,7 +91,12 @@ interface Entry {
 interface NamespaceHold {
   holders: number;
   subscriptions: Map<string, SharedSubscription>;
+  /** the holders' change listeners (see retain) */
+  listeners: Set<ObjectListener>;
 }
+
+/** Told of each object of a held namespace once the cache has it (added, changed or deleted). */
+export type ObjectListener = (object: KubeObject) => void;
 
 const ALL = '*';
 
@@ -198,23 +203,28 @@ export class ObjectCache implements ObjectLookup {
   /**
    * Holds the caches of one namespace (or '*' for all): starts (or shares) one watch per kind.
    * The last release stops them; that namespace's objects then age out like deleted ones.
+   * `onObject` is told of every object the hold's watches bring, once it is in the cache.
    */
-  retain(namespace: string): Retention {
+  retain(namespace: string, onObject?: ObjectListener): Retention {
     if (this.stopped) throw new Error('the object cache is stopped');
     const ns = namespace || ALL;
     let hold = this.holds.get(ns);
     if (!hold) {
-      hold = { holders: 0, subscriptions: new Map() };
+      hold = { holders: 0, subscriptions: new Map(), listeners: new Set() };
       this.holds.set(ns, hold);
       for (const type of this.resourcesByKind.values()) this.watchKind(hold, ns, type);
     }
     hold.holders += 1;
+    // A wrapper of its own, so that the same function passed twice is two registrations.
+    const listener: ObjectListener | undefined = onObject ? (object) => onObject(object) : undefined;
+    if (listener) hold.listeners.add(listener);
     let held = true;
     const current = hold;
     return {
       release: () => {
         if (!held) return;
         held = false;
+        if (listener) current.listeners.delete(listener);
         current.holders -= 1;
         if (current.holders === 0 && this.holds.get(ns) === current) this.drop(ns, current);
       },
@@ -327,7 +337,7 @@ export class ObjectCache implements ObjectLookup {
   private watchKind(hold: NamespaceHold, ns: string, type: ResourceType): void {
     const sub = this.options.watches.subscribe<KubeObjectLike>(
       { resource: type, namespace: ns, metadataOnly: this.metadataOnly(type) },
-      { onEvent: (event) => this.apply(event) },
+      { onEvent: (event) => this.apply(event, hold) },
     );
     hold.subscriptions.set(type.kind.toLowerCase(), sub);
   }
@@ -352,7 +362,7 @@ export class ObjectCache implements ObjectLookup {
     this.evictExpired();
   }
 
-  private apply(event: ChangeEvent<KubeObjectLike>): void {
+  private apply(event: ChangeEvent<KubeObjectLike>, hold: NamespaceHold): void {
     const object = asKubeObject(event.object, this.specTrees);
     if (!object) return;
     const { kind, metadata } = object;
@@ -375,6 +385,14 @@ export class ObjectCache implements ObjectLookup {
     } else if (entry.deletedAt !== undefined) {
       entry.deletedAt = undefined;
       this.deletedOrder.delete(entry);
+    }
+    for (const listener of hold.listeners) {
+      try {
+        listener(entry.current);
+      } catch (err) {
+        // One holder's failure must not keep the object from the others.
+        this.logger.error({ err, kind, namespace, name: metadata.name }, 'object cache listener failed');
+      }
     }
   }
 

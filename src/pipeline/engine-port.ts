@@ -4,10 +4,12 @@
  */
 
 import type { TraceCollectorSpec } from '../api/types.js';
-import type { EngineConfig, EngineStats, KubeEvent, ObjectLookup, SpanRecord } from '../engine/types.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, SpanRecord } from '../engine/types.js';
 
 export interface CorrelatorLike {
   addEvent(event: KubeEvent, receivedAt: number): SpanRecord[];
+  /** the lookup has a new version of `object` */
+  objectChanged(object: KubeObject, now: number): SpanRecord[];
   tick(now: number): SpanRecord[];
   flush(now: number): SpanRecord[];
   reconfigure(config: EngineConfig): void;

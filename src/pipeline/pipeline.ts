@@ -5,7 +5,7 @@
 
 import type { TraceCollectorSpec } from '../api/types.js';
 import { TickSchedule } from '../engine/schedule.js';
-import type { EngineConfig, KubeEvent, SpanRecord } from '../engine/types.js';
+import type { EngineConfig, KubeEvent, KubeObject, SpanRecord } from '../engine/types.js';
 import type { CorrelatorLike, EngineFactory } from './engine-port.js';
 import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
 import { silentLog, type Log } from './log.js';
@@ -270,10 +270,12 @@ export class Pipeline {
   }
 
   private watchNamespace(namespace: string): void {
-    // Retain the object caches first so owner lookups are served when the first events arrive.
-    const objects = this.options.source.retainObjects(namespace);
-    const watch: EventWatch = { objects, subscription: { unsubscribe: () => {} } };
+    const watch: EventWatch = { objects: { unsubscribe: () => {} }, subscription: { unsubscribe: () => {} } };
     this.watches.set(namespace, watch);
+    // Retain the object caches first so owner lookups are served when the first events arrive.
+    watch.objects = this.options.source.retainObjects(namespace, (object) => {
+      if (this.watches.get(namespace) === watch) this.onObject(object);
+    });
     watch.subscription = this.options.source.watchEvents(namespace, {
       onObject: (event) => {
         if (this.watches.get(namespace) === watch) this.onEvent(event);
@@ -316,6 +318,16 @@ export class Pipeline {
     } catch (err) {
       // An engine bug on one event must not stop the stream (nor other collectors on the watch).
       this.log.error({ err, event: { namespace: event.metadata.namespace, name: event.metadata.name } }, 'engine failed on an event');
+    }
+  }
+
+  /** An object reached the lookup: events that arrived before it (separate watches) can go on now. */
+  private onObject(object: KubeObject): void {
+    if (this.stopped) return;
+    try {
+      this.export(this.correlator.objectChanged(object, this.now()));
+    } catch (err) {
+      this.log.error({ err, object: { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name } }, 'engine failed on an object');
     }
   }
 

@@ -3,7 +3,7 @@
  * implementations (export/, kube/) into them; tests wire fakes or the real thing.
  */
 
-import type { KubeEvent, ObjectLookup, SpanRecord } from '../engine/types.js';
+import type { KubeEvent, KubeObject, ObjectLookup, SpanRecord } from '../engine/types.js';
 
 /** Exporter settings with Secrets already resolved (by the controller, from the collector's namespace). */
 export interface ResolvedExporterConfig {
@@ -121,8 +121,10 @@ export interface ClusterSourcePort {
    * Tell the object caches (pods, replicasets, deployments, statefulsets, daemonsets, jobs,
    * cronjobs) that a pipeline needs objects of this namespace (or ALL_NAMESPACES). The kube
    * layer may scope its cache watches by it; releasing the last holder may stop them.
+   * `onObject` is told of each object of the namespace once the lookup has it (added, changed
+   * or deleted), until unsubscribed.
    */
-  retainObjects(namespace: string): Subscription;
+  retainObjects(namespace: string, onObject?: (object: KubeObject) => void): Subscription;
   /** Owner lookups served from the caches; answers for deleted objects where they were seen. */
   readonly lookup: ObjectLookup;
   /**

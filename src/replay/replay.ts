@@ -41,6 +41,7 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
     switch (record.kind) {
       case 'object':
         lookup.put(record.object);
+        collect(correlator.objectChanged(record.object, record.at));
         break;
       case 'event':
         collect(correlator.addEvent(record.object, record.at));

@@ -90,6 +90,8 @@ export interface Harness {
   correlator: Correlator;
   spans: SpanRecord[];
   put(...objects: KubeObject[]): void;
+  /** puts an object into the lookup at T0 + seconds and tells the correlator, as a cache watch does */
+  arrive(object: KubeObject, seconds: number): SpanRecord[];
   /** adds an event received at T0 + seconds (its lastTimestamp defaults to the same second) */
   add(event: KubeEvent, seconds: number): SpanRecord[];
   tick(seconds: number): SpanRecord[];
@@ -111,6 +113,10 @@ export function harness(config: EngineConfig = engineConfigFromSpec()): Harness 
     correlator,
     spans,
     put: (...objects) => objects.forEach((o) => lookup.put(o)),
+    arrive: (object, seconds) => {
+      lookup.put(object);
+      return keep(correlator.objectChanged(object, at(seconds)));
+    },
     add: (event, seconds) => keep(correlator.addEvent(event, at(seconds))),
     tick: (seconds) => keep(correlator.tick(at(seconds))),
     flush: (seconds) => keep(correlator.flush(at(seconds))),

@@ -95,6 +95,33 @@ describe('kube/object-cache', () => {
     assert.equal(cache.stats().deleted, 0);
   });
 
+  it('tells each holder of a namespace of every object it brings, once the object is in the cache, until released', async () => {
+    const pods = api.for(RESOURCES.pods);
+    pods.put('listed');
+    make();
+    const seen: string[] = [];
+    const other: string[] = [];
+    const ref = (name: string) => ({ kind: 'Pod', namespace: 'default', name });
+    const one = cache.retain('default', (o) => seen.push(`${o.metadata.name}@${o.metadata.resourceVersion} cached=${cache.get(ref(o.metadata.name)) === o}`));
+    cache.retain('default', (o) => {
+      other.push(o.metadata.name);
+      throw new Error('a failing holder');
+    });
+    cache.retain('default');
+    await cache.waitForSync();
+    await until(() => pods.openWatches === 1);
+    pods.put('p1');
+    pods.put('p1', { labels: { x: 'y' } });
+    pods.remove('p1');
+    await until(() => seen.length === 4, 3000, 'changes');
+    assert.deepEqual(seen, ['listed@101 cached=true', 'p1@102 cached=true', 'p1@103 cached=true', 'p1@104 cached=true'], 'a deleted object stays resolvable');
+    assert.deepEqual(other, ['listed', 'p1', 'p1', 'p1'], 'a holder that throws does not keep the object from the others');
+    one.release();
+    pods.put('p2');
+    await until(() => other.length === 5, 3000, 'p2');
+    assert.equal(seen.length, 4, 'a released holder is told nothing more');
+  });
+
   it('answers previousGeneration with the newest version of a lower generation', async () => {
     const deployments = api.for(RESOURCES.deployments);
     make();

@@ -119,6 +119,22 @@ describe('Pipeline', () => {
     await stop();
   });
 
+  it('passes the objects of its namespaces to the engine as they reach the caches, and stops with the namespace', async () => {
+    const { source, engine, pipeline } = setup();
+    const pod = (namespace: string, name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name } });
+    source.putObject('home', pod('home', 'p1'));
+    const correlator = engine.created[0]!;
+    assert.deepEqual(correlator.objectsChanged.map((c) => c.object.metadata.name), ['p1']);
+    assert.ok(Math.abs(correlator.objectsChanged[0]!.now - Date.now()) < 5000);
+    pipeline.update({ spec: { exporter: { endpoint: 'x:1' }, namespaces: ['other'] }, exporter: exporterConfig() });
+    source.putObject('home', pod('home', 'p2'));
+    source.putObject('other', pod('other', 'p3'));
+    assert.deepEqual(correlator.objectsChanged.map((c) => c.object.metadata.name), ['p1', 'p3']);
+    await pipeline.stop({ flush: true, deadline: Date.now() + 1000 });
+    source.putObject('other', pod('other', 'p4'));
+    assert.equal(correlator.objectsChanged.length, 2);
+  });
+
   it('updates in place: engine reconfigured, exporter updated, namespaces changed, pending kept', async () => {
     const { source, engine, exporters, pipeline } = setup();
     source.emitEvent('home', event('home'));

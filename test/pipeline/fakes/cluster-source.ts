@@ -29,13 +29,21 @@ export class FakeClusterSource implements ClusterSourcePort {
     return { unsubscribe: () => void this.namespaceWatchers.delete(handlers) };
   }
 
-  retainObjects(namespace: string): Subscription {
+  /** the retainers' object listeners, by namespace */
+  readonly objectListeners = new Map<string, Set<(object: KubeObject) => void>>();
+
+  retainObjects(namespace: string, onObject?: (object: KubeObject) => void): Subscription {
     this.retained.set(namespace, (this.retained.get(namespace) ?? 0) + 1);
+    let listeners = this.objectListeners.get(namespace);
+    if (!listeners) this.objectListeners.set(namespace, (listeners = new Set()));
+    const listener = onObject ? (object: KubeObject) => onObject(object) : undefined;
+    if (listener) listeners.add(listener);
     let done = false;
     return {
       unsubscribe: () => {
         if (done) return;
         done = true;
+        if (listener) listeners.delete(listener);
         this.retained.set(namespace, (this.retained.get(namespace) ?? 1) - 1);
       },
     };
@@ -44,6 +52,12 @@ export class FakeClusterSource implements ClusterSourcePort {
   /** Namespaces with at least one event watcher. */
   watchedNamespaces(): string[] {
     return [...this.eventWatchers].filter(([, s]) => s.size > 0).map(([ns]) => ns).sort();
+  }
+
+  /** Puts an object into the lookup and tells the namespace's retainers, like a cache watch. */
+  putObject(namespace: string, object: KubeObject): void {
+    this.objects.set(`${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`, object);
+    for (const listener of this.objectListeners.get(namespace) ?? []) listener(object);
   }
 
   emitEvent(namespace: string, event: KubeEvent): void {

@@ -1,6 +1,6 @@
 /** A trivial engine for pipeline/controller unit tests: one root span per event, held until flush or tick. */
 
-import type { EngineConfig, EngineStats, KubeEvent, SpanRecord } from '../../../src/engine/types.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, SpanRecord } from '../../../src/engine/types.js';
 import type { CorrelatorLike, EngineFactory } from '../../../src/pipeline/engine-port.js';
 
 export class FakeCorrelator implements CorrelatorLike {
@@ -12,6 +12,14 @@ export class FakeCorrelator implements CorrelatorLike {
   tickTimes: number[] = [];
 
   constructor(public config: EngineConfig) {}
+
+  /** objects the pipeline passed on, with the time */
+  readonly objectsChanged: Array<{ object: KubeObject; now: number }> = [];
+
+  objectChanged(object: KubeObject, now: number): SpanRecord[] {
+    this.objectsChanged.push({ object, now });
+    return [];
+  }
 
   addEvent(event: KubeEvent, receivedAt: number): SpanRecord[] {
     this.events.push(event);
