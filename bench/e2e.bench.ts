@@ -19,8 +19,8 @@
  *
  * Latency beyond the intentional hold: per event, receive time at the receiver minus the time
  * the engine is *due* to emit its span (see support/due-times.ts: the same run replayed offline
- * through the same Correlator with events at their injection times, ticking where the live
- * pipeline ticks: from its start, every window/2; with 20 collectors, from the median start).
+ * through the same Correlator with events at their injection times, one engine per collector
+ * over its namespaces, ticking where its live pipeline ticks: from its start, every window/2).
  * Spans flushed at shutdown are not counted.
  *
  *   npm run bench -- e2e [--quick] [--profile]   (--profile: V8 CPU profile of the operator in the temp dir)
@@ -168,10 +168,13 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     if (op.problems.length > 0) log(`operator warnings: ${op.problems.slice(0, 3).join('\n  ')}`);
 
     // Latency beyond the intentional hold, and loss/duplicates per collector.
-    const starts = [...op.pipelineStarts].sort((a, b) => a - b);
-    const pipelineStart = starts[Math.floor(starts.length / 2)];
-    if (pipelineStart === undefined) throw new Error('the operator logged no "starting pipeline" line');
-    const due = dueTimes(WORKLOAD, env.player, {}, pipelineStart);
+    const defs = env.collectorDefs();
+    const scopes = defs.map((def) => {
+      const pipelineStart = op.pipelineStarts.get(def.name);
+      if (pipelineStart === undefined) throw new Error(`the operator logged no "starting pipeline" line for ${def.name}`);
+      return { ...def, pipelineStart };
+    });
+    const due = dueTimes(WORKLOAD, env.player, {}, scopes);
     const byEvent: number[] = [];
     const byTick: number[] = [];
     const perStep = steps.map(() => [] as number[]);
@@ -179,9 +182,9 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     let lostBeforeFlush = 0;
     let duplicated = 0;
     let unmatched = 0;
-    const defs = env.collectorDefs();
     for (const def of defs) {
       const got = env.received.collector(def.name);
+      const { due: dueAt, cause } = due.byCollector.get(def.name)!;
       const ns = new Set(def.namespaces);
       for (let seq = 0; seq < events.count; seq++) {
         if (!ns.has('*') && !ns.has(env.workload.namespaces[events.namespaces[seq]!]!)) continue;
@@ -192,13 +195,13 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
           continue;
         }
         if (n > 1) duplicated += n - 1;
-        const d = due.due[seq]!;
+        const d = dueAt[seq]!;
         if (Number.isNaN(d)) {
           unmatched++;
           continue;
         }
         if (d > stopAt) continue;
-        const tick = due.cause[seq] === DUE_BY_TICK;
+        const tick = cause[seq] === DUE_BY_TICK;
         const added = Math.max(0, env.received.base + got.firstAt[seq]! - d);
         (tick ? byTick : byEvent).push(added);
         const s = steps.findIndex((x) => seq >= x.fromSeq && seq < x.toSeq);

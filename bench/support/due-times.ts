@@ -5,11 +5,12 @@
  * end) is defined by the engine, not by the wire. To measure only the latency the operator adds
  * beyond it, the same run is replayed offline through the same Correlator, with every event
  * received at its real injection time and ticks where the live pipeline's fall (from its start,
- * every window/2): the time the engine returns a span there is its due time. A live tick is late
- * by the event loop's lateness (not cumulatively: the pipeline ticks on the same schedule, so a
- * late tick does not move the next); ticking almost continuously instead would count the
- * engine's own cadence (up to window/2 before a waiting event is given up on, p50 ~1 s with the
- * default window) as added latency.
+ * every window/2): the time the engine returns a span there is its due time. Each collector is
+ * replayed with an engine of its own over its namespaces, ticking from its own pipeline's start.
+ * A live tick is late by the event loop's lateness (not cumulatively: the pipeline ticks on the
+ * same schedule, so a late tick does not move the next); ticking almost continuously instead
+ * would count the engine's own cadence (up to window/2 before a waiting event is given up on,
+ * p50 ~1 s with the default window) as added latency.
  *
  * The workload is deterministic, so the replay regenerates the exact objects from the seed and
  * the player's recorded step times instead of keeping a copy of everything sent.
@@ -25,25 +26,58 @@ import { Workload, type WorkloadOptions } from './workload.js';
 export const DUE_BY_EVENT = 1;
 export const DUE_BY_TICK = 2;
 
-export interface DueTimes {
-  /** by event sequence (Player.events): when the engine emits the event's span; NaN: never */
+/** One TraceCollector as the live operator ran it: its namespaces and when its pipeline started. */
+export interface CollectorScope {
+  name: string;
+  /** namespace names, or ['*'] */
+  namespaces: readonly string[];
+  /** when the live pipeline started (wall clock, ms); its first tick falls a tick period later */
+  pipelineStart: number;
+}
+
+export interface CollectorDueTimes {
+  /** by event sequence (Player.events): when the engine emits the event's span; NaN: never, or not the collector's */
   due: Float64Array;
-  /** DUE_BY_EVENT: emitted when a later event arrived; DUE_BY_TICK: emitted by a tick */
+  /** DUE_BY_EVENT: emitted on a later write (event or object); DUE_BY_TICK: emitted by a tick */
   cause: Uint8Array;
+}
+
+export interface DueTimes {
+  byCollector: Map<string, CollectorDueTimes>;
   rootSpans: number;
 }
 
-/** `pipelineStart`: when the live pipeline started (wall clock, ms); its first tick falls a tick period later. */
-export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec: EngineSpec, pipelineStart: number): DueTimes {
+/** A collector's own engine, as its pipeline runs it: its namespaces only, its own tick schedule. */
+interface Replayed extends CollectorDueTimes {
+  scope: CollectorScope;
+  all: boolean;
+  namespaces: ReadonlySet<string>;
+  correlator: Correlator;
+  nextTick: number;
+}
+
+/**
+ * Each collector is replayed with an engine of its own over its own namespaces, like the
+ * operator's pipelines: one engine over everything would reach the pending-events bound that
+ * twenty engines over a few namespaces each do not, and give its oldest events up early.
+ */
+export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec: EngineSpec, collectors: readonly CollectorScope[]): DueTimes {
   const config = engineConfigFromSpec(spec);
   const tickMs = tickIntervalMs(config);
+  // Objects are shared: every engine reads the objects of its own namespaces only.
   const lookup = new MemoryObjectLookup();
-  const correlator = new Correlator(config, lookup);
   const log = player.events;
-  const due = new Float64Array(log.count).fill(Number.NaN);
-  const cause = new Uint8Array(log.count);
+  const replayed: Replayed[] = collectors.map((scope) => ({
+    scope,
+    all: scope.namespaces.includes('*'),
+    namespaces: new Set(scope.namespaces),
+    correlator: new Correlator(config, lookup),
+    nextTick: scope.pipelineStart + tickMs,
+    due: new Float64Array(log.count).fill(Number.NaN),
+    cause: new Uint8Array(log.count),
+  }));
   let rootSpans = 0;
-  const emit = (spans: SpanRecord[], at: number, why: number) => {
+  const emit = (r: Replayed, spans: SpanRecord[], at: number, why: number) => {
     for (const span of spans) {
       const uid = span.attributes['k8s.event.uid'];
       const seq = typeof uid === 'string' ? log.seqByUid.get(uid) : undefined;
@@ -51,34 +85,39 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
         rootSpans++;
         continue;
       }
-      if (Number.isNaN(due[seq]!)) {
-        due[seq] = at;
-        cause[seq] = why;
+      if (Number.isNaN(r.due[seq]!)) {
+        r.due[seq] = at;
+        r.cause[seq] = why;
       }
     }
   };
+  const covers = (r: Replayed, namespace: string | undefined) => r.all || r.namespaces.has(namespace ?? '');
   const stream = new Workload(workloadOptions).stream(0);
-  let nextTick = pipelineStart + tickMs;
   let last = 0;
   for (let i = 0; i < player.steps; i++) {
     const step = stream.next();
     const at = player.stepTimes[i]!;
     if (Number.isNaN(at) || step.op === 'delete') continue; // deleted objects stay resolvable, as in the operator's cache
-    for (; nextTick <= at; nextTick += tickMs) emit(correlator.tick(nextTick), nextTick, DUE_BY_TICK);
+    for (const r of replayed) for (; r.nextTick <= at; r.nextTick += tickMs) emit(r, r.correlator.tick(r.nextTick), r.nextTick, DUE_BY_TICK);
     last = at;
     const object = step.build(player.toWall);
-    if (step.event) emit(correlator.addEvent(object as unknown as KubeEvent, at), at, DUE_BY_EVENT);
-    else {
+    const namespace = object.metadata.namespace;
+    if (step.event) {
+      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.addEvent(object as unknown as KubeEvent, at), at, DUE_BY_EVENT);
+    } else {
       lookup.put(object as unknown as KubeObject);
-      emit(correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_EVENT);
+      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_EVENT);
     }
   }
-  // Let the engine run its course: everything still held becomes due by the ticks.
+  // Let the engines run their course: everything still held becomes due by the ticks.
   const end = last + 4 * config.recentWindowMs + config.expireAfterMs;
-  for (; nextTick <= end; nextTick += tickMs) {
-    emit(correlator.tick(nextTick), nextTick, DUE_BY_TICK);
-    if (correlator.stats().pendingEvents === 0 && correlator.stats().heldSpans === 0) break;
+  for (const r of replayed) {
+    for (; r.nextTick <= end; r.nextTick += tickMs) {
+      emit(r, r.correlator.tick(r.nextTick), r.nextTick, DUE_BY_TICK);
+      const stats = r.correlator.stats();
+      if (stats.pendingEvents === 0 && stats.heldSpans === 0) break;
+    }
+    emit(r, r.correlator.flush(r.nextTick), r.nextTick, DUE_BY_TICK);
   }
-  emit(correlator.flush(nextTick), nextTick, DUE_BY_TICK);
-  return { due, cause, rootSpans };
+  return { byCollector: new Map(replayed.map((r) => [r.scope.name, { due: r.due, cause: r.cause }])), rootSpans };
 }

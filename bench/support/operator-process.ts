@@ -83,8 +83,8 @@ export interface OperatorOptions {
 /** A running operator process. */
 export class OperatorProcess {
   readonly problems: string[] = [];
-  /** when each pipeline started (its log line): a pipeline's engine ticks from then on, every window/2 */
-  readonly pipelineStarts: number[] = [];
+  /** when each collector's pipeline started (its log line), by collector name: its engine ticks from then on, every window/2 */
+  readonly pipelineStarts = new Map<string, number>();
   private metricsAddress: string | undefined;
   private exitCode: number | null | undefined;
   private readonly exit: Promise<number | null>;
@@ -155,14 +155,16 @@ export class OperatorProcess {
   }
 
   private onLog(line: string): void {
-    let parsed: { level?: number | string; msg?: string; address?: string; time?: string };
+    let parsed: { level?: number | string; msg?: string; address?: string; time?: string; collector?: { name?: string } };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
       return;
     }
     if (parsed.msg === 'serving /metrics' && parsed.address) this.metricsAddress = parsed.address;
-    if (parsed.msg === 'starting pipeline' && typeof parsed.time === 'string') this.pipelineStarts.push(Date.parse(parsed.time));
+    if (parsed.msg === 'starting pipeline' && typeof parsed.time === 'string' && typeof parsed.collector?.name === 'string') {
+      this.pipelineStarts.set(parsed.collector.name, Date.parse(parsed.time));
+    }
     const level = typeof parsed.level === 'number' ? parsed.level : { warn: 40, error: 50, fatal: 60 }[String(parsed.level)] ?? 30;
     if (level >= 40 && this.problems.length < 50) this.problems.push(line.slice(0, 500));
   }

@@ -321,7 +321,13 @@ export class ObjectCache implements ObjectLookup {
       if (!kubeObject) return undefined;
       // A watch may have delivered it meanwhile; never overwrite a newer version with the GET.
       const existing = this.entries.get(ref.kind, ref.namespace, ref.name);
-      return existing ? existing.current : this.entries.add(ref.kind, ref.namespace, ref.name, kubeObject).current;
+      if (existing) return existing.current;
+      const added = this.entries.add(ref.kind, ref.namespace, ref.name, kubeObject).current;
+      for (const ns of new Set([ref.namespace || ALL, ALL])) {
+        const hold = this.holds.get(ns);
+        if (hold) this.tell(hold, added);
+      }
+      return added;
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) {
         this.counters.getsNotFound += 1;
@@ -386,12 +392,16 @@ export class ObjectCache implements ObjectLookup {
       entry.deletedAt = undefined;
       this.deletedOrder.delete(entry);
     }
+    this.tell(hold, entry.current);
+  }
+
+  private tell(hold: NamespaceHold, object: KubeObject): void {
     for (const listener of hold.listeners) {
       try {
-        listener(entry.current);
+        listener(object);
       } catch (err) {
         // One holder's failure must not keep the object from the others.
-        this.logger.error({ err, kind, namespace, name: metadata.name }, 'object cache listener failed');
+        this.logger.error({ err, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name }, 'object cache listener failed');
       }
     }
   }

@@ -122,6 +122,17 @@ describe('kube/object-cache', () => {
     assert.equal(seen.length, 4, 'a released holder is told nothing more');
   });
 
+  it('tells the holders of a namespace of an object the GET fallback brought', async () => {
+    for (let i = 0; i < 5; i++) api.for(RESOURCES.replicasets).listFailures.push(apiError(500, 'list', 'replicasets'));
+    make();
+    const told: string[] = [];
+    cache.retain('shop', (o) => told.push(`shop:${o.metadata.name}`));
+    cache.retain('', (o) => told.push(`*:${o.metadata.name}`));
+    getAnswer = (_type, key) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { ...key, uid: 'u1', resourceVersion: '5' } });
+    assert.equal((await cache.fetch({ kind: 'ReplicaSet', namespace: 'shop', name: 'rs-1' }))?.metadata.uid, 'u1');
+    assert.deepEqual(told, ['shop:rs-1', '*:rs-1']);
+  });
+
   it('answers previousGeneration with the newest version of a lower generation', async () => {
     const deployments = api.for(RESOURCES.deployments);
     make();
