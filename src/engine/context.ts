@@ -154,13 +154,13 @@ export function buildContext(
  * An event can arrive before the watch that delivers its involved object does (events and
  * objects come through separate watches): it then saw nothing of the object nor of its owners.
  * Once the lookup has the object, the event sees it, and its owner chain, as if the object had
- * arrived first; what it saw of the rest at receipt is kept. Returns whether anything changed.
+ * arrived first; what it saw of the rest at receipt is kept.
  */
-export function catchUp(ctx: EventContext, lookup: ObjectLookup): boolean {
-  if (ctx.involvedKnown) return false;
+export function catchUp(ctx: EventContext, lookup: ObjectLookup): void {
+  if (ctx.involvedKnown) return;
   tripleCount = 0;
   const involvedObject = snapshot(lookup, ctx.involved);
-  if (involvedObject === undefined) return false;
+  if (involvedObject === undefined) return;
   const before = ctx.seen.triples;
   for (let i = 0; i < before.length; i += 3) {
     if (seenBefore(before[i])) continue;
@@ -171,5 +171,4 @@ export function catchUp(ctx: EventContext, lookup: ObjectLookup): boolean {
   ctx.seen.setAll(triples.slice(0, tripleCount));
   ctx.involvedKnown = true;
   ctx.involvedNode = specNodeName(involvedObject);
-  return true;
 }
