@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { SpanRecord } from '../../src/engine/types.js';
+import type { CaptureRecord } from '../../src/replay/capture.js';
 import { replay } from '../../src/replay/replay.js';
 import { eventCounts, permute, windowGroups } from './permutations.js';
 import { configFor, readRecords, recordingsDir, sharedFixture } from './support.js';
@@ -24,6 +25,14 @@ const recordings = [
  * statefulset (a Pod name reused by the recreated Pod).
  */
 const parentsStable = new Set(['back-to-back-rollouts.ndjson', 'created-before-scaled-up.ndjson', 'daemonset.ndjson', 'deleted-objects.ndjson', 'warnings-and-repeats.ndjson']);
+
+/** The capture with object record i received `delayMs[i]` later (stable for equal times). */
+function delayObjects(records: readonly CaptureRecord[], delayMs: readonly number[]): CaptureRecord[] {
+  return records
+    .map((r, i) => ({ record: r.kind === 'object' ? { ...r, at: r.at + delayMs[i]! } : r, i }))
+    .sort((a, b) => a.record.at - b.record.at || a.i - b.i)
+    .map((x) => x.record);
+}
 
 function byId(spans: readonly SpanRecord[]): Map<string, SpanRecord> {
   return new Map(spans.map((s) => [s.spanId, s]));
@@ -51,6 +60,23 @@ describe('replay properties', () => {
           }
         }),
         { numRuns: 25, seed: 20261122 },
+      );
+    });
+
+    // Objects and events come through separate watches: an object can reach kspan a few ms after
+    // an event that was written after it. Each object record is delayed by up to 5 ms here.
+    it(`${name}: objects a few ms behind the events give the same traces`, () => {
+      const expected = byId(replay(records, config).spans);
+      const delays = fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: records.length, maxLength: records.length });
+      fc.assert(
+        fc.property(delays, (delay) => {
+          const spans = replay(delayObjects(records, delay), config).spans;
+          assert.equal(spans.length, expected.size);
+          for (const s of spans) {
+            assert.equal(s.traceId, expected.get(s.spanId)?.traceId, `${s.name} ${String(s.attributes['k8s.event.message'])} changed trace`);
+          }
+        }),
+        { numRuns: 25, seed: 20261206 },
       );
     });
 
