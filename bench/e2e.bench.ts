@@ -157,8 +157,10 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     const counts = env.api.requestCounts();
     const apiPer1k: Record<string, number> = {};
     for (const [k, v] of Object.entries(counts)) apiPer1k[k] = (v / events.count) * 1000;
-    // Let spans due soon arrive, then SIGTERM: the operator flushes everything still held.
-    await new Promise((r) => setTimeout(r, quick ? 1000 : 5000));
+    // Let spans due soon arrive, then SIGTERM: the operator flushes everything still held. A
+    // quick step (2 s) is shorter than the hold: without a window and a tick more, a collector
+    // whose events all wait for the give-up walk would have no span due before the stop.
+    await new Promise((r) => setTimeout(r, quick ? 1.5 * WINDOW_MS + 1000 : 5000));
     const stopAt = Date.now();
     await op.stop();
     await new Promise((r) => setTimeout(r, 300));
