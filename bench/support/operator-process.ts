@@ -134,8 +134,20 @@ export class OperatorProcess {
   }
 
   /** Prometheus text from /metrics, parsed into name{labels} -> value. */
+  /**
+   * The operator's /metrics. A reset connection (a kept-alive socket the server closed as it was
+   * reused) is retried once on a new one; a dead operator is reported with its exit code.
+   */
   async metrics(): Promise<Map<string, number>> {
-    const text = await (await fetch(`http://${this.metricsAddress}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
+    const get = async () => (await fetch(`http://${this.metricsAddress}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
+    let text: string;
+    try {
+      text = await get();
+    } catch (err) {
+      if (this.exitCode !== undefined) throw new Error(`the operator exited with ${this.exitCode}: ${this.problems.slice(-3).join('\n')}`);
+      this.problems.push(`metrics request failed, retried: ${String((err as { cause?: unknown }).cause ?? err)}`);
+      text = await get();
+    }
     const out = new Map<string, number>();
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
