@@ -159,7 +159,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     for (const [k, v] of Object.entries(counts)) apiPer1k[k] = (v / events.count) * 1000;
     // An injector-limited last step leaves events the API test server has not delivered yet:
     // they are given time to reach the operator, so that a span lost below is the operator's.
-    const caughtUp = await catchUp(() => op.metrics().then((m) => expectedNow() - metricSum(m, 'kspan_events_received_total')), quick ? 10_000 : 60_000);
+    const caughtUp = await waitUntilRead(() => op.metrics().then((m) => expectedNow() - metricSum(m, 'kspan_events_received_total')), quick ? 10_000 : 60_000);
     if (caughtUp.behind > 0 || caughtUp.seconds >= 1) log(`after the last step: ${caughtUp.behind > 0 ? `still ${caughtUp.behind} events behind` : 'caught up'} in ${fmt(caughtUp.seconds, 1)} s`);
     // Let spans due soon arrive, then SIGTERM: the operator flushes everything still held. A
     // quick step (2 s) is shorter than the hold: without a window and a tick more, a collector
@@ -246,7 +246,7 @@ function printRun(r: RunResult): void {
 const cpuPer1k = (s: StepResult): number => (s.operatorCpuPct * 10) / (s.achieved / 1000);
 
 /** Polls how many events the operator has still to read until none, or `limitMs`. */
-async function catchUp(behind: () => Promise<number>, limitMs: number): Promise<{ behind: number; seconds: number }> {
+async function waitUntilRead(behind: () => Promise<number>, limitMs: number): Promise<{ behind: number; seconds: number }> {
   const start = Date.now();
   let left = await behind();
   while (left > 0 && Date.now() - start < limitMs) {
