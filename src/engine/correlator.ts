@@ -8,7 +8,7 @@ import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
 import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
-import { makeRef, ownerRefs, refKey, type Ref } from './refs.js';
+import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan } from './span-builder.js';
@@ -98,8 +98,7 @@ export class Correlator {
   objectChanged(object: KubeObject, now: number): SpanRecord[] {
     this.advance(now);
     if (this.pending.size > 0) {
-      const key = makeRef(object.kind, object.metadata.namespace, object.metadata.name).key;
-      this.pending.forEachWatchingObject(key, this.enqueueRetry);
+      this.pending.forEachWatchingObject(keyOf(object.kind, object.metadata.namespace, object.metadata.name), this.enqueueRetry);
       this.retryWaiting();
     }
     return this.takeOut();

@@ -45,7 +45,7 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   }
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: internalized(`${kind}/${ns}/${n}`), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS } };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: internalized(joinKey(kind, ns, n)), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;
@@ -61,13 +61,23 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   return entry.ref;
 }
 
+const joinKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
+
+/**
+ * The key of (kind, namespace, name) without interning a Ref: for objects the engine is only
+ * told about (every object a watch delivers), which would otherwise crowd out the refs events name.
+ */
+export function keyOf(kind: string, namespace: string | undefined, name: string): string {
+  return joinKey(kind, typeof namespace === 'string' ? namespace.toLowerCase() : '', name.toLowerCase());
+}
+
 /** V8's own copy of the string (flat, hash known, equal copies compared by pointer). */
 function internalized(s: string): string {
   return Object.keys({ [s]: 0 })[0]!;
 }
 
 export function refKey(ref: ObjectRef): string {
-  return (ref as Partial<Ref>).key ?? `${ref.kind}/${ref.namespace}/${ref.name}`;
+  return (ref as Partial<Ref>).key ?? joinKey(ref.kind, ref.namespace, ref.name);
 }
 
 export function refOfObject(obj: KubeObject): Ref {
