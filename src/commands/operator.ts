@@ -188,7 +188,7 @@ export const operatorCommand: Command = async (args, io) => {
   const pipelineSource: ClusterSourcePort = {
     watchEvents: (namespace, handlers) => source.watchEvents(namespace, handlers),
     watchNamespaces: (handlers) => source.watchNamespaces(handlers),
-    retainObjects: (namespace) => source.retainObjects(namespace),
+    retainObjects: (namespace, onObject) => source.retainObjects(namespace, onObject),
     lookup: source.lookup,
     watchObjectKind: (apiVersion, kind) => {
       try {
