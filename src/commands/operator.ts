@@ -16,12 +16,12 @@ import { ClusterSource } from '../kube/cluster-source.js';
 import { KubeApiError } from '../kube/errors.js';
 import { addFinalizer, removeFinalizer } from '../kube/finalizers.js';
 import { LeaderElector } from '../kube/leader-election.js';
-import { customResource, RESOURCES } from '../kube/resources.js';
+import { RESOURCES } from '../kube/resources.js';
 import type { SharedSubscription } from '../kube/shared-watches.js';
 import { patchStatus } from '../kube/status.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { createLogger, HttpServer, LOG_LEVELS, OperatorMetrics, type LogLevel } from '../observability/index.js';
-import { Pipeline, type ClusterSourcePort, type EngineFactory, type SpanExporterPort } from '../pipeline/index.js';
+import { Pipeline, type EngineFactory, type SpanExporterPort } from '../pipeline/index.js';
 import { type Command, UserError } from './command.js';
 
 export const OPERATOR_USAGE = `Usage: kspan operator [options]
@@ -185,19 +185,6 @@ export const operatorCommand: Command = async (args, io) => {
   const identity = io.env['POD_NAME'] || `${hostname()}_${process.pid}`;
   const metrics = new OperatorMetrics();
   const source = new ClusterSource({ client, logger: log.child({ component: 'watches' }) });
-  const pipelineSource: ClusterSourcePort = {
-    watchEvents: (namespace, handlers) => source.watchEvents(namespace, handlers),
-    watchNamespaces: (handlers) => source.watchNamespaces(handlers),
-    retainObjects: (namespace, onObject) => source.retainObjects(namespace, onObject),
-    lookup: source.lookup,
-    watchObjectKind: (apiVersion, kind) => {
-      try {
-        source.cache.addResource(customResource(apiVersion, kind));
-      } catch (err) {
-        log.warn({ err, apiVersion, kind }, 'cannot cache this owner kind');
-      }
-    },
-  };
 
   let controller: TraceCollectorController | undefined;
   const reconciledOnce = new Set<string>();
@@ -225,7 +212,7 @@ export const operatorCommand: Command = async (args, io) => {
             settings,
             baseline,
             onStateChange,
-            source: pipelineSource,
+            source,
             engine,
             log: plog,
             createExporter: (config) => {

@@ -12,6 +12,7 @@ import type {
   WatchProblem,
 } from '../pipeline/ports.js';
 import type { KubeClient, KubeObjectLike, ListerWatcher } from './client.js';
+import { silentLogger, type KubeLogger } from './clock.js';
 import type { KubeApiError } from './errors.js';
 import type { ListWatchListener } from './list-watch.js';
 import { ObjectCache, type ObjectCacheOptions } from './object-cache.js';
@@ -28,8 +29,10 @@ export interface ClusterSourceOptions extends SharedWatchesOptions {
 export class ClusterSource implements ClusterSourcePort {
   readonly watches: SharedWatches;
   readonly cache: ObjectCache;
+  private readonly logger: KubeLogger;
 
   constructor(options: ClusterSourceOptions) {
+    this.logger = options.logger ?? silentLogger;
     this.watches = new SharedWatches(options);
     const getClient = options.getClient === undefined ? (canGet(options.client) ? options.client : undefined) : options.getClient;
     this.cache = new ObjectCache({
@@ -77,6 +80,15 @@ export class ClusterSource implements ClusterSourcePort {
    */
   addOwnerKind(apiVersion: string, kind: string, plural?: string): void {
     this.cache.addResource(customResource(apiVersion, kind, plural));
+  }
+
+  /** The pipeline's way to add an ownerKindRule's target kind: a kind that cannot be cached is logged, not thrown. */
+  watchObjectKind(apiVersion: string, kind: string): void {
+    try {
+      this.addOwnerKind(apiVersion, kind);
+    } catch (err) {
+      this.logger.warn({ err, apiVersion, kind }, 'cannot cache this owner kind');
+    }
   }
 
   /** Stops every watch and cache. */

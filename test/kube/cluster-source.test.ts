@@ -61,4 +61,12 @@ describe('kube/cluster-source', () => {
     held.unsubscribe();
     assert.equal(source.watches.list().length, 0);
   });
+
+  it('watchObjectKind logs a kind it cannot cache instead of throwing at the pipeline', () => {
+    const warnings: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), error: () => {} };
+    const logged = new ClusterSource({ client: api, clock: new FakeClock(), logger });
+    logged.watchObjectKind('', 'Rollout');
+    assert.deepEqual(warnings, ['cannot cache this owner kind']);
+  });
 });
