@@ -69,6 +69,27 @@ export function imageNodeFlags(dockerfile = readFileSync(join(REPO, 'Dockerfile'
   return argv.slice(1, script === -1 ? argv.length : script);
 }
 
+/**
+ * The environment the image's runtime stage sets (`ENV` lines after the last FROM, `KEY=VALUE`
+ * form), which the benchmarks give the operator beside PATH: e.g. glibc's malloc settings shape
+ * its RSS as much as the Node.js flags do.
+ */
+export function imageEnv(dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8')): Record<string, string> {
+  const lines = dockerfile.split('\n');
+  const runtime = lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)));
+  const env: Record<string, string> = {};
+  for (const line of runtime) {
+    const match = /^ENV\s+(.*)$/i.exec(line.trim());
+    if (!match) continue;
+    for (const pair of match[1]!.trim().split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new Error(`the Dockerfile's ENV ${pair}: only the KEY=VALUE form is read`);
+      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
 export interface OperatorOptions {
   kubeconfig: string;
   /** write a V8 CPU profile to this directory (node --cpu-prof) */
@@ -109,7 +130,7 @@ export class OperatorProcess {
     const child = spawn(
       process.execPath,
       [...nodeArgs, CLI, 'operator', '--kubeconfig', options.kubeconfig, '--metrics-bind-address', '127.0.0.1:0', '--health-bind-address', '0', '--log-level', 'info', ...(options.extraArgs ?? [])],
-      { env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { PATH: process.env['PATH'] ?? '', ...imageEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const op = new OperatorProcess(child);
     const until = Date.now() + 20_000;
