@@ -76,16 +76,28 @@ export interface Retention {
   release(): void;
 }
 
-/** One cached object, changed in place over its versions; every field always present (one shape). */
-interface Entry {
-  current: KubeObject;
-  /** newest version seen with a generation lower than current's */
-  previous: KubeObject | undefined;
-  /** set while the object is deleted but retained */
-  deletedAt: number | undefined;
-  /** where the index keeps it: its namespace's map and the name it is kept under */
-  names: Map<string, Entry>;
-  name: string;
+/**
+ * A cached object with a history: a previous generation seen, or deleted but retained. Changed in
+ * place over its versions. Most objects have neither and are kept bare (see Slot).
+ */
+class Tracked {
+  constructor(
+    public current: KubeObject,
+    /** newest version seen with a generation lower than current's */
+    public previous: KubeObject | undefined,
+    /** set while the object is deleted but retained */
+    public deletedAt: number | undefined,
+  ) {}
+}
+
+/**
+ * What the index keeps per object: the object itself, or a Tracked one. With 100,000s of cached
+ * objects, a wrapper for each was ~64 bytes of every one of them.
+ */
+type Slot = KubeObject | Tracked;
+
+function currentOf(slot: Slot): KubeObject {
+  return slot instanceof Tracked ? slot.current : slot;
 }
 
 interface NamespaceHold {
@@ -109,13 +121,13 @@ function cacheKey(kind: string, namespace: string, name: string): string {
 }
 
 /**
- * Entries by kind, namespace and name, lowercased (toLowerCase returns a string that has no
- * capitals itself, so names and namespaces are the objects' own strings). With 100,000s of
- * cached objects, a joined key string per object was a tenth of their memory, and every lookup
- * built and hashed a new one.
+ * Slots by kind, namespace and name, lowercased (toLowerCase returns a string that has no
+ * capitals itself, so names and namespaces are the objects' own strings), each under its current
+ * object's own. With 100,000s of cached objects, a joined key string per object was a tenth of
+ * their memory, and every lookup built and hashed a new one.
  */
-class EntryIndex {
-  private readonly byKind = new Map<string, Map<string, Map<string, Entry>>>();
+class SlotIndex {
+  private readonly byKind = new Map<string, Map<string, Map<string, Slot>>>();
   /** kind -> lowercase kind (a handful), so that a lookup allocates nothing */
   private readonly kinds = new Map<string, string>();
   size = 0;
@@ -129,31 +141,36 @@ class EntryIndex {
     return lower;
   }
 
-  get(kind: string, namespace: string, name: string): Entry | undefined {
+  get(kind: string, namespace: string, name: string): Slot | undefined {
     return this.byKind.get(this.kindKey(kind))?.get(namespace.toLowerCase())?.get(name.toLowerCase());
   }
 
-  /** A new entry for `object` under (kind, namespace, name); the caller checked there is none. */
-  add(kind: string, namespace: string, name: string, object: KubeObject): Entry {
+  /** Keeps `slot` under its object's kind, namespace and name, in place of what was there. */
+  put(slot: Slot): void {
+    const { kind, metadata } = currentOf(slot);
     const k = this.kindKey(kind);
     let namespaces = this.byKind.get(k);
     if (namespaces === undefined) this.byKind.set(k, (namespaces = new Map()));
-    const ns = namespace.toLowerCase();
+    const ns = (metadata.namespace ?? '').toLowerCase();
     let names = namespaces.get(ns);
     if (names === undefined) namespaces.set(ns, (names = new Map()));
-    const entry: Entry = { current: object, previous: undefined, deletedAt: undefined, names, name: name.toLowerCase() };
-    names.set(entry.name, entry);
-    this.size++;
-    return entry;
+    const name = metadata.name.toLowerCase();
+    const size = names.size;
+    names.set(name, slot);
+    this.size += names.size - size;
   }
 
-  delete(entry: Entry): void {
-    if (entry.names.get(entry.name) !== entry) return;
-    entry.names.delete(entry.name);
+  /** Removes `slot`, unless another one has taken its place. */
+  delete(slot: Slot): void {
+    const { kind, metadata } = currentOf(slot);
+    const names = this.byKind.get(this.kindKey(kind))?.get((metadata.namespace ?? '').toLowerCase());
+    const name = metadata.name.toLowerCase();
+    if (names?.get(name) !== slot) return;
+    names.delete(name);
     this.size--;
   }
 
-  *entries(): Generator<Entry> {
+  *slots(): Generator<Slot> {
     for (const namespaces of this.byKind.values()) for (const names of namespaces.values()) yield* names.values();
   }
 
@@ -164,9 +181,9 @@ class EntryIndex {
 }
 
 export class ObjectCache implements ObjectLookup {
-  private readonly entries = new EntryIndex();
-  /** deleted entries in deletion order (a Set keeps insertion order) */
-  private readonly deletedOrder = new Set<Entry>();
+  private readonly slots = new SlotIndex();
+  /** deleted objects in deletion order (a Set keeps insertion order) */
+  private readonly deletedOrder = new Set<Tracked>();
   private readonly notFound = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<KubeObject | undefined>>();
   private readonly resourcesByKind = new Map<string, ResourceType>();
@@ -255,10 +272,10 @@ export class ObjectCache implements ObjectLookup {
   }
 
   get(ref: ObjectRef): KubeObject | undefined {
-    const entry = this.lookupEntry(ref);
-    if (entry) {
+    const slot = this.lookup(ref);
+    if (slot) {
       this.counters.hits += 1;
-      return entry.current;
+      return currentOf(slot);
     }
     this.counters.misses += 1;
     if (this.shouldFetch(ref)) void this.fetch(ref);
@@ -266,9 +283,9 @@ export class ObjectCache implements ObjectLookup {
   }
 
   previousGeneration(ref: ObjectRef, generation: number): KubeObject | undefined {
-    const entry = this.lookupEntry(ref);
-    if (!entry) return undefined;
-    for (const candidate of [entry.current, entry.previous]) {
+    const slot = this.lookup(ref);
+    if (!slot) return undefined;
+    for (const candidate of slot instanceof Tracked ? [slot.current, slot.previous] : [slot]) {
       const g = candidate?.metadata.generation;
       if (candidate && g !== undefined && g < generation) return candidate;
     }
@@ -280,8 +297,8 @@ export class ObjectCache implements ObjectLookup {
    * covers it, not a recent 404, rate limit not reached). Never throws.
    */
   async fetch(ref: ObjectRef): Promise<KubeObject | undefined> {
-    const cached = this.lookupEntry(ref);
-    if (cached) return cached.current;
+    const cached = this.lookup(ref);
+    if (cached) return currentOf(cached);
     const type = this.resourcesByKind.get(ref.kind.toLowerCase());
     const client = this.options.client;
     if (!type || !client || !this.shouldFetch(ref)) return undefined;
@@ -301,7 +318,7 @@ export class ObjectCache implements ObjectLookup {
     this.evictExpired();
     let watches = 0;
     for (const hold of this.holds.values()) watches += hold.subscriptions.size;
-    return { objects: this.entries.size - this.deletedOrder.size, deleted: this.deletedOrder.size, watches, ...this.counters };
+    return { objects: this.slots.size - this.deletedOrder.size, deleted: this.deletedOrder.size, watches, ...this.counters };
   }
 
   /** Releases every namespace and forgets everything. */
@@ -309,7 +326,7 @@ export class ObjectCache implements ObjectLookup {
     this.stopped = true;
     for (const hold of this.holds.values()) for (const sub of hold.subscriptions.values()) sub.unsubscribe();
     this.holds.clear();
-    this.entries.clear();
+    this.slots.clear();
     this.deletedOrder.clear();
   }
 
@@ -320,14 +337,14 @@ export class ObjectCache implements ObjectLookup {
       const kubeObject = asKubeObject(object, this.specTrees);
       if (!kubeObject) return undefined;
       // A watch may have delivered it meanwhile; never overwrite a newer version with the GET.
-      const existing = this.entries.get(ref.kind, ref.namespace, ref.name);
-      if (existing) return existing.current;
-      const added = this.entries.add(ref.kind, ref.namespace, ref.name, kubeObject).current;
+      const existing = this.slots.get(kubeObject.kind, kubeObject.metadata.namespace ?? '', kubeObject.metadata.name);
+      if (existing) return currentOf(existing);
+      this.slots.put(kubeObject);
       for (const ns of new Set([ref.namespace || ALL, ALL])) {
         const hold = this.holds.get(ns);
-        if (hold) this.tell(hold, added);
+        if (hold) this.tell(hold, kubeObject);
       }
-      return added;
+      return kubeObject;
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) {
         this.counters.getsNotFound += 1;
@@ -358,12 +375,12 @@ export class ObjectCache implements ObjectLookup {
     // Nobody keeps these up to date any more: let them age out like deleted objects, unless
     // another hold ('*' or the namespace itself) still watches them.
     const now = this.clock.now();
-    for (const entry of this.entries.entries()) {
-      if (entry.deletedAt !== undefined) continue;
-      const objectNs = entry.current.metadata.namespace ?? '';
+    for (const slot of this.slots.slots()) {
+      if (slot instanceof Tracked && slot.deletedAt !== undefined) continue;
+      const objectNs = currentOf(slot).metadata.namespace ?? '';
       if (ns !== ALL && objectNs.toLowerCase() !== ns.toLowerCase()) continue;
       if (this.holds.has(ALL) || this.holds.has(objectNs)) continue;
-      this.markDeleted(entry, now);
+      this.markDeleted(slot, now);
     }
     this.evictExpired();
   }
@@ -374,25 +391,31 @@ export class ObjectCache implements ObjectLookup {
     const { kind, metadata } = object;
     const namespace = metadata.namespace ?? '';
     if (this.notFound.size > 0) this.notFound.delete(cacheKey(kind, namespace, metadata.name));
-    let entry = this.entries.get(kind, namespace, metadata.name);
-    if (entry === undefined) {
-      entry = this.entries.add(kind, namespace, metadata.name, object);
-    } else if (!sameObject(entry.current, object)) {
+    const slot = this.slots.get(kind, namespace, metadata.name);
+    let next: Slot = object;
+    if (slot !== undefined) {
+      const current = currentOf(slot);
+      let previous = slot instanceof Tracked ? slot.previous : undefined;
       // A new object reusing the name: nothing earlier belongs to it.
-      entry.current = object;
-      entry.previous = undefined;
-    } else if (entry.current !== object) {
-      if (newerGeneration(object, entry.current)) entry.previous = entry.current;
-      entry.current = object;
+      if (!sameObject(current, object)) previous = undefined;
+      else if (newerGeneration(object, current)) previous = current;
+      if (slot instanceof Tracked) {
+        slot.current = object;
+        slot.previous = previous;
+        next = slot;
+      } else if (previous !== undefined) {
+        next = new Tracked(object, previous, undefined);
+      }
     }
+    if (next !== slot) this.slots.put(next);
     if (event.type === 'DELETED') {
-      this.markDeleted(entry, this.clock.now());
+      this.markDeleted(next, this.clock.now());
       this.evictExpired();
-    } else if (entry.deletedAt !== undefined) {
-      entry.deletedAt = undefined;
-      this.deletedOrder.delete(entry);
+    } else if (next instanceof Tracked && next.deletedAt !== undefined) {
+      next.deletedAt = undefined;
+      this.deletedOrder.delete(next);
     }
-    this.tell(hold, entry.current);
+    this.tell(hold, object);
   }
 
   private tell(hold: NamespaceHold, object: KubeObject): void {
@@ -406,27 +429,32 @@ export class ObjectCache implements ObjectLookup {
     }
   }
 
-  private markDeleted(entry: Entry, now: number): void {
-    entry.deletedAt = now;
-    this.deletedOrder.delete(entry);
-    this.deletedOrder.add(entry);
+  private markDeleted(slot: Slot, now: number): void {
+    let tracked = slot;
+    if (!(tracked instanceof Tracked)) {
+      tracked = new Tracked(tracked, undefined, undefined);
+      this.slots.put(tracked);
+    }
+    tracked.deletedAt = now;
+    this.deletedOrder.delete(tracked);
+    this.deletedOrder.add(tracked);
   }
 
-  private lookupEntry(ref: ObjectRef): Entry | undefined {
-    const entry = this.entries.get(ref.kind, ref.namespace, ref.name);
-    if (entry?.deletedAt !== undefined && this.clock.now() - entry.deletedAt > this.retentionMs) {
+  private lookup(ref: ObjectRef): Slot | undefined {
+    const slot = this.slots.get(ref.kind, ref.namespace, ref.name);
+    if (slot instanceof Tracked && slot.deletedAt !== undefined && this.clock.now() - slot.deletedAt > this.retentionMs) {
       this.evictExpired();
       return undefined;
     }
-    return entry;
+    return slot;
   }
 
   private evictExpired(): void {
     const now = this.clock.now();
-    for (const entry of this.deletedOrder) {
-      if (now - entry.deletedAt! <= this.retentionMs && this.deletedOrder.size <= this.maxDeleted) break;
-      this.deletedOrder.delete(entry);
-      this.entries.delete(entry);
+    for (const tracked of this.deletedOrder) {
+      if (now - tracked.deletedAt! <= this.retentionMs && this.deletedOrder.size <= this.maxDeleted) break;
+      this.deletedOrder.delete(tracked);
+      this.slots.delete(tracked);
     }
   }
 
@@ -480,28 +508,20 @@ function newerGeneration(next: KubeObject, current: KubeObject): boolean {
 }
 
 /**
- * A cacheable engine object (apiVersion, kind, metadata and spec — status changes constantly and
- * nobody reads it), or undefined for something without kind or name, with slim metadata.
+ * A cacheable engine object (apiVersion, kind, metadata and spec, with slim metadata), or
+ * undefined for something without kind or name. Cached as delivered, so that the watch's own
+ * store and the cache share one object instead of two. What nobody reads (status: it changes all
+ * the time) is cleared, not deleted: a deleted property puts an object in V8's dictionary mode,
+ * which cost ~400 bytes more for each cached Deployment.
  */
 function asKubeObject(object: KubeObjectLike | undefined, specTrees: Shared): KubeObject | undefined {
   if (!object || typeof object.kind !== 'string' || !object.metadata || typeof object.metadata.name !== 'string') return undefined;
-  // Replaced on the delivered object itself, so that the watch's own store keeps the slim one too
-  // (and no status: it changes all the time and nobody reads it).
   object.metadata = slimMetadata(object.metadata, specTrees);
-  // A metadata-only object (most of the cache: Pods, ReplicaSets, Jobs) is cached as delivered:
-  // the watch's store and the cache then share one object instead of two.
-  if (onlyIdentity(object)) return object as unknown as KubeObject;
-  delete object['status'];
-  const cached: KubeObject = { kind: object.kind, metadata: object.metadata as unknown as KubeObject['metadata'] };
-  if (object.apiVersion !== undefined) cached.apiVersion = object.apiVersion;
-  if (object['spec'] !== undefined) cached.spec = object['spec'];
-  return cached;
+  for (const field in object) if (!CACHED_FIELDS.has(field) && object[field] !== undefined) object[field] = undefined;
+  return object as unknown as KubeObject;
 }
 
-function onlyIdentity(object: KubeObjectLike): boolean {
-  for (const field in object) if (field !== 'kind' && field !== 'apiVersion' && field !== 'metadata') return false;
-  return true;
-}
+const CACHED_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -515,6 +535,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 class Shared {
   private readonly strings = new Map<string, string>();
   private readonly trees = new Map<string, Record<string, unknown>>();
+  /** owner lists by their first owner's name: one list, or several that start with that name */
+  private readonly ownerLists = new Map<string, OwnerList | OwnerList[]>();
+  private ownerListCount = 0;
 
   string(value: unknown): unknown {
     if (typeof value !== 'string') return value;
@@ -523,6 +546,33 @@ class Shared {
     if (this.strings.size >= 50_000) this.strings.clear();
     this.strings.set(value, value);
     return value;
+  }
+
+  /**
+   * One array per distinct list of slim owner references: every Pod of a ReplicaSet, every
+   * ReplicaSet of a Deployment names the same owners. Indexed by the first owner's name, a string
+   * the list holds anyway: a key string per list cost about what sharing the lists saved. The
+   * engine reads these lists, never changes them.
+   */
+  owners(owners: OwnerList): OwnerList {
+    const first = owners[0]?.['name'];
+    if (typeof first !== 'string') return owners;
+    const known = this.ownerLists.get(first);
+    if (known === undefined) {
+      if (this.ownerListCount >= 100_000) {
+        this.ownerLists.clear();
+        this.ownerListCount = 0;
+      }
+      this.ownerLists.set(first, owners);
+    } else {
+      const lists = isOwnerList(known) ? [known] : known;
+      const same = lists.find((list) => sameOwners(list, owners));
+      if (same) return same;
+      lists.push(owners);
+      this.ownerLists.set(first, lists);
+    }
+    this.ownerListCount++;
+    return owners;
   }
 
   tree(tree: Record<string, unknown>): Record<string, unknown> {
@@ -535,6 +585,26 @@ class Shared {
   }
 }
 
+/** Slim owner references (OWNER_FIELDS only), as cached. */
+type OwnerList = Array<Record<string, unknown>>;
+
+function isOwnerList(value: OwnerList | OwnerList[]): value is OwnerList {
+  return !Array.isArray(value[0]);
+}
+
+function sameOwners(a: OwnerList, b: OwnerList): boolean {
+  return a.length === b.length && a.every((owner, i) => OWNER_FIELDS.every((field) => owner[field] === b[i]![field]));
+}
+
+/**
+ * A plain object with room inside for all its properties. V8 gives an object made by `{}` room
+ * for four and keeps the rest in a second array (~32 bytes more for each cached metadata of five
+ * or more fields); an object made by a constructor gets room for as many as the first few it
+ * made had. The prototype is Object.prototype, so to everyone else these are plain objects.
+ */
+const PlainRecord = function PlainRecord() {} as unknown as new () => Record<string, unknown>;
+PlainRecord.prototype = Object.prototype;
+
 /**
  * Metadata fields the engine and the watch machinery read: identity, the resourceVersion (the
  * watch's own store holds this same metadata object and dedupes by it) and the generation.
@@ -542,10 +612,12 @@ class Shared {
  */
 const KEPT_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generation'] as const;
 const SHARED_METADATA = new Set<string>(['namespace']);
+/** The fieldsV1 of every managedFields entry that touches no spec field (status updates, mostly). */
+const NO_SPEC_FIELDS = Object.freeze({});
 /** What the engine reads of an owner reference: owners are found by kind and name, the controller first. */
 const OWNER_FIELDS = ['kind', 'name', 'controller'] as const;
-/** the owner's name too: every Pod of a ReplicaSet names it */
-const SHARED_OWNER_FIELDS = new Set<string>(['kind', 'name']);
+/** (the owner's name needs no sharing of its own: the whole list is shared, see Shared.owners) */
+const SHARED_OWNER_FIELDS = new Set<string>(['kind']);
 
 /**
  * The metadata a cached object needs, compactly — with 100,000s of cached objects the rest is
@@ -557,7 +629,7 @@ const SHARED_OWNER_FIELDS = new Set<string>(['kind', 'name']);
  * metadata passes through unchanged (a relist).
  */
 function slimMetadata(metadata: Record<string, unknown>, shared: Shared): Record<string, unknown> {
-  const slim: Record<string, unknown> = {};
+  const slim = new PlainRecord();
   for (const field of KEPT_METADATA) {
     const value = metadata[field];
     if (value !== undefined) slim[field] = SHARED_METADATA.has(field) ? shared.string(value) : value;
@@ -565,24 +637,24 @@ function slimMetadata(metadata: Record<string, unknown>, shared: Shared): Record
   const owners = metadata['ownerReferences'];
   const owned = Array.isArray(owners) && owners.length > 0;
   if (Array.isArray(owners)) {
-    slim['ownerReferences'] = owners.map((owner: unknown) => {
-      if (!isRecord(owner)) return owner;
+    const slimOwners = owners.filter(isRecord).map((owner) => {
       const ref: Record<string, unknown> = {};
       for (const field of OWNER_FIELDS) if (owner[field] !== undefined) ref[field] = SHARED_OWNER_FIELDS.has(field) ? shared.string(owner[field]) : owner[field];
       return ref;
     });
+    slim['ownerReferences'] = shared.owners(slimOwners);
   }
   if (owned) return slim;
   const entries = metadata['managedFields'];
   if (Array.isArray(entries)) {
     slim['managedFields'] = entries.map((entry: unknown) => {
       if (!isRecord(entry)) return entry;
-      const kept: Record<string, unknown> = {};
+      const kept = new PlainRecord();
       for (const field of ['manager', 'operation', 'subresource', 'time']) if (entry[field] !== undefined) kept[field] = shared.string(entry[field]);
       const fields = entry['fieldsV1'];
       if (isRecord(fields)) {
         const spec = fields['f:spec'];
-        kept['fieldsV1'] = spec === undefined ? {} : { 'f:spec': isRecord(spec) ? shared.tree(spec) : spec };
+        kept['fieldsV1'] = spec === undefined ? NO_SPEC_FIELDS : { 'f:spec': isRecord(spec) ? shared.tree(spec) : spec };
       } else if (fields !== undefined) {
         kept['fieldsV1'] = fields;
       }

@@ -62,7 +62,8 @@ describe('kube/object-cache', () => {
       { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2026-03-10T14:00:00Z', fieldsV1: { 'f:metadata': { 'f:labels': {} }, 'f:spec': { 'f:replicas': {} } } },
     ];
     const meta = { labels: { app: 'web' }, annotations: { note: 'x'.repeat(1000) }, finalizers: ['f'], creationTimestamp: '2026-03-10T14:00:00Z', managedFields };
-    api.for(RESOURCES.deployments).put('web', { generation: 3, ...meta } as never, 'shop');
+    const listed = api.for(RESOURCES.deployments).put('web', { generation: 3, ...meta } as never, 'shop');
+    Object.assign(listed, { spec: { replicas: 2 }, status: { replicas: 1, conditions: [] } });
     const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'rs-uid', controller: true, blockOwnerDeletion: true };
     api.for(RESOURCES.pods).put('web-1-abc', { ...meta, ownerReferences: [owner] } as never, 'shop');
     make();
@@ -77,6 +78,37 @@ describe('kube/object-cache', () => {
       { manager: 'kubectl-client-side-apply', operation: 'Update', time: '2026-03-10T14:00:00Z', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
     ]);
     assert.equal('labels' in deployment.metadata, false);
+    assert.deepEqual(deployment.spec, { replicas: 2 }, 'top-level kinds keep their spec');
+    assert.equal((deployment as { status?: unknown }).status, undefined, 'but not their status');
+  });
+
+  it('keeps one owner list for the objects that name the same owners', async () => {
+    const pods = api.for(RESOURCES.pods);
+    const owner = (name: string) => ({ ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: `${name}-uid`, controller: true }] }) as never;
+    pods.put('web-1-a', owner('web-1'), 'shop');
+    pods.put('web-1-b', owner('web-1'), 'shop');
+    pods.put('web-2-a', owner('web-2'), 'shop');
+    make();
+    cache.retain('shop');
+    await cache.waitForSync();
+    const owners = (name: string) => cache.get({ kind: 'Pod', namespace: 'shop', name })!.metadata.ownerReferences;
+    assert.equal(owners('web-1-a'), owners('web-1-b'), 'the same array');
+    assert.notEqual(owners('web-1-a'), owners('web-2-a'));
+    assert.deepEqual(owners('web-2-a'), [{ kind: 'ReplicaSet', name: 'web-2', controller: true }]);
+  });
+
+  it('lets the objects of a released namespace age out like deleted ones', async () => {
+    api.for(RESOURCES.deployments).put('web', { generation: 1 }, 'shop');
+    api.for(RESOURCES.pods).put('web-1-a', {}, 'shop');
+    make({ deletedRetentionMs: 60_000 });
+    const hold = cache.retain('shop');
+    await cache.waitForSync();
+    hold.release();
+    assert.deepEqual({ objects: cache.stats().objects, deleted: cache.stats().deleted }, { objects: 0, deleted: 2 });
+    assert.ok(cache.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-a' }), 'still resolvable');
+    clock.time += 60_001;
+    assert.equal(cache.get({ kind: 'Deployment', namespace: 'shop', name: 'web' }), undefined);
+    assert.equal(cache.stats().deleted, 0);
   });
 
   it('keeps deleted objects resolvable for the retention period, bounded by maxDeleted', async () => {
