@@ -12,12 +12,15 @@
  * saturated its core while the operator did not, are called injector-limited
  * (`soak_injector_limited`): the benchmark, not the operator, was short.
  *
- *   npm run bench -- soak [--quick] [--heap-snapshots]
+ *   npm run bench -- soak [--quick] [--heap-snapshots] [--operator-heap-mib=N]
  *
  * --heap-snapshots: the operator writes a V8 heap snapshot at the end of the warm-up and one
  * before SIGTERM, in a temp dir (printed): compare them in Chrome DevTools to see what grew. The
  * operator stands still while it writes one (minutes at the full soak's heap), so such a run
  * measures the live heap, not the targets.
+ *
+ * --operator-heap-mib=N: the operator's heap ceiling as a container memory limit would set it
+ * (see heapCeilingFlags).
  */
 
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -235,6 +238,7 @@ async function main(): Promise<void> {
         ['soak', 'value'],
         [
           ['duration', `${fmt(CONFIG.durationMs / 1000)} s at ${CONFIG.rate} events/s`],
+          ['operator Node.js flags', op.nodeFlags.join(' ')],
           ['events sent', events.count],
           ['object writes / deletes', `${env.player.objectWrites} / ${env.player.deletes}`],
           ['collectors added / changed / removed (failed rounds)', `${actions.added} / ${actions.changed} / ${actions.removed} (${actions.failed})`],

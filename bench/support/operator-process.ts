@@ -90,6 +90,20 @@ export function imageEnv(dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'ut
   return env;
 }
 
+/**
+ * `--operator-heap-mib=N` on the benchmark's command line: the operator also gets
+ * `--max-old-space-size=N`, the heap ceiling it has in a container with a memory limit (Node.js
+ * sizes its heap from the cgroup's limit). Without it the ceiling comes from this machine's
+ * 24 GiB, which no pod has, and V8 collects the old generation more lazily.
+ */
+export function heapCeilingFlags(argv: readonly string[] = process.argv): string[] {
+  const arg = argv.find((a) => a.startsWith('--operator-heap-mib='));
+  if (arg === undefined) return [];
+  const mib = Number(arg.slice('--operator-heap-mib='.length));
+  if (!Number.isInteger(mib) || mib <= 0) throw new Error(`${arg}: expected a whole number of MiB`);
+  return [`--max-old-space-size=${mib}`];
+}
+
 export interface OperatorOptions {
   kubeconfig: string;
   /** write a V8 CPU profile to this directory (node --cpu-prof) */
@@ -110,7 +124,11 @@ export class OperatorProcess {
   private exitCode: number | null | undefined;
   private readonly exit: Promise<number | null>;
 
-  private constructor(readonly child: ChildProcess) {
+  private constructor(
+    readonly child: ChildProcess,
+    /** the Node.js runtime flags it was started with */
+    readonly nodeFlags: readonly string[],
+  ) {
     if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => this.onLog(line));
     child.stderr?.on('data', (chunk: Buffer) => {
       if (this.problems.length < 50) this.problems.push(chunk.toString().trim());
@@ -124,7 +142,7 @@ export class OperatorProcess {
   }
 
   static async start(options: OperatorOptions): Promise<OperatorProcess> {
-    const nodeArgs: string[] = [...(options.nodeFlags ?? imageNodeFlags())];
+    const nodeArgs: string[] = [...(options.nodeFlags ?? imageNodeFlags()), ...heapCeilingFlags()];
     if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
     if (options.heapSnapshotDir) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`);
     const child = spawn(
@@ -132,7 +150,7 @@ export class OperatorProcess {
       [...nodeArgs, CLI, 'operator', '--kubeconfig', options.kubeconfig, '--metrics-bind-address', '127.0.0.1:0', '--health-bind-address', '0', '--log-level', 'info', ...(options.extraArgs ?? [])],
       { env: { PATH: process.env['PATH'] ?? '', ...imageEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const op = new OperatorProcess(child);
+    const op = new OperatorProcess(child, nodeArgs);
     const until = Date.now() + 20_000;
     while (!op.metricsAddress) {
       if (op.exitCode !== undefined) throw new Error(`the operator exited with ${op.exitCode}: ${op.problems.join('\n')}`);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { imageEnv, imageNodeFlags } from '../../bench/support/operator-process.js';
+import { heapCeilingFlags, imageEnv, imageNodeFlags } from '../../bench/support/operator-process.js';
 
 // The benchmarks start the operator as the image does: its runtime stage's Node.js flags and
 // environment, read from the Dockerfile.
-describe('bench operator process: the image runtime', () => {
+describe('bench operator process: its runtime flags and environment', () => {
   const dockerfile = [
     'FROM node:24 AS build',
     'ENV BUILD_ONLY=1',
@@ -24,6 +24,12 @@ describe('bench operator process: the image runtime', () => {
 
   it('reads the runtime flags between node and the script', () => {
     assert.deepEqual(imageNodeFlags(dockerfile), ['--max-semi-space-size=16']);
+  });
+
+  it('adds a heap ceiling only when the benchmark is asked for one, and rejects a bad one', () => {
+    assert.deepEqual(heapCeilingFlags(['node', 'soak.bench.ts', '--quick']), []);
+    assert.deepEqual(heapCeilingFlags(['node', 'soak.bench.ts', '--operator-heap-mib=1024']), ['--max-old-space-size=1024']);
+    assert.throws(() => heapCeilingFlags(['--operator-heap-mib=1g']), /--operator-heap-mib=1g: expected a whole number of MiB/);
   });
 
   it('finds the repository Dockerfile sets the malloc threshold the benchmarks measured', () => {
