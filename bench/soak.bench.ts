@@ -58,6 +58,13 @@ const baseMetric = (m: Map<string, number>, name: string): number => {
   return Number.NaN;
 };
 
+/** V8's heap spaces with most of the operator's committed heap */
+const HEAP_SPACES = ['new', 'old', 'large_object', 'code'] as const;
+
+/** Committed MiB by V8 heap space. */
+const heapSpaces = (m: Map<string, number>): Map<string, number> =>
+  new Map(HEAP_SPACES.map((space) => [space, (m.get(`nodejs_heap_space_size_total_bytes{space="${space}"}`) ?? 0) / 1048576]));
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
@@ -98,7 +105,7 @@ async function main(): Promise<void> {
     let churnSeq = 0;
     const actions = { added: 0, changed: 0, removed: 0, drops: 0, failed: 0 };
 
-    const samples: Array<{ t: number; rss: number; heap: number; heapTotal: number; external: number; pending: number; queue: number }> = [];
+    const samples: Array<{ t: number; rss: number; heap: number; heapTotal: number; spaces: Map<string, number>; external: number; pending: number; queue: number }> = [];
     let maxPending = 0;
     let maxQueue = 0;
     // Both processes' event loops: a stalled one delays watch delivery (and can make resumes 410).
@@ -156,7 +163,7 @@ async function main(): Promise<void> {
         log(`  ${fmt((now - start) / 1000)} s: /metrics failed: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
-      const sample = { t: now - start, rss: op.sample()?.rssMb ?? Number.NaN, heap: metricSum(m, 'nodejs_heap_size_used_bytes') / 1048576, heapTotal: metricSum(m, 'nodejs_heap_size_total_bytes') / 1048576, external: metricSum(m, 'nodejs_external_memory_bytes') / 1048576, pending: metricMax(m, 'kspan_pending_events'), queue: metricSum(m, 'kspan_reconcile_queue_depth') };
+      const sample = { t: now - start, rss: op.sample()?.rssMb ?? Number.NaN, heap: metricSum(m, 'nodejs_heap_size_used_bytes') / 1048576, heapTotal: metricSum(m, 'nodejs_heap_size_total_bytes') / 1048576, spaces: heapSpaces(m), external: metricSum(m, 'nodejs_external_memory_bytes') / 1048576, pending: metricMax(m, 'kspan_pending_events'), queue: metricSum(m, 'kspan_reconcile_queue_depth') };
       maxPending = Math.max(maxPending, sample.pending);
       maxQueue = Math.max(maxQueue, sample.queue);
       operatorLagMax = Math.max(operatorLagMax, metricMax(m, 'nodejs_eventloop_lag_max_seconds'));
@@ -249,6 +256,8 @@ async function main(): Promise<void> {
           ['heap used then / at end', `${fmt(heapWarm)} / ${fmt(heapEnd)} MiB`],
           // RSS beside the heap: V8's committed heap and memory outside it (buffers, native)
           ['heap committed then / at end', `${fmt(median(afterWarmup.map((x) => x.heapTotal)))} / ${fmt(median(atEnd.map((x) => x.heapTotal)))} MiB`],
+          // which of V8's spaces the committed heap grew in
+          ...HEAP_SPACES.map((space): [string, string] => [`  of which ${space} space`, `${fmt(median(afterWarmup.map((x) => x.spaces.get(space) ?? 0)))} / ${fmt(median(atEnd.map((x) => x.spaces.get(space) ?? 0)))} MiB`]),
           ['external memory then / at end', `${fmt(median(afterWarmup.map((x) => x.external)))} / ${fmt(median(atEnd.map((x) => x.external)))} MiB`],
           ['peak RSS', `${fmt(peakRssMb)} MiB`],
           ['max pending events (one collector)', `${maxPending} (bound ${MAX_PENDING})`],
