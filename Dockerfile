@@ -42,10 +42,11 @@ LABEL org.opencontainers.image.title="kspan" \
 WORKDIR /app
 ENV NODE_ENV=production
 # A fixed mmap threshold: glibc otherwise raises it to the size of each large buffer freed (the
-# API server's list pages), then serves such buffers from its main heap, which it can rarely give
-# back; at 200,000 cached objects that heap held ~85 MiB, ~30 MiB with this. The benchmarks start
-# the operator with this environment too (bench/support/operator-process.ts).
-ENV MALLOC_MMAP_THRESHOLD_=131072
+# API server's list pages, ~1 MB), then serves such buffers from its main heap, which it can rarely
+# give back; at 200,000 cached objects that heap held ~85 MiB, ~30 MiB with this. 512 KiB keeps
+# export requests (512 spans, ~300 KB) off mmap. The benchmarks start the operator with this
+# environment too (bench/support/operator-process.ts).
+ENV MALLOC_MMAP_THRESHOLD_=524288
 # Files stay owned by root and read-only for the process: it needs no writable path, so the
 # pod can run with readOnlyRootFilesystem.
 COPY --from=deps /app/node_modules ./node_modules

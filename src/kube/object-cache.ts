@@ -121,10 +121,10 @@ function cacheKey(kind: string, namespace: string, name: string): string {
 }
 
 /**
- * Slots by kind, namespace and name, lowercased (toLowerCase returns a string that has no
- * capitals itself, so names and namespaces are the objects' own strings), each under its current
- * object's own. With 100,000s of cached objects, a joined key string per object was a tenth of
- * their memory, and every lookup built and hashed a new one.
+ * Slots by their current object's kind, namespace and name, lowercased (toLowerCase returns a
+ * string that has no capitals itself, so names and namespaces are the objects' own strings). With
+ * 100,000s of cached objects, a joined key string per object was a tenth of their memory, and
+ * every lookup built and hashed a new one.
  */
 class SlotIndex {
   private readonly byKind = new Map<string, Map<string, Map<string, Slot>>>();

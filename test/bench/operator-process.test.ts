@@ -33,6 +33,6 @@ describe('bench operator process: its runtime flags and environment', () => {
   });
 
   it('finds the repository Dockerfile sets the malloc threshold the benchmarks measured', () => {
-    assert.equal(imageEnv()['MALLOC_MMAP_THRESHOLD_'], '131072');
+    assert.equal(imageEnv()['MALLOC_MMAP_THRESHOLD_'], '524288');
   });
 });
