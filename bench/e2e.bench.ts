@@ -23,7 +23,10 @@
  * over its namespaces, ticking where its live pipeline ticks: from its start, every window/2).
  * Spans flushed at shutdown are not counted.
  *
- *   npm run bench -- e2e [--quick] [--profile]   (--profile: V8 CPU profile of the operator in the temp dir)
+ *   npm run bench -- e2e [--quick] [--profile] [--operator-heap-mib=N]
+ *
+ * --profile: V8 CPU profile of the operator in the temp dir. --operator-heap-mib=N: the operator's
+ * heap ceiling as a container memory limit would set it (see heapCeilingFlags).
  */
 
 import { mkdtempSync } from 'node:fs';

@@ -94,7 +94,7 @@ export function imageEnv(dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'ut
  * `--operator-heap-mib=N` on the benchmark's command line: the operator also gets
  * `--max-old-space-size=N`, the heap ceiling it has in a container with a memory limit (Node.js
  * sizes its heap from the cgroup's limit). Without it the ceiling comes from this machine's
- * 24 GiB, which no pod has, and V8 collects the old generation more lazily.
+ * 24 GiB, which no pod has.
  */
 export function heapCeilingFlags(argv: readonly string[] = process.argv): string[] {
   const arg = argv.find((a) => a.startsWith('--operator-heap-mib='));
