@@ -57,12 +57,20 @@ export function procSample(pid: number): ProcSample | undefined {
   }
 }
 
+const readDockerfile = (): string => readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+
+/** The image's runtime stage: the Dockerfile's lines after its last FROM, trimmed. */
+function runtimeStage(dockerfile: string): string[] {
+  const lines = dockerfile.split('\n').map((l) => l.trim());
+  return lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)));
+}
+
 /**
  * The Node.js runtime flags of the image's ENTRYPOINT (what comes between node and the script):
  * the benchmarks measure the operator as it runs in a cluster.
  */
-export function imageNodeFlags(dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8')): string[] {
-  const line = dockerfile.split('\n').filter((l) => /^ENTRYPOINT\s+\[/.test(l)).at(-1);
+export function imageNodeFlags(dockerfile = readDockerfile()): string[] {
+  const line = runtimeStage(dockerfile).filter((l) => /^ENTRYPOINT\s+\[/.test(l)).at(-1);
   if (!line) throw new Error('the Dockerfile has no exec-form ENTRYPOINT');
   const argv = JSON.parse(line.replace(/^ENTRYPOINT\s+/, '')) as string[];
   const script = argv.findIndex((a, i) => i > 0 && !a.startsWith('-'));
@@ -70,16 +78,14 @@ export function imageNodeFlags(dockerfile = readFileSync(join(REPO, 'Dockerfile'
 }
 
 /**
- * The environment the image's runtime stage sets (`ENV` lines after the last FROM, `KEY=VALUE`
- * form), which the benchmarks give the operator beside PATH: e.g. glibc's malloc settings shape
- * its RSS as much as the Node.js flags do.
+ * The environment the image's runtime stage sets (`ENV` lines, `KEY=VALUE` form), which the
+ * benchmarks give the operator beside PATH: e.g. glibc's malloc settings shape its RSS as much as
+ * the Node.js flags do.
  */
-export function imageEnv(dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8')): Record<string, string> {
-  const lines = dockerfile.split('\n');
-  const runtime = lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)));
+export function imageEnv(dockerfile = readDockerfile()): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const line of runtime) {
-    const match = /^ENV\s+(.*)$/i.exec(line.trim());
+  for (const line of runtimeStage(dockerfile)) {
+    const match = /^ENV\s+(.*)$/i.exec(line);
     if (!match) continue;
     for (const pair of match[1]!.trim().split(/\s+/)) {
       const eq = pair.indexOf('=');

@@ -147,27 +147,35 @@ class SlotIndex {
 
   /** Keeps `slot` under its object's kind, namespace and name, in place of what was there. */
   put(slot: Slot): void {
-    const { kind, metadata } = currentOf(slot);
-    const k = this.kindKey(kind);
-    let namespaces = this.byKind.get(k);
-    if (namespaces === undefined) this.byKind.set(k, (namespaces = new Map()));
-    const ns = (metadata.namespace ?? '').toLowerCase();
-    let names = namespaces.get(ns);
-    if (names === undefined) namespaces.set(ns, (names = new Map()));
-    const name = metadata.name.toLowerCase();
+    const object = currentOf(slot);
+    const names = this.namesOf(object, true)!;
     const size = names.size;
-    names.set(name, slot);
+    names.set(object.metadata.name.toLowerCase(), slot);
     this.size += names.size - size;
   }
 
   /** Removes `slot`, unless another one has taken its place. */
   delete(slot: Slot): void {
-    const { kind, metadata } = currentOf(slot);
-    const names = this.byKind.get(this.kindKey(kind))?.get((metadata.namespace ?? '').toLowerCase());
-    const name = metadata.name.toLowerCase();
+    const object = currentOf(slot);
+    const names = this.namesOf(object, false);
+    const name = object.metadata.name.toLowerCase();
     if (names?.get(name) !== slot) return;
     names.delete(name);
     this.size--;
+  }
+
+  /** The map of `object`'s kind and namespace, made if asked for and missing. */
+  private namesOf(object: KubeObject, make: boolean): Map<string, Slot> | undefined {
+    const k = this.kindKey(object.kind);
+    let namespaces = this.byKind.get(k);
+    if (namespaces === undefined) {
+      if (!make) return undefined;
+      this.byKind.set(k, (namespaces = new Map()));
+    }
+    const ns = (object.metadata.namespace ?? '').toLowerCase();
+    let names = namespaces.get(ns);
+    if (names === undefined && make) namespaces.set(ns, (names = new Map()));
+    return names;
   }
 
   *slots(): Generator<Slot> {
