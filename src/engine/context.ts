@@ -28,6 +28,13 @@ export interface EventContext extends Waiting {
   readonly topLevelAnnotated: boolean;
   /** the objects on the involved object's and the action's owner chains, as seen at receipt */
   readonly seen: Sightings;
+  /**
+   * The owners of the action's object and actor that the last parent search read (the very
+   * arrays ownerRefs returned; undefined until a search read them): a change to either object
+   * retries the event only when they are no longer the same (see Correlator.objectChanged).
+   */
+  objectOwners: readonly Ref[] | undefined;
+  actorOwners: readonly Ref[] | undefined;
 }
 
 /**
@@ -147,6 +154,8 @@ export function buildContext(
     objectKey: action.object.key,
     topLevelAnnotated: isTopLevelEvent(event),
     seen,
+    objectOwners: undefined,
+    actorOwners: undefined,
   };
 }
 

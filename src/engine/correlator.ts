@@ -90,18 +90,36 @@ export class Correlator {
 
   /**
    * Call when the lookup has a new version of `object` (a watch delivered it, a capture recorded
-   * it): the events waiting on an action on it are retried. Events and objects come through
-   * separate watches, so an event can arrive before its involved object; it would otherwise wait
-   * for another span on that object, or for the give-up walk (up to a window and a tick later),
-   * to see the object, and its owners, that were there all along.
+   * it): the events waiting on an action on it that the new version can place are retried. Events
+   * and objects come through separate watches, so an event can arrive before its involved object;
+   * it would otherwise wait for another span on that object, or for the give-up walk (up to a
+   * window and a tick later), to see the object, and its owners, that were there all along.
    */
   objectChanged(object: KubeObject, now: number): SpanRecord[] {
     this.advance(now);
     if (this.pending.size > 0) {
-      this.pending.forEachWatchingObject(keyOf(object.kind, object.metadata.namespace, object.metadata.name), this.enqueueRetry);
+      const key = keyOf(object.kind, object.metadata.namespace, object.metadata.name);
+      this.pending.forEachWatchingObject(key, (p) => {
+        if (this.mayPlaceAfterChange(p, key)) this.retries.push(p);
+      });
       this.retryWaiting();
     }
     return this.takeOut();
+  }
+
+  /**
+   * Whether a change to the object at `key` can let the waiting event `p` find a parent. A parent
+   * search reads the lookup in three ways: the involved object once known (catchUp), the owners of
+   * the action's object and actor, and generations, which only ever make entries stale, so a new
+   * generation can take a parent away but never give one. Most changes (a Pod's status, a
+   * ReplicaSet's replica counts) alter none of what a waiting event read: retrying the events
+   * they touch would repeat a search that cannot succeed, and was half of all searches.
+   */
+  private mayPlaceAfterChange(p: EventContext, key: string): boolean {
+    if (!p.involvedKnown) return true;
+    const { actor, object } = p.action;
+    if (key === object.key && ownerRefs(this.lookup.get(object), object) !== p.objectOwners) return true;
+    return actor !== undefined && key === actor.key && ownerRefs(this.lookup.get(actor), actor) !== p.actorOwners;
   }
 
   /** Call every `tickIntervalMs(config)`: gives up waiting on old events, expires, releases spans. */
@@ -159,15 +177,15 @@ export class Correlator {
       if (ofActor && ofActor !== STALE) return this.use(ofActor, ofActor.span);
     }
     if (ctx.topLevelAnnotated) return 'top'; // b.
-    const fromObject = this.fromObject(object, ctx, watched); // c.
-    if (fromObject) return fromObject;
-    if (actor) return this.fromObject(actor, ctx, watched); // d.
-    return undefined;
+    ctx.objectOwners = ownerRefs(this.lookup.get(object), object);
+    const fromObject = this.fromObject(object, ctx.objectOwners, ctx, watched); // c.
+    if (fromObject || !actor) return fromObject;
+    ctx.actorOwners = ownerRefs(this.lookup.get(actor), actor);
+    return this.fromObject(actor, ctx.actorOwners, ctx, watched); // d.
   }
 
-  /** Step c for one object. A stale entry stops the search at that owner. */
-  private fromObject(ref: Ref, ctx: EventContext, watched: Reads): Hit | undefined {
-    const owners = ownerRefs(this.lookup.get(ref), ref);
+  /** Step c for one object, `ref` owned by `owners`. A stale entry stops the search at that owner. */
+  private fromObject(ref: Ref, owners: readonly Ref[], ctx: EventContext, watched: Reads): Hit | undefined {
     const key = ref.key;
     if (owners.length === 0) {
       const e = this.probe('', key, ctx, watched);
@@ -326,19 +344,20 @@ export class Correlator {
     const visited = new Set<string>();
     for (let depth = 0; depth < MAX_WALK_DEPTH; depth++) {
       visited.add(ref.key);
-      const hit = this.fromObject(ref, p, this.reads.clear());
+      const owners = ownerRefs(obj, ref);
+      const hit = this.fromObject(ref, owners, p, this.reads.clear());
       if (hit) {
         this.pending.remove(p);
         this.place(p, hit.parent);
         return;
       }
-      const next: Ref | undefined = ownerRefs(obj, ref).find((o) => !visited.has(o.key));
+      const next: Ref | undefined = owners.find((o) => !visited.has(o.key));
       if (!next) break;
       const nextObj = this.lookup.get(next);
       if (!nextObj) {
         // An owner never seen: its own recent activity can still take the event; else the
         // root is the highest object we know.
-        const ownerHit = this.fromObject(next, p, this.reads.clear());
+        const ownerHit = this.fromObject(next, ownerRefs(nextObj, next), p, this.reads.clear());
         if (ownerHit) {
           this.pending.remove(p);
           this.place(p, ownerHit.parent);

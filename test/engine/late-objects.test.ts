@@ -71,4 +71,17 @@ describe('engine: objects that arrive after their events', () => {
     h.flush(20);
     assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-7`)!.attributes['k8s.event.message'], `Created pod: ${POD}`);
   });
+
+  it('an event waiting on a Pod without owners is placed as soon as the Pod is adopted', () => {
+    const h = settledTrace();
+    const orphan = { ...obj('Pod', POD), spec: { nodeName: 'node-7' } };
+    h.arrive(orphan, 5.9);
+    h.add(scheduled(), 6.0);
+    assert.equal(h.correlator.stats().pendingEvents, 1, 'no owner, no action on the Pod: the event waits');
+    h.arrive(pod, 6.02);
+    assert.equal(h.correlator.stats().pendingEvents, 0, 'placed when the Pod got its owner, not at the give-up walk');
+    h.flush(20);
+    assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-7`)!.attributes['k8s.event.message'], `Created pod: ${POD}`);
+  });
+
 });
