@@ -20,6 +20,7 @@ export interface Ref extends ObjectRef {
 // Events name the same objects over and over (a Pod's events, its owners on every search): one
 // Ref per spelling of (kind, namespace, name), so that a reference allocates nothing once seen and
 // the engine's maps meet the very same key string again (compared by identity, hash cached).
+// (Internalizing the key as well, through a computed property name, cost more than it saved.)
 // Indexed by name alone (one hash of a fresh string per call); the few refs sharing a name are
 // told apart by kind and namespace. Bounded: when full it starts over; a fresh Ref has the same
 // key, so nothing depends on identity.
@@ -45,7 +46,7 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   }
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: internalized(joinKey(kind, ns, n)), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS } };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;
@@ -69,11 +70,6 @@ const joinKey = (kind: string, namespace: string, name: string): string => `${ki
  */
 export function keyOf(kind: string, namespace: string | undefined, name: string): string {
   return joinKey(kind, typeof namespace === 'string' ? namespace.toLowerCase() : '', name.toLowerCase());
-}
-
-/** V8's own copy of the string (flat, hash known, equal copies compared by pointer). */
-function internalized(s: string): string {
-  return Object.keys({ [s]: 0 })[0]!;
 }
 
 export function refKey(ref: ObjectRef): string {

@@ -3,7 +3,7 @@
  * generation of each object so that `previousGeneration` can attribute a change (DESIGN.md 5.6).
  */
 
-import { refKey, refOfObject } from '../engine/refs.js';
+import { keyOf, refKey } from '../engine/refs.js';
 import type { KubeObject, ManagedFieldsEntry, ObjectLookup, ObjectRef, OwnerReference } from '../engine/types.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -133,7 +133,8 @@ export class MemoryObjectLookup implements ObjectLookup {
 
   /** Records an object as the cluster knew it; the newest record wins for `get`. */
   put(full: KubeObject): void {
-    const key = refKey(refOfObject(full));
+    // keyOf, not an interned Ref: refs are for what events name, and every object would crowd them out.
+    const key = keyOf(full.kind, full.metadata.namespace, full.metadata.name);
     let list = this.versions.get(key);
     if (!list) this.versions.set(key, (list = []));
     const last = list[list.length - 1];
