@@ -129,39 +129,49 @@ function sameOwnedVersion(obj: KubeObject, prev: KubeObject): boolean {
 const MAX_VERSIONS = 64;
 
 export class MemoryObjectLookup implements ObjectLookup {
-  private readonly versions = new Map<string, KubeObject[]>();
+  /** the newest version of each object: what `get` returns, one map lookup away */
+  private readonly latest = new Map<string, KubeObject>();
+  /** older generations, oldest first, of the objects that had more than one */
+  private readonly older = new Map<string, KubeObject[]>();
 
   /** Records an object as the cluster knew it; the newest record wins for `get`. */
   put(full: KubeObject): void {
     // keyOf, not an interned Ref: refs are for what events name, and every object would crowd them out.
     const key = keyOf(full.kind, full.metadata.namespace, full.metadata.name);
-    let list = this.versions.get(key);
-    if (!list) this.versions.set(key, (list = []));
-    const last = list[list.length - 1];
+    const last = this.latest.get(key);
     if (last !== undefined && sameOwnedVersion(full, last)) return;
     const obj = trim(full, last);
     // Only one version per generation is needed for attribution: the newest.
-    if (last && last.metadata.generation === obj.metadata.generation) list[list.length - 1] = obj;
-    else list.push(obj);
-    if (list.length > MAX_VERSIONS) list.shift();
+    if (last !== undefined && last.metadata.generation !== obj.metadata.generation) {
+      let list = this.older.get(key);
+      if (!list) this.older.set(key, (list = []));
+      list.push(last);
+      if (list.length >= MAX_VERSIONS) list.shift();
+    }
+    this.latest.set(key, obj);
   }
 
   get(ref: ObjectRef): KubeObject | undefined {
-    const list = this.versions.get(refKey(ref));
-    return list?.[list.length - 1];
+    return this.latest.get(refKey(ref));
   }
 
   previousGeneration(ref: ObjectRef, generation: number): KubeObject | undefined {
-    const list = this.versions.get(refKey(ref));
+    const key = refKey(ref);
+    const newest = this.latest.get(key);
+    if (newest === undefined) return undefined;
+    if (isBefore(newest, generation)) return newest;
+    const list = this.older.get(key);
     if (!list) return undefined;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const g = list[i]!.metadata.generation;
-      if (typeof g === 'number' && g < generation) return list[i];
-    }
+    for (let i = list.length - 1; i >= 0; i--) if (isBefore(list[i]!, generation)) return list[i];
     return undefined;
   }
 
   get size(): number {
-    return this.versions.size;
+    return this.latest.size;
   }
+}
+
+function isBefore(obj: KubeObject, generation: number): boolean {
+  const g = obj.metadata.generation;
+  return typeof g === 'number' && g < generation;
 }
