@@ -64,14 +64,6 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
 
 const joinKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
 
-/**
- * The key of (kind, namespace, name) without interning a Ref: for objects the engine is only
- * told about (every object a watch delivers), which would otherwise crowd out the refs events name.
- */
-export function keyOf(kind: string, namespace: string | undefined, name: string): string {
-  return joinKey(kind, typeof namespace === 'string' ? namespace.toLowerCase() : '', name.toLowerCase());
-}
-
 export function refKey(ref: ObjectRef): string {
   return (ref as Partial<Ref>).key ?? joinKey(ref.kind, ref.namespace, ref.name);
 }

@@ -3,7 +3,7 @@
  * generation of each object so that `previousGeneration` can attribute a change (DESIGN.md 5.6).
  */
 
-import { keyOf, refKey } from '../engine/refs.js';
+import { refKey, refOfObject } from '../engine/refs.js';
 import type { KubeObject, ManagedFieldsEntry, ObjectLookup, ObjectRef, OwnerReference } from '../engine/types.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -136,8 +136,8 @@ export class MemoryObjectLookup implements ObjectLookup {
 
   /** Records an object as the cluster knew it; the newest record wins for `get`. */
   put(full: KubeObject): void {
-    // keyOf, not an interned Ref: refs are for what events name, and every object would crowd them out.
-    const key = keyOf(full.kind, full.metadata.namespace, full.metadata.name);
+    // The interned ref's key: the events' refs then meet the very same string in this map (compared by identity).
+    const key = refOfObject(full).key;
     const last = this.latest.get(key);
     if (last !== undefined && sameOwnedVersion(full, last)) return;
     const obj = trim(full, last);
