@@ -15,6 +15,8 @@ export interface Ref extends ObjectRef {
   /** see ownerRefs: the `ownerReferences` array that `owners` were worked out from */
   ownersFrom: unknown;
   owners: readonly Ref[];
+  /** the uid the object's events last gave: one copy for the facts of all of them */
+  uid: string | undefined;
 }
 
 // Events name the same objects over and over (a Pod's events, its owners on every search): one
@@ -46,7 +48,7 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   }
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS } };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS, uid: undefined } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;

@@ -4,7 +4,7 @@
  */
 
 import type { EventSource } from './event-facts.js';
-import { intern } from './intern.js';
+import { intern, internMessage } from './intern.js';
 import type { SpanHandle } from './recent-store.js';
 import type { Ref } from './refs.js';
 import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
@@ -27,15 +27,19 @@ export interface EventSpanFacts {
 
 /**
  * `involved` is the event's involved object as interned by makeRef (same kind, namespace when a
- * non-empty string, and name): its strings replace the event's fresh copies, and the few short
- * strings events repeat are interned (see intern.ts). The uid and message are the event's own.
+ * non-empty string, and name): its strings, and the uid the object's events last gave, replace
+ * the event's fresh copies; repeated short strings and messages are interned (see intern.ts).
  */
 export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
   const io = event.involvedObject;
-  const f: EventSpanFacts = { kind: involved.kind, message: event.message ?? '' };
+  const message = typeof event.message === 'string' ? internMessage(event.message, involved.rawName) : '';
+  const f: EventSpanFacts = { kind: involved.kind, message };
   if (io.namespace) f.namespace = typeof io.namespace === 'string' ? involved.rawNamespace : io.namespace;
   if (io.name) f.name = involved.rawName;
-  if (io.uid) f.uid = io.uid;
+  if (io.uid) {
+    if (involved.uid !== io.uid) involved.uid = io.uid;
+    f.uid = involved.uid;
+  }
   if (io.apiVersion) f.apiVersion = intern(io.apiVersion);
   if (event.reason) f.reason = intern(event.reason);
   if (event.metadata?.uid) f.eventUid = event.metadata.uid;
