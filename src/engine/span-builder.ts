@@ -15,14 +15,14 @@ import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.
  */
 export interface EventSpanFacts {
   kind: string;
-  namespace?: string;
-  name?: string;
-  uid?: string;
-  apiVersion?: string;
-  reason?: string;
+  namespace: string | undefined;
+  name: string | undefined;
+  uid: string | undefined;
+  apiVersion: string | undefined;
+  reason: string | undefined;
   message: string;
-  eventUid?: string;
-  type?: string;
+  eventUid: string | undefined;
+  type: string | undefined;
 }
 
 /**
@@ -32,19 +32,20 @@ export interface EventSpanFacts {
  */
 export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
   const io = event.involvedObject;
-  const message = typeof event.message === 'string' ? internMessage(event.message, involved.rawName) : '';
-  const f: EventSpanFacts = { kind: involved.kind, message };
-  if (io.namespace) f.namespace = typeof io.namespace === 'string' ? involved.rawNamespace : io.namespace;
-  if (io.name) f.name = involved.rawName;
-  if (io.uid) {
-    if (involved.uid !== io.uid) involved.uid = io.uid;
-    f.uid = involved.uid;
-  }
-  if (io.apiVersion) f.apiVersion = intern(io.apiVersion);
-  if (event.reason) f.reason = intern(event.reason);
-  if (event.metadata?.uid) f.eventUid = event.metadata.uid;
-  if (event.type) f.type = intern(event.type);
-  return f;
+  if (io.uid && involved.uid !== io.uid) involved.uid = io.uid;
+  // One literal with every field (undefined when absent): facts built field by field kept most
+  // of their fields in a second, out-of-object array.
+  return {
+    kind: involved.kind,
+    namespace: io.namespace ? (typeof io.namespace === 'string' ? involved.rawNamespace : io.namespace) : undefined,
+    name: io.name ? involved.rawName : undefined,
+    uid: io.uid ? involved.uid : undefined,
+    apiVersion: io.apiVersion ? intern(io.apiVersion) : undefined,
+    reason: event.reason ? intern(event.reason) : undefined,
+    message: typeof event.message === 'string' ? internMessage(event.message, involved.rawName) : '',
+    eventUid: event.metadata?.uid ? event.metadata.uid : undefined,
+    type: event.type ? intern(event.type) : undefined,
+  };
 }
 
 /**
