@@ -64,6 +64,57 @@ describe('replay object lookup', () => {
     assert.equal(lookup.get(makeRef('Deployment', 'shop', 'other')), undefined);
   });
 
+  it("keeps a new generation's unchanged spec parts and manager entries once, shared with the previous generation", () => {
+    const lookup = new MemoryObjectLookup();
+    const template = (image: string) => ({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image, ports: [{ containerPort: 80 }] }] } });
+    const fields = { 'f:replicas': {}, 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { 'f:image': {} } } } } };
+    const version = (generation: number, image: string, applyTime: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        uid: 'u1',
+        generation,
+        managedFields: [
+          { manager: 'kubectl', operation: 'Apply', time: applyTime, fieldsV1: { 'f:metadata': {}, 'f:spec': structuredClone(fields) } },
+          { manager: 'kube-controller-manager', operation: 'Update', time: '2026-03-10T13:00:00Z', subresource: 'status', fieldsV1: { 'f:status': {} } },
+          { manager: 'hpa', operation: 'Update', time: '2026-03-10T13:30:00Z', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+        ],
+      },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: template(image) },
+    });
+    const ref = makeRef('Deployment', 'shop', 'web');
+    lookup.put(version(1, 'web:1', '2026-03-10T14:00:00Z'));
+    const first = lookup.get(ref)!;
+    lookup.put(version(2, 'web:2', '2026-03-10T14:05:00Z'));
+    const second = lookup.get(ref)!;
+    const spec = (o: typeof first) => o.spec as ReturnType<typeof version>['spec'];
+    assert.deepEqual(second.spec, version(2, 'web:2', '').spec, 'the new generation reads as it came');
+    assert.equal(spec(second).selector, spec(first).selector, 'an unchanged part is the previous copy');
+    assert.equal(spec(second).template.metadata, spec(first).template.metadata);
+    assert.equal(spec(second).template.spec.containers[0]!.ports, spec(first).template.spec.containers[0]!.ports);
+    assert.notEqual(spec(second).template.spec.containers, spec(first).template.spec.containers, 'the changed path is new');
+    const [apply, , hpa] = second.metadata.managedFields!;
+    assert.equal(hpa, first.metadata.managedFields![2], 'an entry not updated since is the previous one');
+    assert.notEqual(apply, first.metadata.managedFields![0], 'an updated entry is new (its time moved)');
+    assert.equal(apply!.time, '2026-03-10T14:05:00Z');
+    assert.equal(apply!.fieldsV1, first.metadata.managedFields![0]!.fieldsV1, 'with the same fields as before, shared');
+    assert.equal(lookup.previousGeneration(ref, 2), first);
+  });
+
+  it('keeps one owner list for the objects of one owner', () => {
+    const lookup = new MemoryObjectLookup();
+    const pod = (name: string, owner: string) => ({ kind: 'Pod', metadata: { name, namespace: 'a', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: 'rs-uid', controller: true }] } });
+    lookup.put(pod('p1', 'r'));
+    lookup.put(pod('p2', 'r'));
+    lookup.put(pod('p3', 'other'));
+    const owners = (name: string) => lookup.get(makeRef('Pod', 'a', name))!.metadata.ownerReferences;
+    assert.equal(owners('p1'), owners('p2'));
+    assert.deepEqual(owners('p1'), [{ kind: 'ReplicaSet', name: 'r', controller: true }]);
+    assert.deepEqual(owners('p3'), [{ kind: 'ReplicaSet', name: 'other', controller: true }]);
+  });
+
   it('keeps only owners and the node of owned objects', () => {
     const lookup = new MemoryObjectLookup();
     lookup.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a', ownerReferences: [{ kind: 'ReplicaSet', name: 'r' }], managedFields: [{ manager: 'x' }] }, spec: { nodeName: 'n1', containers: [] } });
