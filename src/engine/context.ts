@@ -17,14 +17,11 @@ export interface EventContext extends Waiting {
   readonly count: number | undefined;
   readonly eventId: string;
   readonly involved: Ref;
-  readonly involvedKey: string;
   /** whether the lookup knew the involved object at receipt (or, see catchUp, once it did) */
   involvedKnown: boolean;
   /** the involved object's `spec.nodeName` at receipt (read then, not the object: a waiting event keeps no object version alive) */
   involvedNode: string | undefined;
   readonly action: Action;
-  readonly actorKey: string | undefined;
-  readonly objectKey: string;
   readonly topLevelAnnotated: boolean;
   /** the objects on the involved object's and the action's owner chains, as seen at receipt */
   readonly seen: Sightings;
@@ -146,12 +143,9 @@ export function buildContext(
     count: occurrenceCount(event),
     eventId: eventIdentity(event),
     involved,
-    involvedKey: involved.key,
     involvedKnown: involvedObject !== undefined,
     involvedNode: specNodeName(involvedObject),
     action,
-    actorKey: action.actor?.key,
-    objectKey: action.object.key,
     topLevelAnnotated: isTopLevelEvent(event),
     seen,
     objectOwners: undefined,

@@ -227,10 +227,10 @@ export class Correlator {
   private isStale(entry: RecentEntry, ctx: EventContext): boolean {
     if (entry.actor) {
       const actorKey = refKey(entry.actor);
-      if ((entry.actorTopLevel || actorKey === ctx.involvedKey) && this.movedOn(entry.actor, actorKey, entry.actorGeneration, ctx)) return true;
+      if ((entry.actorTopLevel || actorKey === ctx.involved.key) && this.movedOn(entry.actor, actorKey, entry.actorGeneration, ctx)) return true;
     }
     const objectKey = refKey(entry.object);
-    return (entry.objectTopLevel || objectKey === ctx.involvedKey) && this.movedOn(entry.object, objectKey, entry.objectGeneration, ctx);
+    return (entry.objectTopLevel || objectKey === ctx.involved.key) && this.movedOn(entry.object, objectKey, entry.objectGeneration, ctx);
   }
 
   private movedOn(ref: ObjectRef, key: string, remembered: number | undefined, ctx: EventContext): boolean {
@@ -259,26 +259,26 @@ export class Correlator {
       sequence: ctx.seq,
       involvedNode: ctx.involvedNode,
     });
-    this.held.hold(ctx.involvedKey, span, this.now, this.out);
+    this.held.hold(ctx.involved.key, span, this.now, this.out);
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
-    const topLevelAction = !ctx.action.actor && (ctx.seen.isTopLevel(ctx.objectKey) || !ctx.involvedKnown);
+    const { actor, object } = ctx.action;
+    const topLevelAction = !actor && (ctx.seen.isTopLevel(object.key) || !ctx.involvedKnown);
     if (parent && topLevelAction) return;
-    const actor = ctx.action.actor;
     const entry: RecentEntry = {
       span: handle,
       parent,
       actor,
-      object: ctx.action.object,
-      actorGeneration: actor ? ctx.seen.generation(ctx.actorKey!) : undefined,
-      objectGeneration: ctx.seen.generation(ctx.objectKey),
-      actorTopLevel: ctx.actorKey !== undefined && ctx.seen.isTopLevel(ctx.actorKey),
-      objectTopLevel: ctx.seen.isTopLevel(ctx.objectKey),
+      object,
+      actorGeneration: actor ? ctx.seen.generation(actor.key) : undefined,
+      objectGeneration: ctx.seen.generation(object.key),
+      actorTopLevel: actor !== undefined && ctx.seen.isTopLevel(actor.key),
+      objectTopLevel: ctx.seen.isTopLevel(object.key),
       lastUsed: this.now,
       placedAt: this.now,
       actorKey: '',
       objectKey: '',
     };
-    this.store(ctx.action.actor?.key ?? '', ctx.objectKey, entry);
+    this.store(actor?.key ?? '', object.key, entry);
   }
 
   /** Stores an entry and retries the events waiting on its key. */

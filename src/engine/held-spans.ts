@@ -8,16 +8,10 @@
 import { emitSpan, type SpanDraft } from './span-builder.js';
 import type { SpanRecord } from './types.js';
 
-interface Held {
-  key: string;
-  span: SpanDraft;
-  heldAt: number;
-}
-
 const MAX_PARENT_DEPTH = 64;
 
 export class HeldSpans {
-  private readonly byKey = new Map<string, Held>();
+  private readonly byKey = new Map<string, SpanDraft>();
 
   get size(): number {
     return this.byKey.size;
@@ -27,19 +21,20 @@ export class HeldSpans {
   hold(key: string, span: SpanDraft, now: number, out: SpanRecord[]): void {
     const prev = this.byKey.get(key);
     if (prev) {
-      if (span.startTime >= prev.span.startTime) {
-        prev.span.endTime = Math.max(prev.span.endTime, span.startTime);
+      if (span.startTime >= prev.startTime) {
+        prev.endTime = Math.max(prev.endTime, span.startTime);
         this.release(prev, out);
       } else {
         // An older occurrence arrived late: it ends where the held one starts and is final.
-        span.endTime = Math.max(span.endTime, prev.span.startTime);
+        span.endTime = Math.max(span.endTime, prev.startTime);
         this.extendParents(span);
         out.push(emitSpan(span));
         return;
       }
     }
-    const held: Held = { key, span, heldAt: now };
-    this.byKey.set(key, held);
+    span.heldKey = key;
+    span.heldAt = now;
+    this.byKey.set(key, span);
     span.handle.held = span;
     this.extendParents(span);
   }
@@ -53,21 +48,21 @@ export class HeldSpans {
     }
   }
 
-  private release(held: Held, out: SpanRecord[]): void {
-    this.byKey.delete(held.key);
-    if (held.span.handle.held === held.span) held.span.handle.held = undefined;
-    out.push(emitSpan(held.span));
+  private release(span: SpanDraft, out: SpanRecord[]): void {
+    this.byKey.delete(span.heldKey);
+    if (span.handle.held === span) span.handle.held = undefined;
+    out.push(emitSpan(span));
   }
 
   /** Releases spans that ended before `endedBefore` or were held since before `heldBefore`. */
   releaseOld(endedBefore: number, heldBefore: number, out: SpanRecord[]): void {
     // Deleting the entry being visited is safe in a Map iteration: no copy of the values needed.
-    for (const held of this.byKey.values()) {
-      if (held.span.endTime < endedBefore || held.heldAt < heldBefore) this.release(held, out);
+    for (const span of this.byKey.values()) {
+      if (span.endTime < endedBefore || span.heldAt < heldBefore) this.release(span, out);
     }
   }
 
   releaseAll(out: SpanRecord[]): void {
-    for (const held of this.byKey.values()) this.release(held, out);
+    for (const span of this.byKey.values()) this.release(span, out);
   }
 }

@@ -70,6 +70,9 @@ export interface SpanDraft {
   /** root spans: the object's version, and the operation of the change */
   object: KubeObject | undefined;
   operation: string;
+  /** set by HeldSpans while it holds the span: its key there, and since when */
+  heldKey: string;
+  heldAt: number;
 }
 
 // `k8s.<kind>.name` / `k8s.<kind>.uid` keys, built once per kind.
@@ -163,6 +166,8 @@ export function eventSpan(input: EventSpanInput): SpanDraft {
     node: nodeName(facts, source, input.involvedNode),
     object: undefined,
     operation: '',
+    heldKey: '',
+    heldAt: 0,
   };
 }
 
@@ -189,6 +194,8 @@ export function rootSpan(input: RootSpanInput): SpanDraft {
     node: undefined,
     object: input.object,
     operation: input.operation,
+    heldKey: '',
+    heldAt: 0,
   };
 }
 
