@@ -8,7 +8,7 @@ import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
 import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
-import { ownerRefs, refKey, refOfObject, type Ref } from './refs.js';
+import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan } from './span-builder.js';
@@ -98,7 +98,7 @@ export class Correlator {
   objectChanged(object: KubeObject, now: number): SpanRecord[] {
     this.advance(now);
     if (this.pending.size > 0) {
-      const key = refOfObject(object).key; // interned: the pending index holds the very same string
+      const key = keyOf(object.kind, object.metadata.namespace, object.metadata.name);
       this.pending.forEachWatchingObject(key, (p) => {
         if (this.mayPlaceAfterChange(p, key)) this.retries.push(p);
       });

@@ -39,13 +39,8 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   // Events from the wire may carry anything: a namespace that is not a string counts as none.
   const rawNamespace = typeof namespace === 'string' ? namespace : '';
   const found = interned.get(name);
-  if (found !== undefined) {
-    if (!Array.isArray(found)) {
-      if (found.kind === kind && found.rawNamespace === rawNamespace) return found.ref;
-    } else {
-      for (const i of found) if (i.kind === kind && i.rawNamespace === rawNamespace) return i.ref;
-    }
-  }
+  const known = found === undefined ? undefined : pick(found, kind, rawNamespace);
+  if (known !== undefined) return known;
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
   const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS, uid: undefined } };
@@ -64,7 +59,26 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   return entry.ref;
 }
 
+function pick(found: Interned | Interned[], kind: string, rawNamespace: string): Ref | undefined {
+  if (!Array.isArray(found)) return found.kind === kind && found.rawNamespace === rawNamespace ? found.ref : undefined;
+  for (const i of found) if (i.kind === kind && i.rawNamespace === rawNamespace) return i.ref;
+  return undefined;
+}
+
 const joinKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
+
+/**
+ * The key of (kind, namespace, name), without interning a Ref for it: the interned ref's own key
+ * string when events named the object, so that maps keyed by ref keys compare it by identity.
+ * For objects the engine is only told about (every change a watch delivers), which would
+ * otherwise crowd out the refs events name.
+ */
+export function keyOf(kind: string, namespace: string | undefined, name: string): string {
+  const rawNamespace = typeof namespace === 'string' ? namespace : '';
+  const found = interned.get(name);
+  const known = found === undefined ? undefined : pick(found, kind, rawNamespace);
+  return known !== undefined ? known.key : joinKey(kind, rawNamespace.toLowerCase(), name.toLowerCase());
+}
 
 export function refKey(ref: ObjectRef): string {
   return (ref as Partial<Ref>).key ?? joinKey(ref.kind, ref.namespace, ref.name);
