@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ev, harness, obj, sec, specEntry } from './builders.js';
+import { ev, harness, obj, sec, specEntry, type Harness } from './builders.js';
 
 // Events and objects come through separate watches: an event can reach the engine a few
 // milliseconds before the object it is about. The engine must then do what it would have done
@@ -25,15 +25,22 @@ function settledTrace() {
   return h;
 }
 
+/**
+ * The Pod's Scheduled event, received at 6 s, waits (`why`); the Pod with its owner arrives at
+ * 6.02 s and the event is placed then, under the Created pod span, not at the give-up walk.
+ */
+function placedOnArrival(h: Harness, why: string): void {
+  h.add(scheduled(), 6.0);
+  assert.equal(h.correlator.stats().pendingEvents, 1, why);
+  h.arrive(pod, 6.02);
+  assert.equal(h.correlator.stats().pendingEvents, 0, 'placed when the Pod arrived, not at the give-up walk');
+  h.flush(20);
+  assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-7`)!.attributes['k8s.event.message'], `Created pod: ${POD}`);
+}
+
 describe('engine: objects that arrive after their events', () => {
   it('an event on a Pod not delivered yet waits, and is placed as soon as the Pod arrives', () => {
-    const h = settledTrace();
-    h.add(scheduled(), 6.0);
-    assert.equal(h.correlator.stats().pendingEvents, 1, 'nothing is known of the Pod yet');
-    h.arrive(pod, 6.02);
-    assert.equal(h.correlator.stats().pendingEvents, 0, 'placed when the Pod arrived, not at the give-up walk');
-    h.flush(20);
-    assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-7`)!.attributes['k8s.event.message'], `Created pod: ${POD}`);
+    placedOnArrival(settledTrace(), 'nothing is known of the Pod yet');
   });
 
   it('the span is the one it would have been had the Pod come first (node name included)', () => {
@@ -74,14 +81,7 @@ describe('engine: objects that arrive after their events', () => {
 
   it('an event waiting on a Pod without owners is placed as soon as the Pod is adopted', () => {
     const h = settledTrace();
-    const orphan = { ...obj('Pod', POD), spec: { nodeName: 'node-7' } };
-    h.arrive(orphan, 5.9);
-    h.add(scheduled(), 6.0);
-    assert.equal(h.correlator.stats().pendingEvents, 1, 'no owner, no action on the Pod: the event waits');
-    h.arrive(pod, 6.02);
-    assert.equal(h.correlator.stats().pendingEvents, 0, 'placed when the Pod got its owner, not at the give-up walk');
-    h.flush(20);
-    assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-7`)!.attributes['k8s.event.message'], `Created pod: ${POD}`);
+    h.arrive({ ...obj('Pod', POD), spec: { nodeName: 'node-7' } }, 5.9);
+    placedOnArrival(h, 'no owner, no action on the Pod: the event waits');
   });
-
 });
