@@ -13,6 +13,7 @@
  *   real "does not exist", and the steady state costs no GET at all.
  */
 
+import { OwnerListPool, StringPool } from '../engine/intern.js';
 import type { KubeObject, ObjectLookup, ObjectRef } from '../engine/types.js';
 import { type Clock, type KubeLogger, silentLogger, systemClock } from './clock.js';
 import type { KubeClient, KubeObjectLike } from './client.js';
@@ -541,46 +542,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Deployment...). Bounded: it forgets everything past a size.
  */
 class Shared {
-  private readonly strings = new Map<string, string>();
+  private readonly strings = new StringPool(50_000);
   private readonly trees = new Map<string, Record<string, unknown>>();
-  /** owner lists by their first owner's name: one list, or several that start with that name */
-  private readonly ownerLists = new Map<string, OwnerList | OwnerList[]>();
-  private ownerListCount = 0;
+  private readonly ownerLists = new OwnerListPool<Record<string, unknown>>();
 
   string(value: unknown): unknown {
-    if (typeof value !== 'string') return value;
-    const known = this.strings.get(value);
-    if (known !== undefined) return known;
-    if (this.strings.size >= 50_000) this.strings.clear();
-    this.strings.set(value, value);
-    return value;
+    return typeof value === 'string' ? this.strings.intern(value) : value;
   }
 
-  /**
-   * One array per distinct list of slim owner references: every Pod of a ReplicaSet, every
-   * ReplicaSet of a Deployment names the same owners. Indexed by the first owner's name, a string
-   * the list holds anyway: a key string per list cost about what sharing the lists saved. The
-   * engine reads these lists, never changes them.
-   */
   owners(owners: OwnerList): OwnerList {
-    const first = owners[0]?.['name'];
-    if (typeof first !== 'string') return owners;
-    const known = this.ownerLists.get(first);
-    if (known === undefined) {
-      if (this.ownerListCount >= 100_000) {
-        this.ownerLists.clear();
-        this.ownerListCount = 0;
-      }
-      this.ownerLists.set(first, owners);
-    } else {
-      const lists = isOwnerList(known) ? [known] : known;
-      const same = lists.find((list) => sameOwners(list, owners));
-      if (same) return same;
-      lists.push(owners);
-      this.ownerLists.set(first, lists);
-    }
-    this.ownerListCount++;
-    return owners;
+    return this.ownerLists.shared(owners);
   }
 
   tree(tree: Record<string, unknown>): Record<string, unknown> {
@@ -595,14 +566,6 @@ class Shared {
 
 /** Slim owner references (OWNER_FIELDS only), as cached. */
 type OwnerList = Array<Record<string, unknown>>;
-
-function isOwnerList(value: OwnerList | OwnerList[]): value is OwnerList {
-  return !Array.isArray(value[0]);
-}
-
-function sameOwners(a: OwnerList, b: OwnerList): boolean {
-  return a.length === b.length && a.every((owner, i) => OWNER_FIELDS.every((field) => owner[field] === b[i]![field]));
-}
 
 /**
  * A plain object with room inside for all its properties. V8 gives an object made by `{}` room
@@ -624,7 +587,7 @@ const SHARED_METADATA = new Set<string>(['namespace']);
 const NO_SPEC_FIELDS = Object.freeze({});
 /** What the engine reads of an owner reference: owners are found by kind and name, the controller first. */
 const OWNER_FIELDS = ['kind', 'name', 'controller'] as const;
-/** (the owner's name needs no sharing of its own: the whole list is shared, see Shared.owners) */
+/** (the owner's name needs no sharing of its own: the whole list is shared, see OwnerListPool) */
 const SHARED_OWNER_FIELDS = new Set<string>(['kind']);
 
 /**

@@ -3,7 +3,7 @@
  * generation of each object so that `previousGeneration` can attribute a change (DESIGN.md 5.6).
  */
 
-import { intern } from '../engine/intern.js';
+import { intern, OwnerListPool, sameOwnerList } from '../engine/intern.js';
 import { refKey, refOfObject, type Ref } from '../engine/refs.js';
 import type { KubeObject, ManagedFieldsEntry, ObjectLookup, ObjectRef, OwnerReference } from '../engine/types.js';
 
@@ -67,19 +67,6 @@ function attributionFields(entry: unknown, previous: unknown): unknown {
   return kept;
 }
 
-/** Whether two owner lists say the same of what the engine reads: kind, name, controller. */
-function sameOwnerList(owners: readonly unknown[], previous: readonly OwnerReference[]): boolean {
-  if (previous.length !== owners.length) return false;
-  for (let i = 0; i < owners.length; i++) {
-    const a = owners[i];
-    const b = previous[i]!;
-    if (a === b) continue;
-    if (!isRecord(a) || !isRecord(b) || a['kind'] !== b.kind || a['name'] !== b.name || a['controller'] !== b.controller) return false;
-    if (('controller' in a) !== ('controller' in b)) return false;
-  }
-  return true;
-}
-
 /** What the engine reads of an owner reference (its uid and apiVersion are not: owners are found by name). */
 function ownerFields(owner: OwnerReference): OwnerReference {
   if (!isRecord(owner)) return owner;
@@ -88,34 +75,26 @@ function ownerFields(owner: OwnerReference): OwnerReference {
   return kept;
 }
 
-/** Past this many entries a table of shared parts starts over (the parts stay correct either way). */
-const MAX_SHARED = 100_000;
+/** Past this many node names the table of `{ nodeName }` specs starts over (they stay correct either way). */
+const MAX_NODE_SPECS = 100_000;
 
 /**
  * Parts that many objects' kept versions repeat, kept once: the owner list (all Pods of a
  * ReplicaSet name the same owner) and a Pod's `{ nodeName }` (a few hundred nodes).
  */
 class SharedParts {
-  /** by the first owner's name; the few lists that share it are told apart by their content */
-  private readonly owners = new Map<string, OwnerReference[]>();
+  private readonly owners = new OwnerListPool<OwnerReference>();
   private readonly nodeSpecs = new Map<string, { nodeName: string }>();
 
   ownerList(owners: readonly OwnerReference[], previous: OwnerReference[] | undefined): OwnerReference[] {
     if (previous !== undefined && sameOwnerList(owners, previous)) return previous;
-    const first = owners[0];
-    const key = isRecord(first) && typeof first.name === 'string' ? first.name : '';
-    const known = this.owners.get(key);
-    if (known !== undefined && sameOwnerList(owners, known)) return known;
-    const list = owners.map(ownerFields);
-    if (this.owners.size >= MAX_SHARED) this.owners.clear();
-    this.owners.set(key, list);
-    return list;
+    return this.owners.shared(owners.map(ownerFields));
   }
 
   nodeSpec(nodeName: string): { nodeName: string } {
     let spec = this.nodeSpecs.get(nodeName);
     if (spec === undefined) {
-      if (this.nodeSpecs.size >= MAX_SHARED) this.nodeSpecs.clear();
+      if (this.nodeSpecs.size >= MAX_NODE_SPECS) this.nodeSpecs.clear();
       this.nodeSpecs.set(nodeName, (spec = { nodeName }));
     }
     return spec;
