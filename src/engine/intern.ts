@@ -1,8 +1,9 @@
 /**
- * One copy of strings that events repeat: strings parsed from JSON are fresh copies, and an
- * event's facts live for seconds (its wait, then its held span), long enough to be promoted, so
- * every copy kept costs a young-generation copy and old-space room. Bounded: a pool that is full
- * starts over; the strings are equal either way, so nothing depends on which copy is kept.
+ * One copy of values that events and cached objects repeat (strings, owner lists): values parsed
+ * from JSON are fresh copies, and an event's facts live for seconds (its wait, then its held
+ * span), a cached object for much longer, long enough to be promoted, so every copy kept costs a
+ * young-generation copy and old-space room. Bounded: a pool that is full starts over; the values
+ * are equal either way, so nothing depends on which copy is kept.
  */
 export class StringPool {
   private readonly strings = new Map<string, string>();
