@@ -265,6 +265,7 @@ export const operatorCommand: Command = async (args, io) => {
       (controller?.pipelines() ?? []).map(({ namespace, name, pipeline }) => ({ namespace, name, ...pipeline.stats() })),
     queueDepth: () => controller?.queueDepth ?? 0,
     watches: () => source.watches.list().map((w) => ({ key: w.key, resource: w.scope.resource.plural, restarts: w.stats.restarts, relists: w.stats.relists })),
+    objectCache: () => source.cache.stats(),
   });
 
   const servers: HttpServer[] = [];

@@ -33,6 +33,9 @@ export interface GetFallbackOptions {
   maxNotFound?: number;
 }
 
+/** Deleted objects kept resolvable at most, by default. */
+export const DEFAULT_MAX_DELETED = 10_000;
+
 export interface ObjectCacheOptions {
   watches: SharedWatches;
   /** enables the GET fallback on a miss; absent: no GETs ever */
@@ -48,7 +51,7 @@ export interface ObjectCacheOptions {
   fullObjectKinds?: readonly string[];
   /** how long a deleted object stays resolvable (default 10 min) */
   deletedRetentionMs?: number;
-  /** cap on retained deleted objects (default 10 000) */
+  /** cap on retained deleted objects (default DEFAULT_MAX_DELETED) */
   maxDeleted?: number;
   getFallback?: GetFallbackOptions;
   clock?: Clock;
@@ -213,7 +216,7 @@ export class ObjectCache implements ObjectLookup {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.retentionMs = options.deletedRetentionMs ?? 10 * 60_000;
-    this.maxDeleted = options.maxDeleted ?? 10_000;
+    this.maxDeleted = options.maxDeleted ?? DEFAULT_MAX_DELETED;
     this.fallback = {
       ratePerSecond: options.getFallback?.ratePerSecond ?? 5,
       burst: options.getFallback?.burst ?? 20,

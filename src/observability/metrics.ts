@@ -13,6 +13,21 @@ export interface CollectorNumbers {
   spansDropped: number;
   pendingEvents: number;
   pendingOverflow: number;
+  /** actions in the engine's recent store (kept for expireAfterSeconds after their last use) */
+  recentActions: number;
+  /** spans the engine holds until their end is known */
+  heldSpans: number;
+  /** spans in the exporter's queue */
+  spansQueued: number;
+}
+
+/** The owner object cache's size and its GET fallback (cumulative), shared by every collector. */
+export interface ObjectCacheNumbers {
+  objects: number;
+  /** deleted objects kept resolvable for a while */
+  deleted: number;
+  /** GET requests made by the fallback */
+  gets: number;
 }
 
 export interface MetricsSources {
@@ -22,6 +37,7 @@ export interface MetricsSources {
   queueDepth(): number;
   /** running list+watches with their cumulative restart counters */
   watches?(): Array<{ key: string; resource: string; restarts: number; relists: number }>;
+  objectCache?(): ObjectCacheNumbers;
 }
 
 const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped', 'pendingOverflow'] as const;
@@ -34,7 +50,11 @@ export class OperatorMetrics {
   /** watch reconnects (reason rewatch) and relists (reason relist), brought up to date at scrape time */
   readonly watchRestarts: Counter<'resource' | 'reason'>;
   private readonly counters: Record<(typeof COUNTED)[number], Counter<'namespace' | 'name'>>;
-  private readonly pending: Gauge<'namespace' | 'name'>;
+  /** per-collector sizes of what the engine and exporter keep in memory, set at scrape time */
+  private readonly sizes: Record<'pendingEvents' | 'recentActions' | 'heldSpans' | 'spansQueued', Gauge<'namespace' | 'name'>>;
+  private readonly cachedObjects: Gauge<'state'>;
+  private readonly objectGets: Counter;
+  private lastGets = 0;
   private readonly queueDepth: Gauge;
   private readonly running: Gauge;
   private readonly last = new Map<string, CollectorNumbers>();
@@ -51,7 +71,14 @@ export class OperatorMetrics {
       // Not a loss: these events are placed, but before their window ended (raise maxPendingEvents).
       pendingOverflow: new Counter({ name: 'kspan_pending_overflow_total', help: 'Events given up waiting on early because maxPendingEvents was reached.', labelNames: LABELS, registers }),
     };
-    this.pending = new Gauge({ name: 'kspan_pending_events', help: 'Events waiting for their parent span.', labelNames: LABELS, registers });
+    this.sizes = {
+      pendingEvents: new Gauge({ name: 'kspan_pending_events', help: 'Events waiting for their parent span.', labelNames: LABELS, registers }),
+      recentActions: new Gauge({ name: 'kspan_recent_actions', help: 'Actions remembered for parent search (until expireAfterSeconds after their last use).', labelNames: LABELS, registers }),
+      heldSpans: new Gauge({ name: 'kspan_held_spans', help: 'Spans held until their end is known.', labelNames: LABELS, registers }),
+      spansQueued: new Gauge({ name: 'kspan_export_queued_spans', help: 'Spans waiting in the exporter queue.', labelNames: LABELS, registers }),
+    };
+    this.cachedObjects = new Gauge({ name: 'kspan_cached_objects', help: 'Owner objects in the cache, live and deleted (kept resolvable for a while).', labelNames: ['state'], registers });
+    this.objectGets = new Counter({ name: 'kspan_object_gets_total', help: 'GET requests for owner objects missing from the cache.', registers });
     this.queueDepth = new Gauge({ name: 'kspan_reconcile_queue_depth', help: 'TraceCollectors waiting for or in reconciliation.', registers });
     this.running = new Gauge({ name: 'kspan_collectors_running', help: 'TraceCollectors with a running pipeline.', registers });
     this.exportLatency = new Histogram({
@@ -76,7 +103,8 @@ export class OperatorMetrics {
   /** The exposition text; brings the per-collector counters up to the pipelines' numbers first. */
   async render(): Promise<{ contentType: string; body: string }> {
     const collectors = this.sources.collectors();
-    this.pending.reset();
+    // Reset, so that a collector that stopped leaves no series behind.
+    for (const gauge of Object.values(this.sizes)) gauge.reset();
     for (const c of collectors) {
       const key = `${c.namespace}/${c.name}`;
       const prev = this.last.get(key);
@@ -85,7 +113,7 @@ export class OperatorMetrics {
         // A new pipeline (operator restart) may start below what was counted: never go backwards.
         this.counters[field].inc(labels, Math.max(0, c[field] - (prev?.[field] ?? 0)));
       }
-      this.pending.set(labels, c.pendingEvents);
+      for (const [field, gauge] of Object.entries(this.sizes)) gauge.set(labels, c[field as keyof typeof this.sizes]);
       this.last.set(key, { ...c, ...Object.fromEntries(COUNTED.map((f) => [f, Math.max(c[f], prev?.[f] ?? 0)])) });
     }
     for (const w of this.sources.watches?.() ?? []) {
@@ -93,6 +121,13 @@ export class OperatorMetrics {
       this.watchRestarts.inc({ resource: w.resource, reason: 'rewatch' }, Math.max(0, w.restarts - prev.restarts));
       this.watchRestarts.inc({ resource: w.resource, reason: 'relist' }, Math.max(0, w.relists - prev.relists));
       this.lastWatch.set(w.key, { restarts: w.restarts, relists: w.relists });
+    }
+    const cache = this.sources.objectCache?.();
+    if (cache) {
+      this.cachedObjects.set({ state: 'live' }, cache.objects);
+      this.cachedObjects.set({ state: 'deleted' }, cache.deleted);
+      this.objectGets.inc(Math.max(0, cache.gets - this.lastGets));
+      this.lastGets = Math.max(cache.gets, this.lastGets);
     }
     this.queueDepth.set(this.sources.queueDepth());
     this.running.set(collectors.length);

@@ -44,6 +44,10 @@ export interface PipelineStats extends PipelineCounters {
   pendingOverflow: number;
   /** spans waiting in the exporter's queue */
   spansQueued: number;
+  /** actions in the engine's recent store */
+  recentActions: number;
+  /** spans the engine holds until their end is known */
+  heldSpans: number;
   /** events skipped because they happened before (start - window): already handled before a restart */
   eventsSkippedOld: number;
   /** events the spec's filter excluded */
@@ -196,6 +200,8 @@ export class Pipeline {
       pendingEvents: engine.pendingEvents,
       pendingOverflow: engine.pendingOverflow,
       spansQueued: exporter.spansQueued,
+      recentActions: engine.recentEntries,
+      heldSpans: engine.heldSpans,
       eventsSkippedOld: this.eventsSkippedOld,
       eventsFiltered: this.eventsFiltered,
       exporter: exporter.state,

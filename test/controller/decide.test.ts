@@ -25,6 +25,8 @@ function stats(extra: Partial<PipelineStats> = {}): PipelineStats {
     pendingEvents: 1,
     pendingOverflow: 0,
     spansQueued: 0,
+    recentActions: 4,
+    heldSpans: 2,
     eventsSkippedOld: 0,
     eventsFiltered: 0,
     exporter: { ready: true, reason: 'ExportSucceeded', message: 'exported' },

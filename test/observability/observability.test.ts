@@ -20,12 +20,15 @@ describe('observability', () => {
 
   it('renders per-collector counters that never go backwards', async () => {
     const metrics = new OperatorMetrics({ defaultMetrics: false });
-    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1, pendingOverflow: 3 };
+    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1, pendingOverflow: 3, recentActions: 7, heldSpans: 6, spansQueued: 8 };
     metrics.setSources({ collectors: () => [n], queueDepth: () => 2 });
     let body = (await metrics.render()).body;
     assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 5/);
     assert.match(body, /kspan_pending_events\{namespace="shop",name="tc"\} 1/);
     assert.match(body, /kspan_pending_overflow_total\{namespace="shop",name="tc"\} 3/);
+    assert.match(body, /kspan_recent_actions\{namespace="shop",name="tc"\} 7/);
+    assert.match(body, /kspan_held_spans\{namespace="shop",name="tc"\} 6/);
+    assert.match(body, /kspan_export_queued_spans\{namespace="shop",name="tc"\} 8/);
     assert.match(body, /kspan_reconcile_queue_depth 2/);
     n = { ...n, eventsReceived: 2 };
     body = (await metrics.render()).body;
@@ -33,6 +36,30 @@ describe('observability', () => {
     n = { ...n, eventsReceived: 9 };
     body = (await metrics.render()).body;
     assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 9/);
+  });
+
+  it('drops the size series of a collector that stopped', async () => {
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    let running = [{ namespace: 'shop', name: 'tc', eventsReceived: 1, spansExported: 1, spansDropped: 0, pendingEvents: 1, pendingOverflow: 0, recentActions: 3, heldSpans: 2, spansQueued: 1 }];
+    metrics.setSources({ collectors: () => running, queueDepth: () => 0 });
+    assert.match((await metrics.render()).body, /kspan_recent_actions\{namespace="shop",name="tc"\} 3/);
+    running = [];
+    const body = (await metrics.render()).body;
+    assert.doesNotMatch(body, /kspan_(recent_actions|held_spans|pending_events|export_queued_spans)\{/);
+  });
+
+  it('renders the object cache: live and deleted objects, GETs made (never backwards)', async () => {
+    const metrics = new OperatorMetrics({ defaultMetrics: false });
+    let cache = { objects: 120, deleted: 4, gets: 2 };
+    metrics.setSources({ collectors: () => [], queueDepth: () => 0, objectCache: () => cache });
+    let body = (await metrics.render()).body;
+    assert.match(body, /kspan_cached_objects\{state="live"\} 120/);
+    assert.match(body, /kspan_cached_objects\{state="deleted"\} 4/);
+    assert.match(body, /kspan_object_gets_total 2/);
+    cache = { objects: 100, deleted: 0, gets: 5 };
+    body = (await metrics.render()).body;
+    assert.match(body, /kspan_cached_objects\{state="live"\} 100/);
+    assert.match(body, /kspan_object_gets_total 5/);
   });
 
   it('serves /metrics, /healthz and /readyz', async () => {
