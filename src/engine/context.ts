@@ -24,7 +24,7 @@ export interface EventContext extends Waiting {
   readonly action: Action;
   readonly topLevelAnnotated: boolean;
   /** the objects on the involved object's and the action's owner chains, as seen at receipt */
-  readonly seen: Sightings;
+  seen: Sightings;
   /**
    * The owners of the action's object and actor that the last parent search read (the very
    * arrays ownerRefs returned; undefined until a search read them): a change to either object
@@ -36,45 +36,35 @@ export interface EventContext extends Waiting {
 
 /**
  * Generations (and whether they had owners) of the few objects around an event, as seen when
- * it was received. A handful of entries: arrays beat a Map and a Set per event.
+ * it was received: flat (key, generation, topLevel) triples. A handful of entries: an array beats
+ * a Map and a Set per event, and is kept without a wrapper (most events wait a window: every
+ * object they keep is promoted).
  */
-export class Sightings {
-  /** flat (key, generation, topLevel) triples */
-  private seen: Array<string | number | boolean | undefined> = NONE;
+export type Sightings = ReadonlyArray<string | number | boolean | undefined>;
 
-  private indexOf(key: string): number {
-    for (let i = 0; i < this.seen.length; i += 3) if (this.seen[i] === key) return i;
-    return -1;
-  }
-
-  has(key: string): boolean {
-    return this.indexOf(key) !== -1;
-  }
-
-  /** The generation seen, undefined when not seen (or the object has none). */
-  generation(key: string): number | undefined {
-    const i = this.indexOf(key);
-    return i === -1 ? undefined : (this.seen[i + 1] as number | undefined);
-  }
-
-  /** Whether the object was seen without owners. */
-  isTopLevel(key: string): boolean {
-    const i = this.indexOf(key);
-    return i !== -1 && this.seen[i + 2] === true;
-  }
-
-  /** Takes the triples collected (an array of its own). */
-  setAll(triples: Array<string | number | boolean | undefined>): void {
-    this.seen = triples;
-  }
-
-  /** The flat (key, generation, topLevel) triples. */
-  get triples(): ReadonlyArray<string | number | boolean | undefined> {
-    return this.seen;
-  }
+function sightingIndex(seen: Sightings, key: string): number {
+  for (let i = 0; i < seen.length; i += 3) if (seen[i] === key) return i;
+  return -1;
 }
 
-const NONE: Array<string | number | boolean | undefined> = [];
+export function hasSeen(seen: Sightings, key: string): boolean {
+  return sightingIndex(seen, key) !== -1;
+}
+
+/** The generation seen, undefined when not seen (or the object has none). */
+export function seenGeneration(seen: Sightings, key: string): number | undefined {
+  const i = sightingIndex(seen, key);
+  return i === -1 ? undefined : (seen[i + 1] as number | undefined);
+}
+
+/** Whether the object was seen without owners. */
+export function seenTopLevel(seen: Sightings, key: string): boolean {
+  const i = sightingIndex(seen, key);
+  return i !== -1 && seen[i + 2] === true;
+}
+
+/** Before the first parent search: nothing read. */
+const NO_READS: readonly string[] = [];
 const MAX_CHAIN = 16;
 
 // Scratch buffers for snapshot(): an event's sightings are collected here, then copied once at
@@ -130,12 +120,11 @@ export function buildContext(
   tripleCount = 0;
   const involvedObject = snapshot(lookup, involved);
   if (action.object !== involved) snapshot(lookup, action.object);
-  const seen = new Sightings();
-  seen.setAll(triples.slice(0, tripleCount));
+  const seen = triples.slice(0, tripleCount);
   return {
     seq,
     receivedAt,
-    watched: [],
+    watched: NO_READS,
     waiting: false,
     facts: spanFacts(event, involved),
     time: eventTime(event, receivedAt),
@@ -164,14 +153,14 @@ export function catchUp(ctx: EventContext, lookup: ObjectLookup): void {
   tripleCount = 0;
   const involvedObject = snapshot(lookup, ctx.involved);
   if (involvedObject === undefined) return;
-  const before = ctx.seen.triples;
+  const before = ctx.seen;
   for (let i = 0; i < before.length; i += 3) {
     if (seenBefore(before[i])) continue;
     triples[tripleCount++] = before[i];
     triples[tripleCount++] = before[i + 1];
     triples[tripleCount++] = before[i + 2];
   }
-  ctx.seen.setAll(triples.slice(0, tripleCount));
+  ctx.seen = triples.slice(0, tripleCount);
   ctx.involvedKnown = true;
   ctx.involvedNode = specNodeName(involvedObject);
 }

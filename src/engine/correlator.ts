@@ -3,7 +3,7 @@
  * deterministic: time only comes in through the arguments, and the same calls give the same spans.
  */
 
-import { buildContext, catchUp, type EventContext } from './context.js';
+import { buildContext, catchUp, hasSeen, seenGeneration, seenTopLevel, type EventContext } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
@@ -235,7 +235,7 @@ export class Correlator {
 
   private movedOn(ref: ObjectRef, key: string, remembered: number | undefined, ctx: EventContext): boolean {
     if (remembered === undefined) return false;
-    const seen = ctx.seen.has(key) ? ctx.seen.generation(key) : this.lookup.get(ref)?.metadata.generation;
+    const seen = hasSeen(ctx.seen, key) ? seenGeneration(ctx.seen, key) : this.lookup.get(ref)?.metadata.generation;
     return seen !== undefined && seen !== remembered;
   }
 
@@ -262,17 +262,17 @@ export class Correlator {
     this.held.hold(ctx.involved.key, span, this.now, this.out);
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
     const { actor, object } = ctx.action;
-    const topLevelAction = !actor && (ctx.seen.isTopLevel(object.key) || !ctx.involvedKnown);
+    const topLevelAction = !actor && (seenTopLevel(ctx.seen, object.key) || !ctx.involvedKnown);
     if (parent && topLevelAction) return;
     const entry: RecentEntry = {
       span: handle,
       parent,
       actor,
       object,
-      actorGeneration: actor ? ctx.seen.generation(actor.key) : undefined,
-      objectGeneration: ctx.seen.generation(object.key),
-      actorTopLevel: actor !== undefined && ctx.seen.isTopLevel(actor.key),
-      objectTopLevel: ctx.seen.isTopLevel(object.key),
+      actorGeneration: actor ? seenGeneration(ctx.seen, actor.key) : undefined,
+      objectGeneration: seenGeneration(ctx.seen, object.key),
+      actorTopLevel: actor !== undefined && seenTopLevel(ctx.seen, actor.key),
+      objectTopLevel: seenTopLevel(ctx.seen, object.key),
       lastUsed: this.now,
       placedAt: this.now,
       actorKey: '',
@@ -384,7 +384,7 @@ export class Correlator {
    */
   private makeRoot(ref: Ref, current: KubeObject, p: EventContext): SpanHandle {
     const key = ref.key;
-    const generation = p.seen.has(key) ? p.seen.generation(key) : current.metadata.generation;
+    const generation = hasSeen(p.seen, key) ? seenGeneration(p.seen, key) : current.metadata.generation;
     const ofGeneration = rootActorKey(generation);
     const made = this.recent.peek(ofGeneration, key, this.now);
     if (made) {

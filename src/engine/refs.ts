@@ -17,6 +17,8 @@ export interface Ref extends ObjectRef {
   owners: readonly Ref[];
   /** the uid the object's events last gave: one copy for the facts of all of them */
   uid: string | undefined;
+  /** the action of an event no rule matched, `{ object: this }`: one for all of its events (see actionOf) */
+  selfAction: { readonly object: Ref } | undefined;
 }
 
 // Events name the same objects over and over (a Pod's events, its owners on every search): one
@@ -43,7 +45,7 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   if (known !== undefined) return known;
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS, uid: undefined } };
+  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS, uid: undefined, selfAction: undefined } };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;

@@ -98,5 +98,6 @@ export function actionOf(
       return { actor: involved, object: makeRef(rule.targetKind, involved.namespace, name) };
     }
   }
-  return { object: involved };
+  // Most events act on their own object; a waiting event keeps its action for a window.
+  return (involved.selfAction ??= { object: involved });
 }
