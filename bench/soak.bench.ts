@@ -1,5 +1,6 @@
 /**
- * Soak: the real `kspan operator` under steady churn for 10 minutes (--quick: 30 s): the
+ * Soak: the real `kspan operator` under steady churn, a warm-up then 10 minutes (--quick: 22 s
+ * then 10 s): the
  * workload creates and deletes Deployments, ReplicaSets, Pods and Jobs and their events expire
  * like the API server's --event-ttl; TraceCollectors are added, changed and removed; every
  * watch is dropped every minute (--quick: every 5 s) through the API server's dropWatches().
@@ -7,7 +8,8 @@
  * One TraceCollector over all namespaces ("base") runs from start to end: every event sent must
  * come back as exactly one span from it (k8s.event.uid), else it is lost or duplicated. Memory:
  * RSS at the end (median of the last samples) against RSS after warm-up (median of the first
- * samples after it); the operator's pending events and reconcile queue must stay within bounds.
+ * samples after it); the operator's pending events, recent actions, deleted objects kept and
+ * reconcile queue must stay within bounds.
  * Losses of events the operator never read, in a run where this process (API server, player)
  * saturated its core while the operator did not, are called injector-limited
  * (`soak_injector_limited`): the benchmark, not the operator, was short.
@@ -37,14 +39,19 @@ import { Random } from './support/random.js';
 const quick = process.argv.includes('--quick');
 const snapshotDir = process.argv.includes('--heap-snapshots') ? mkdtempSync(join(tmpdir(), 'kspan-soak-heap-')) : undefined;
 const CONFIG = quick
-  ? { population: 5_000, rate: 2_000, durationMs: 30_000, expireAfterSeconds: 10, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
+  ? { population: 5_000, rate: 2_000, durationMs: 10_000, expireAfterSeconds: 10, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
   : { population: 50_000, rate: 2_000, durationMs: 600_000, expireAfterSeconds: 300, windowMs: 30_000, churnMs: 30_000, dropMs: 60_000, eventTtlMs: 60_000, sampleMs: 2_000 };
 /**
- * Warm-up: until the recent store is full. It keeps each action for expireAfter after its last
- * use (default 5 min), so before that it grows by design at the event rate and RSS with it; a
- * leak shows as growth after it. --quick sets the shortest expireAfter the API allows (10 s).
+ * Warm-up: until the recent store has settled. It keeps each action for expireAfter after its
+ * last use (default 5 min), so through the first expireAfter it grows by design at the event
+ * rate, and RSS with it. Actions still in use outlive it, so it goes on growing, more slowly,
+ * through a second one: after a warm-up of one expireAfter, the full soak's recent actions still
+ * grew 13% (233,508 to 264,423) in its last 4.5 minutes. A leak shows as growth after two.
+ * --quick sets the shortest expireAfter the API allows (10 s).
  */
-const WARMUP_MS = CONFIG.expireAfterSeconds * 1000 + CONFIG.windowMs;
+const WARMUP_MS = 2 * CONFIG.expireAfterSeconds * 1000 + CONFIG.windowMs;
+/** warm-up, then `durationMs` measured */
+const RUN_MS = WARMUP_MS + CONFIG.durationMs;
 /**
  * --quick also shortens the correlation window to its own measuring window (2 s): what the
  * engine holds on purpose (pending events for a window, held spans for up to 4 windows) then
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
     env.player.setRate(CONFIG.rate);
     let nextChurn = start + CONFIG.churnMs;
     let nextDrop = start + CONFIG.dropMs;
-    while (Date.now() - start < CONFIG.durationMs) {
+    while (Date.now() - start < RUN_MS) {
       await new Promise((r) => setTimeout(r, CONFIG.sampleMs));
       const now = Date.now();
       if (now >= nextChurn) {
@@ -190,7 +197,7 @@ async function main(): Promise<void> {
         if (minute.bench > busiestInjectorMinute.bench) busiestInjectorMinute = minute;
         const cpuNote = `CPU operator ${fmt(minute.operator)}% / benchmark ${fmt(minute.bench)}%`;
         lastCpu = cpu;
-        log(`  ${fmt(sample.t / 1000)} s: ${cpuNote}, RSS ${fmt(sample.rss)} MiB, heap ${fmt(sample.heap)} MiB, pending ${sample.pending}, events ${env.player.events.count}, not read yet ${backlog}, event relists ${metricSum(m, 'kspan_watch_restarts_total{resource="events",reason="relist"}')}`);
+        log(`  ${fmt(sample.t / 1000)} s: ${cpuNote}, RSS ${fmt(sample.rss)} MiB, heap ${fmt(sample.heap)} MiB, pending ${sample.pending}, recent ${sample.recent}, held ${sample.held}, objects ${sample.cached} + ${sample.deleted} deleted, events ${env.player.events.count}, not read yet ${backlog}, event relists ${metricSum(m, 'kspan_watch_restarts_total{resource="events",reason="relist"}')}`);
       }
     }
     env.player.stop();
@@ -238,7 +245,7 @@ async function main(): Promise<void> {
     }
     const afterWarmup = samples.filter((s) => s.t >= WARMUP_MS && s.t < WARMUP_MS + CONFIG.windowMs);
     // The last window of samples (a slow churn round or scrape can end the loop a little early).
-    const lastT = samples.at(-1)?.t ?? CONFIG.durationMs;
+    const lastT = samples.at(-1)?.t ?? RUN_MS;
     const atEnd = samples.filter((s) => s.t >= lastT - CONFIG.windowMs);
     const rssWarm = median(afterWarmup.map((s) => s.rss));
     const rssEnd = median(atEnd.map((s) => s.rss));
@@ -251,7 +258,7 @@ async function main(): Promise<void> {
       table(
         ['soak', 'value'],
         [
-          ['duration', `${fmt(CONFIG.durationMs / 1000)} s at ${CONFIG.rate} events/s`],
+          ['duration: warm-up + measured', `${fmt(WARMUP_MS / 1000)} + ${fmt(CONFIG.durationMs / 1000)} s at ${CONFIG.rate} events/s`],
           ['operator Node.js flags', op.nodeFlags.join(' ')],
           ['events sent', events.count],
           ['object writes / deletes', `${env.player.objectWrites} / ${env.player.deletes}`],
