@@ -274,7 +274,8 @@ export class Correlator {
       actorTopLevel: actor !== undefined && seenTopLevel(ctx.seen, actor.key),
       objectTopLevel: seenTopLevel(ctx.seen, object.key),
       lastUsed: this.now,
-      placedAt: this.now,
+      file: 0,
+      slot: 0,
       actorKey: '',
       objectKey: '',
     };
@@ -416,7 +417,8 @@ export class Correlator {
       actorTopLevel: false,
       objectTopLevel: true,
       lastUsed: this.now,
-      placedAt: this.now,
+      file: 0,
+      slot: 0,
       actorKey: '',
       objectKey: '',
     };

@@ -1,8 +1,9 @@
 /**
  * The recent store (DESIGN.md 5.4): action -> (span, its parent), kept until `expireAfter`
- * after its last use. A Map keeps entries in the order they were placed; a use only updates
- * `lastUsed`, and expiry moves a used entry to the end when it reaches the front, so expiry only
- * looks at the oldest entries and a use costs no reordering.
+ * after its last use. Entries are filed by the second of their last use as of filing; a use only
+ * updates `lastUsed`, and expiry takes the files older than `expireAfter`, dropping their entries
+ * not used since and filing the others again by their last use. So an entry goes at most a
+ * second late, and a use costs no reordering.
  */
 
 import type { SpanDraft } from './span-builder.js';
@@ -35,8 +36,9 @@ export interface RecentEntry {
   actorTopLevel: boolean;
   objectTopLevel: boolean;
   lastUsed: number;
-  /** when the entry took its place in the store's order (lastUsed may have moved on since) */
-  placedAt: number;
+  /** where the store files it: the second of its last use as of filing, and its index there (set by the store) */
+  file: number;
+  slot: number;
   /** where the store keeps it: the actor's key ('' for none) and the object's key (set by `set`) */
   actorKey: string;
   objectKey: string;
@@ -45,9 +47,10 @@ export interface RecentEntry {
 /** Hard ceiling so that a flood of distinct actions within `expireAfter` cannot exhaust memory. */
 export const MAX_RECENT_ENTRIES = 500_000;
 
+/** The span of time one file covers. */
+const FILE_MS = 1000;
+
 export class RecentStore {
-  /** every entry, in placement order (for expiry) */
-  private readonly entries = new Set<RecentEntry>();
   /**
    * object key -> its entries, one per actor (each knows its actor key). Lookups use the refs'
    * own key strings, no new strings. An object has one or two actions recorded (its own events,
@@ -55,15 +58,21 @@ export class RecentStore {
    * object — this structure lives as long as the entries do (expireAfter, minutes).
    */
   private readonly byObject = new Map<string, RecentEntry | RecentEntry[]>();
+  /** second (of a last use) -> the entries filed under it, in no order: a few hundred files */
+  private readonly files = new Map<number, RecentEntry[]>();
+  private count = 0;
 
-  constructor(private expireAfterMs: number) {}
+  constructor(
+    private expireAfterMs: number,
+    private readonly maxEntries = MAX_RECENT_ENTRIES,
+  ) {}
 
   setExpireAfter(ms: number): void {
     this.expireAfterMs = ms;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** The entry for the action (actorKey or '', objectKey) if it has not expired at `now`; not a use. */
@@ -86,7 +95,13 @@ export class RecentStore {
   }
 
   private delete(entry: RecentEntry): void {
-    this.entries.delete(entry);
+    this.unfile(entry);
+    this.forget(entry);
+  }
+
+  /** Takes the entry out of the object index (its file is the caller's business). */
+  private forget(entry: RecentEntry): void {
+    this.count--;
     const slot = this.byObject.get(entry.objectKey);
     if (slot === entry) {
       this.byObject.delete(entry.objectKey);
@@ -98,6 +113,26 @@ export class RecentStore {
     }
   }
 
+  private fileUnder(entry: RecentEntry, file: number): void {
+    let list = this.files.get(file);
+    if (list === undefined) this.files.set(file, (list = []));
+    entry.file = file;
+    entry.slot = list.length;
+    list.push(entry);
+  }
+
+  private unfile(entry: RecentEntry): void {
+    const list = this.files.get(entry.file);
+    if (list === undefined || list[entry.slot] !== entry) return;
+    // Order within a file does not matter: the last entry takes the leaving one's place.
+    const last = list.pop()!;
+    if (last !== entry) {
+      list[entry.slot] = last;
+      last.slot = entry.slot;
+    }
+    if (list.length === 0) this.files.delete(entry.file);
+  }
+
   /** Marks an entry used at `now` (it gave a parent), pushing back its expiry. */
   touch(entry: RecentEntry, now: number): void {
     if (entry.lastUsed < now) entry.lastUsed = now;
@@ -105,7 +140,6 @@ export class RecentStore {
 
   /** Stores the entry of the action (actorKey or '', objectKey), replacing the previous one. */
   set(actorKey: string, objectKey: string, entry: RecentEntry): void {
-    entry.placedAt = entry.lastUsed;
     entry.actorKey = actorKey;
     entry.objectKey = objectKey;
     const slot = this.byObject.get(objectKey);
@@ -113,7 +147,8 @@ export class RecentStore {
       this.byObject.set(objectKey, entry);
     } else if (!Array.isArray(slot)) {
       if (slot.actorKey === actorKey) {
-        this.entries.delete(slot);
+        this.unfile(slot);
+        this.count--;
         this.byObject.set(objectKey, entry);
       } else {
         this.byObject.set(objectKey, [slot, entry]);
@@ -123,29 +158,63 @@ export class RecentStore {
       if (i === -1) {
         slot.push(entry);
       } else {
-        this.entries.delete(slot[i]!);
+        this.unfile(slot[i]!);
+        this.count--;
         slot[i] = entry;
       }
     }
-    this.entries.add(entry);
-    if (this.entries.size > MAX_RECENT_ENTRIES) {
-      const oldest = this.entries.values().next();
-      if (!oldest.done) this.delete(oldest.value);
+    this.fileUnder(entry, Math.floor(entry.lastUsed / FILE_MS));
+    this.count++;
+    if (this.count > this.maxEntries) this.dropLeastRecentlyUsed(entry);
+  }
+
+  /**
+   * Over the bound: drops an entry of the oldest file not used since it was filed (the others
+   * are filed again by their last use on the way), never `kept`, the entry just stored.
+   */
+  private dropLeastRecentlyUsed(kept: RecentEntry): void {
+    for (;;) {
+      const file = this.oldestFile();
+      const list = this.files.get(file);
+      if (list === undefined) return;
+      // From the end: an entry leaving takes the last one's place, already seen.
+      for (let i = list.length - 1; i >= 0; i--) {
+        const entry = list[i]!;
+        if (entry === kept) continue;
+        const lastUse = Math.floor(entry.lastUsed / FILE_MS);
+        if (lastUse <= file) {
+          this.delete(entry);
+          return;
+        }
+        this.unfile(entry);
+        this.fileUnder(entry, lastUse);
+      }
+      if (this.files.get(file) === list) return; // only `kept` left in the oldest file
     }
+  }
+
+  /** The lowest file (a scan: a few hundred files, and only when the store is over its bound). */
+  private oldestFile(): number {
+    let oldest = Infinity;
+    for (const file of this.files.keys()) if (file < oldest) oldest = file;
+    return oldest;
   }
 
   /** Drops entries unused for longer than `expireAfter`. */
   expire(now: number): void {
-    for (const entry of this.entries) {
-      if (now - entry.lastUsed > this.expireAfterMs) {
-        this.delete(entry);
-      } else if (entry.lastUsed !== entry.placedAt) {
-        // used since it was placed: it belongs further back
-        this.entries.delete(entry);
-        entry.placedAt = entry.lastUsed;
-        this.entries.add(entry);
-      } else {
-        break; // every later entry was placed (or last used) after this live one
+    // Files below this one hold entries whose last use, as of filing, is past expireAfter.
+    const due = Math.floor((now - this.expireAfterMs) / FILE_MS);
+    for (const [file, list] of this.files) {
+      if (file >= due) continue;
+      this.files.delete(file);
+      for (const entry of list) {
+        if (now - entry.lastUsed > this.expireAfterMs) {
+          this.forget(entry);
+        } else {
+          // used since it was filed: filed again, by that use (never below `due`, which this
+          // loop would visit again)
+          this.fileUnder(entry, Math.max(due, Math.floor(entry.lastUsed / FILE_MS)));
+        }
       }
     }
   }
