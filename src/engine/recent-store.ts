@@ -113,6 +113,12 @@ export class RecentStore {
     }
   }
 
+  /** An entry whose place in the object index the new entry of its action takes. */
+  private dropReplaced(entry: RecentEntry): void {
+    this.unfile(entry);
+    this.count--;
+  }
+
   private fileUnder(entry: RecentEntry, file: number): void {
     let list = this.files.get(file);
     if (list === undefined) this.files.set(file, (list = []));
@@ -147,8 +153,7 @@ export class RecentStore {
       this.byObject.set(objectKey, entry);
     } else if (!Array.isArray(slot)) {
       if (slot.actorKey === actorKey) {
-        this.unfile(slot);
-        this.count--;
+        this.dropReplaced(slot);
         this.byObject.set(objectKey, entry);
       } else {
         this.byObject.set(objectKey, [slot, entry]);
@@ -158,8 +163,7 @@ export class RecentStore {
       if (i === -1) {
         slot.push(entry);
       } else {
-        this.unfile(slot[i]!);
-        this.count--;
+        this.dropReplaced(slot[i]!);
         slot[i] = entry;
       }
     }
