@@ -14,7 +14,10 @@
  * saturated its core while the operator did not, are called injector-limited
  * (`soak_injector_limited`): the benchmark, not the operator, was short.
  *
- *   npm run bench -- soak [--quick] [--heap-snapshots] [--operator-heap-mib=N]
+ *   npm run bench -- soak [--quick] [--profile] [--heap-snapshots] [--operator-heap-mib=N]
+ *
+ * --profile: a V8 CPU profile of the operator and its log, in a temp dir (printed), to find what
+ * its event loop stalls on.
  *
  * --heap-snapshots: the operator writes a V8 heap snapshot at the end of the warm-up and one
  * before SIGTERM, in a temp dir (printed): compare them in Chrome DevTools to see what grew. The
@@ -38,6 +41,7 @@ import { Random } from './support/random.js';
 
 const quick = process.argv.includes('--quick');
 const snapshotDir = process.argv.includes('--heap-snapshots') ? mkdtempSync(join(tmpdir(), 'kspan-soak-heap-')) : undefined;
+const profileDir = process.argv.includes('--profile') ? mkdtempSync(join(tmpdir(), 'kspan-soak-prof-')) : undefined;
 const CONFIG = quick
   ? { population: 5_000, rate: 2_000, durationMs: 10_000, expireAfterSeconds: 10, windowMs: 2_000, churnMs: 2_500, dropMs: 4_000, eventTtlMs: 10_000, sampleMs: 500 }
   : { population: 50_000, rate: 2_000, durationMs: 600_000, expireAfterSeconds: 300, windowMs: 30_000, churnMs: 30_000, dropMs: 60_000, eventTtlMs: 60_000, sampleMs: 2_000 };
@@ -86,7 +90,8 @@ async function main(): Promise<void> {
   // once finds its place; one that is later relists (410), as against a real API server.
   const env = await BenchEnv.start({ workload: { seed: 7 }, population: CONFIG.population, eventTtlMs: CONFIG.eventTtlMs, maxHistory: 200_000, log });
   try {
-    const op = await env.startOperator(snapshotDir ? { heapSnapshotDir: snapshotDir } : {});
+    const op = await env.startOperator({ ...(snapshotDir && { heapSnapshotDir: snapshotDir }), ...(profileDir && { cpuProfileDir: profileDir }) });
+    if (profileDir) log(`CPU profile and log of the operator: ${profileDir}`);
     /** How long the operator stood still writing heap snapshots (its event loop is blocked meanwhile). */
     let snapshotPauseMs = 0;
     /** Asks the operator for a heap snapshot (--heap-snapshots) and waits until it is written. */
@@ -180,7 +185,10 @@ async function main(): Promise<void> {
       maxRecent = Math.max(maxRecent, metricMax(m, 'kspan_recent_actions'));
       maxDeleted = Math.max(maxDeleted, sample.deleted);
       maxQueue = Math.max(maxQueue, sample.queue);
-      operatorLagMax = Math.max(operatorLagMax, metricMax(m, 'nodejs_eventloop_lag_max_seconds'));
+      const lag = metricMax(m, 'nodejs_eventloop_lag_max_seconds');
+      operatorLagMax = Math.max(operatorLagMax, lag);
+      // the time of each stall, to find it in the operator's log and CPU profile
+      if (lag >= 1) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the operator's event loop stood still ${fmt(lag * 1000)} ms since the last sample`);
       const backlog = env.player.events.count - baseMetric(m, 'kspan_events_received_total');
       maxBacklog = Math.max(maxBacklog, backlog);
       samples.push(sample);

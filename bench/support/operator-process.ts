@@ -6,7 +6,8 @@
 
 import { createInterface } from 'node:readline';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -112,7 +113,7 @@ export function heapCeilingFlags(argv: readonly string[] = process.argv): string
 
 export interface OperatorOptions {
   kubeconfig: string;
-  /** write a V8 CPU profile to this directory (node --cpu-prof) */
+  /** write a V8 CPU profile to this directory (node --cpu-prof), sampled every 10 ms, and the operator's log beside it */
   cpuProfileDir?: string;
   /** write a heap snapshot to this directory on SIGUSR2 (node --heapsnapshot-signal) */
   heapSnapshotDir?: string;
@@ -134,13 +135,21 @@ export class OperatorProcess {
     readonly child: ChildProcess,
     /** the Node.js runtime flags it was started with */
     readonly nodeFlags: readonly string[],
+    /** every log line, to read beside a CPU profile */
+    logCopy: Writable | undefined,
   ) {
-    if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => this.onLog(line));
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        logCopy?.write(`${line}\n`);
+        this.onLog(line);
+      });
+    }
     child.stderr?.on('data', (chunk: Buffer) => {
       if (this.problems.length < 50) this.problems.push(chunk.toString().trim());
     });
     this.exit = new Promise((resolve) =>
       child.on('exit', (code) => {
+        logCopy?.end();
         this.exitCode = code;
         resolve(code);
       }),
@@ -149,14 +158,15 @@ export class OperatorProcess {
 
   static async start(options: OperatorOptions): Promise<OperatorProcess> {
     const nodeArgs: string[] = [...(options.nodeFlags ?? imageNodeFlags()), ...heapCeilingFlags()];
-    if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
+    // 10 ms samples: a 20-minute soak stays a profile of tens of MB, and stalls of seconds still show
+    if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-interval', '10000', '--cpu-prof-dir', options.cpuProfileDir);
     if (options.heapSnapshotDir) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`);
     const child = spawn(
       process.execPath,
       [...nodeArgs, CLI, 'operator', '--kubeconfig', options.kubeconfig, '--metrics-bind-address', '127.0.0.1:0', '--health-bind-address', '0', '--log-level', 'info', ...(options.extraArgs ?? [])],
       { env: { PATH: process.env['PATH'] ?? '', ...imageEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const op = new OperatorProcess(child, nodeArgs);
+    const op = new OperatorProcess(child, nodeArgs, options.cpuProfileDir ? createWriteStream(join(options.cpuProfileDir, 'operator.log')) : undefined);
     const until = Date.now() + 20_000;
     while (!op.metricsAddress) {
       if (op.exitCode !== undefined) throw new Error(`the operator exited with ${op.exitCode}: ${op.problems.join('\n')}`);
