@@ -9,7 +9,7 @@ export interface ResolvedSpec {
   namespaces: string[];
   allNamespaces: boolean;
   namespaceSelector?: NonNullable<TraceCollectorSpec['namespaceSelector']>;
-  exporter: Required<Pick<ExporterSpec, 'endpoint' | 'insecure' | 'compression' | 'timeoutSeconds'>> &
+  exporter: Required<Pick<ExporterSpec, 'endpoint' | 'insecure' | 'compression' | 'timeoutSeconds' | 'maxQueueSize'>> &
     Pick<ExporterSpec, 'headersSecretRef' | 'tls'>;
   ownerKindRules: NonNullable<TraceCollectorSpec['ownerKindRules']>;
   filter: { types: Array<'Normal' | 'Warning'>; excludeReasons: string[] };
@@ -33,6 +33,7 @@ export function resolveSpec(spec: TraceCollectorSpec, ownNamespace: string): Res
       insecure: exporter.insecure ?? false,
       compression: exporter.compression ?? DEFAULTS.compression,
       timeoutSeconds: exporter.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
+      maxQueueSize: exporter.maxQueueSize ?? DEFAULTS.maxQueueSize,
       ...(exporter.headersSecretRef === undefined ? {} : { headersSecretRef: exporter.headersSecretRef }),
       ...(exporter.tls === undefined ? {} : { tls: exporter.tls }),
     },

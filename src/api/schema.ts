@@ -7,6 +7,7 @@
  * JavaScript (ajv) read the same way.
  */
 import { CEL_RULES, celValidation } from './cel.js';
+import { DEFAULTS } from './types.js';
 
 /** The subset of apiextensions.k8s.io/v1 JSONSchemaProps this project uses. */
 export interface JSONSchemaProps {
@@ -162,6 +163,15 @@ const exporter: JSONSchemaProps = {
       minimum: 1,
       maximum: 300,
       default: 10,
+    },
+    maxQueueSize: {
+      type: 'integer',
+      format: 'int32',
+      description:
+        'Finished spans kept waiting for export while the endpoint is slow or down (batches being sent not counted). When it is full the oldest are dropped and counted in kspan_spans_dropped_total{reason="queue_full"}. Each takes about 0.5 KB of memory until sent.',
+      minimum: 100,
+      maximum: 1000000,
+      default: DEFAULTS.maxQueueSize,
     },
   },
 };

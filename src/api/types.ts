@@ -25,6 +25,8 @@ export interface ExporterSpec {
   };
   compression?: 'none' | 'gzip';
   timeoutSeconds?: number;
+  /** spans waiting to be sent; when full, the oldest are dropped */
+  maxQueueSize?: number;
 }
 
 /** Maps an event on one object to the object its message names (DESIGN.md 5.3). */
@@ -119,6 +121,7 @@ export const DEFAULTS = {
   expireAfterSeconds: 300,
   maxPendingEvents: 10_000,
   timeoutSeconds: 10,
+  maxQueueSize: 10_000,
   compression: 'none',
   types: ['Normal', 'Warning'],
 } as const;

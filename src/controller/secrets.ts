@@ -65,6 +65,7 @@ export async function resolveExporterConfig(spec: ResolvedSpec, namespace: strin
     headers,
     compression: exporter.compression,
     timeoutMs: exporter.timeoutSeconds * 1000,
+    maxQueueSize: exporter.maxQueueSize,
     resourceAttributes: spec.resourceAttributes,
   };
   if (exporter.tls) config.tls = tls;

@@ -109,7 +109,7 @@ export class OtlpExporter implements SpanExporterPort {
   constructor(config: ResolvedExporterConfig, options: OtlpExporterOptions = {}) {
     const o = resolveOptions(options);
     this.opts = o;
-    this.queue = new RingQueue(o.maxQueueSize);
+    this.queue = new RingQueue(config.maxQueueSize);
     this.createTransport = o.createTransport ?? ((settings, limit) => new Transport(settings, limit));
     this.drops = new DropLedger(o.logger, o.now, o.dropLogIntervalMs, () => ({ endpoint: this.config.endpoint }));
 
@@ -162,6 +162,11 @@ export class OtlpExporter implements SpanExporterPort {
     if (this.closing) return;
     const previous = this.config;
     this.config = config;
+    const evicted = this.queue.resize(config.maxQueueSize);
+    if (evicted > 0) {
+      this.drop('queue_full', evicted, `the queue was made smaller (${this.queue.capacity} spans): oldest spans dropped`);
+      this.resolveFlushWaiters();
+    }
     if (!sameRecord(previous.resourceAttributes, config.resourceAttributes)) {
       this.resources = new ResourceCache(config.resourceAttributes, this.opts.maxResources);
       this.resourcesVersion++;

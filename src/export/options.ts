@@ -25,8 +25,6 @@ export interface OtlpExporterOptions {
    * is what a span waits on top of the correlation hold
    */
   maxDelayMs?: number;
-  /** spans waiting to be sent, batches in flight not included (default 10,000) */
-  maxQueueSize?: number;
   /** export requests in flight, retries waiting included (default 4, at most 25: the OTLP exporter refuses a 31st) */
   maxInFlight?: number;
   /** first retry delay (default 500 ms), doubled per attempt up to maxBackoffMs (default 30 s), with jitter */
@@ -52,7 +50,6 @@ export interface OtlpExporterOptions {
 export interface ExporterTunables {
   maxBatchSize: number;
   maxDelayMs: number;
-  maxQueueSize: number;
   maxInFlight: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -99,7 +96,6 @@ export function resolveOptions(options: OtlpExporterOptions = {}): ExporterTunab
   return {
     maxBatchSize: positiveInt(options.maxBatchSize, 512, 'maxBatchSize'),
     maxDelayMs: nonNegative(options.maxDelayMs, 200, 'maxDelayMs'),
-    maxQueueSize: positiveInt(options.maxQueueSize, 10_000, 'maxQueueSize'),
     maxInFlight: positiveInt(options.maxInFlight, 4, 'maxInFlight', MAX_IN_FLIGHT_LIMIT),
     initialBackoffMs,
     maxBackoffMs: Math.max(initialBackoffMs, nonNegative(options.maxBackoffMs, 30_000, 'maxBackoffMs')),

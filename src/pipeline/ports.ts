@@ -15,6 +15,8 @@ export interface ResolvedExporterConfig {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   compression: 'none' | 'gzip';
   timeoutMs: number;
+  /** spans waiting to be sent, batches in flight not included; when full, the oldest are dropped */
+  maxQueueSize: number;
   /** the collector's resourceAttributes, added to every span's resource */
   resourceAttributes: Readonly<Record<string, string>>;
 }

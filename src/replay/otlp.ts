@@ -25,6 +25,8 @@ export async function exportSpans(spans: readonly SpanRecord[], target: OtlpRepl
     headers: {},
     compression: 'none',
     timeoutMs: target.timeoutMs,
+    // every span is queued at once: the queue must hold them all
+    maxQueueSize: Math.max(1, spans.length),
     resourceAttributes: {},
   });
   exporter.enqueue(spans);

@@ -13,7 +13,7 @@ const valid: Array<[string, unknown]> = [
     namespaceSelector: { matchLabels: { tracing: 'on' }, matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }, { key: 'kspan.dev/off', operator: 'DoesNotExist' }] },
     exporter: {
       endpoint, insecure: false, headersSecretRef: { name: 'otlp-headers' },
-      tls: { caSecretRef: { name: 'otlp-ca', key: 'ca.crt' }, certSecretRef: { name: 'otlp-client' } }, compression: 'gzip', timeoutSeconds: 10,
+      tls: { caSecretRef: { name: 'otlp-ca', key: 'ca.crt' }, certSecretRef: { name: 'otlp-client' } }, compression: 'gzip', timeoutSeconds: 10, maxQueueSize: 10000,
     },
     ownerKindRules: [{ involvedKind: 'CronJob', source: 'cronjob-controller', messagePattern: 'Created job (?<name>\\S+)', targetKind: 'Job', targetApiVersion: 'batch/v1' }],
     filter: { types: ['Normal', 'Warning'], excludeReasons: [] },
@@ -43,6 +43,8 @@ const invalid: Array<[string, unknown, string, string | RegExp]> = [
   ['a timeout above 300', withExporter({ timeoutSeconds: 301 }), 'spec.exporter.timeoutSeconds', 'less than or equal to 300'],
   ['a fractional timeout', withExporter({ timeoutSeconds: 1.5 }), 'spec.exporter.timeoutSeconds', 'must be of type integer'],
   ['a string timeout', withExporter({ timeoutSeconds: '10' }), 'spec.exporter.timeoutSeconds', 'must be of type integer: "string"'],
+  ['a queue below 100 spans', withExporter({ maxQueueSize: 99 }), 'spec.exporter.maxQueueSize', 'greater than or equal to 100'],
+  ['a queue above a million spans', withExporter({ maxQueueSize: 1_000_001 }), 'spec.exporter.maxQueueSize', 'less than or equal to 1000000'],
   ['insecure as a string', withExporter({ insecure: 'true' }), 'spec.exporter.insecure', 'must be of type boolean'],
   ['tls with insecure', withExporter({ insecure: true, tls: {} }), 'spec.exporter', 'tls cannot be set when insecure is true'],
   ['https with insecure', withExporter({ endpoint: 'https://c:4317', insecure: true }), 'spec.exporter.insecure', 'https:// endpoint needs TLS'],

@@ -89,8 +89,8 @@ const exhausted: ExportFailure = { code: 8, codeName: 'RESOURCE_EXHAUSTED', deta
 describe('export delivery (fake clock and transport)', () => {
   let clock: FakeClock;
   let transports: FakeTransports;
-  const make = (options: OtlpExporterOptions = {}) =>
-    createOtlpExporter(plaintextConfig('127.0.0.1:4317'), {
+  const make = (options: OtlpExporterOptions = {}, maxQueueSize = 10_000) =>
+    createOtlpExporter(plaintextConfig('127.0.0.1:4317', { maxQueueSize }), {
       now: clock.now,
       timers: clock,
       random: () => 0.5,
@@ -222,7 +222,7 @@ describe('export delivery (fake clock and transport)', () => {
 
   it('logs drops at most once per interval per reason, with the count since the last line', async () => {
     const logger = memoryLogger();
-    const exporter = make({ maxQueueSize: 5, maxInFlight: 1, maxBatchSize: 5, dropLogIntervalMs: 1000, logger });
+    const exporter = make({ maxInFlight: 1, maxBatchSize: 5, dropLogIntervalMs: 1000, logger }, 5);
     exporter.enqueue(records(0, 5));
     await settle(); // 5 in flight, queue empty
     exporter.enqueue(records(5, 7)); // 2 dropped
@@ -232,6 +232,21 @@ describe('export delivery (fake clock and transport)', () => {
     const lines = logger.lines.filter((l) => (l.obj as { reason?: string }).reason === 'queue_full').map((l) => l.obj as { dropped: number; droppedTotal: number });
     assert.deepEqual(lines.map((l) => [l.dropped, l.droppedTotal]), [[2, 2], [4, 6]]);
     assert.equal(exporter.stats().spansDroppedByReason.queue_full, 6);
+  });
+
+  it('takes a new queue size from update(): a smaller one drops the oldest waiting spans, counted', async () => {
+    const exporter = make({ maxInFlight: 1, maxBatchSize: 5 }, 20);
+    exporter.enqueue(records(0, 15));
+    await settle(); // 0-4 in flight, 5-14 waiting
+    exporter.update(plaintextConfig('127.0.0.1:4317', { maxQueueSize: 6 }));
+    assert.equal(exporter.stats().spansDroppedByReason.queue_full, 4, 'spans 5-8 did not fit');
+    assert.equal(transports.created, 1, 'the channel is kept: only the queue changed');
+    for (let i = 0; i < 3; i++) await transports.answer(transports.open()[0]);
+    const sent = transports.calls.flatMap((c) => c.spans.map((span) => span.name));
+    assert.deepEqual(sent, [0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14].map((n) => `Pod.Event${n}`));
+    exporter.update(plaintextConfig('127.0.0.1:4317', { maxQueueSize: 8 }));
+    exporter.enqueue(records(15, 9));
+    assert.equal(exporter.stats().spansDroppedByReason.queue_full, 5, 'a larger queue holds 8 of the 9');
   });
 
   it('holds spans while the configuration is invalid and sends them once update() fixes it', async () => {

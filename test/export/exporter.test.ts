@@ -236,7 +236,7 @@ describe('OTLP exporter against the test receiver', () => {
 
   it('drops the oldest spans when the queue overflows, with exact counts', async () => {
     const logger = memoryLogger();
-    const exporter = open(plaintextConfig(receiver.endpoint), { ...fastOptions, maxQueueSize: 100, maxBatchSize: 10, maxInFlight: 2, logger });
+    const exporter = open(plaintextConfig(receiver.endpoint, { maxQueueSize: 100 }), { ...fastOptions, maxBatchSize: 10, maxInFlight: 2, logger });
     await receiver.stop();
     exporter.enqueue(records(0, 500));
     let stats = exporter.stats();
@@ -266,7 +266,7 @@ describe('OTLP exporter against the test receiver', () => {
 
   it('bounds queue and in-flight requests against a slow receiver, losing nothing silently', async () => {
     receiver.setDelay(150);
-    const exporter = open(plaintextConfig(receiver.endpoint), { ...fastOptions, maxQueueSize: 50, maxBatchSize: 10, maxInFlight: 2 });
+    const exporter = open(plaintextConfig(receiver.endpoint, { maxQueueSize: 50 }), { ...fastOptions, maxBatchSize: 10, maxInFlight: 2 });
     let maxQueued = 0;
     for (let i = 0; i < 30; i++) {
       exporter.enqueue(records(i * 20, 20));

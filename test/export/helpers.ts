@@ -40,7 +40,7 @@ export function spanRecord(n: number, overrides: Partial<SpanRecord> = {}): Span
 export const records = (from: number, count: number): SpanRecord[] => Array.from({ length: count }, (_, i) => spanRecord(from + i));
 
 export function plaintextConfig(endpoint: string, overrides: Partial<ResolvedExporterConfig> = {}): ResolvedExporterConfig {
-  return { endpoint, insecure: true, headers: {}, compression: 'none', timeoutMs: 5000, resourceAttributes: {}, ...overrides };
+  return { endpoint, insecure: true, headers: {}, compression: 'none', timeoutMs: 5000, maxQueueSize: 10_000, resourceAttributes: {}, ...overrides };
 }
 
 /** Small batches, short delays and backoffs: each test runs in well under a second of waiting. */

@@ -27,6 +27,7 @@ describe('OTLP exporter over TLS and mTLS', function () {
     ...(tls === undefined ? {} : { tls }),
     compression: 'gzip',
     timeoutMs: 5000,
+    maxQueueSize: 10_000,
     resourceAttributes: {},
   });
 

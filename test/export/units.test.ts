@@ -135,5 +135,19 @@ describe('export building blocks', () => {
       assert.equal(q.peek(), undefined);
       assert.throws(() => new RingQueue(0), RangeError);
     });
+
+    it('resizes keeping the newest in order, and says how many of the oldest did not fit', () => {
+      const q = new RingQueue<number>(4);
+      for (const n of [1, 2, 3, 4, 5, 6]) q.push(n); // wrapped: 3 4 5 6
+      assert.equal(q.resize(6), 0);
+      assert.equal(q.capacity, 6);
+      q.push(7);
+      q.push(8);
+      assert.equal(q.push(9), 3);
+      assert.equal(q.resize(2), 4); // 4 5 6 7 go
+      assert.deepEqual(q.take(10), [8, 9]);
+      assert.equal(q.resize(2), 0);
+      assert.throws(() => q.resize(0), RangeError);
+    });
   });
 });

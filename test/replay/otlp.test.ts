@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver/index.js';
+import { exportSpans } from '../../src/replay/otlp.js';
+import { records } from '../export/helpers.js';
 import { captureIO, sharedFixture } from './support.js';
 
 // ESM on purpose (see cli.test.ts): main() loads its commands dynamically.
@@ -30,6 +32,13 @@ describe('kspan replay --otlp-endpoint', function () {
     assert.equal(root.resource['service.name'], 'kubectl-client-side-apply');
     const ids = new Set(spans.map((s) => s.spanId));
     for (const s of spans) if (s.parentSpanId !== '') assert.ok(ids.has(s.parentSpanId), `${s.name} has its parent`);
+  });
+
+  it('delivers a replay of more spans than the operator queues per collector', async () => {
+    const before = receiver.spans().length;
+    const result = await exportSpans(records(0, 12_000), { endpoint: receiver.endpoint, insecure: true, timeoutMs: 15_000 });
+    assert.deepEqual(result, { exported: 12_000, dropped: 0 });
+    assert.equal(receiver.spans().length - before, 12_000);
   });
 
   it('fails with one line when the spans cannot be delivered in time', async () => {

@@ -43,5 +43,5 @@ export class FakeExporter implements SpanExporterPort {
 }
 
 export function exporterConfig(endpoint = '127.0.0.1:4317'): ResolvedExporterConfig {
-  return { endpoint, insecure: true, headers: {}, compression: 'none', timeoutMs: 1000, resourceAttributes: {} };
+  return { endpoint, insecure: true, headers: {}, compression: 'none', timeoutMs: 1000, maxQueueSize: 10_000, resourceAttributes: {} };
 }
