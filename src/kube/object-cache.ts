@@ -385,14 +385,17 @@ export class ObjectCache implements ObjectLookup {
     this.holds.delete(ns);
     for (const sub of hold.subscriptions.values()) sub.unsubscribe();
     // Nobody keeps these up to date any more: let them age out like deleted objects, unless
-    // another hold ('*' or the namespace itself) still watches them.
+    // another hold ('*' or the namespace itself) still watches them. With '*' held, all are
+    // watched: no need to visit every object on each collector change.
     const now = this.clock.now();
-    for (const slot of this.slots.slots()) {
-      if (slot instanceof Tracked && slot.deletedAt !== undefined) continue;
-      const objectNs = currentOf(slot).metadata.namespace ?? '';
-      if (ns !== ALL && objectNs.toLowerCase() !== ns.toLowerCase()) continue;
-      if (this.holds.has(ALL) || this.holds.has(objectNs)) continue;
-      this.markDeleted(slot, now);
+    if (!this.holds.has(ALL)) {
+      for (const slot of this.slots.slots()) {
+        if (slot instanceof Tracked && slot.deletedAt !== undefined) continue;
+        const objectNs = currentOf(slot).metadata.namespace ?? '';
+        if (ns !== ALL && objectNs.toLowerCase() !== ns.toLowerCase()) continue;
+        if (this.holds.has(objectNs)) continue;
+        this.markDeleted(slot, now);
+      }
     }
     this.evictExpired();
   }

@@ -35,6 +35,13 @@ export function passesFilter(event: KubeEvent, filter: FilterSpec | undefined): 
  */
 export class SeenEvents {
   private readonly seen = new Set<string>();
+  /**
+   * The keys in arrival order, a ring once full. A Set gives up its oldest key only by iterating
+   * past every key deleted before it (V8 compacts them away only now and then): at 100,000 keys
+   * that cost ~20 µs per event, 8% of the operator's CPU in the soak benchmark.
+   */
+  private readonly order: string[] = [];
+  private oldest = 0;
 
   constructor(private readonly capacity = 100_000) {}
 
@@ -45,9 +52,12 @@ export class SeenEvents {
     const key = `${uid}/${resourceVersion}`;
     if (this.seen.has(key)) return false;
     this.seen.add(key);
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.values().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    if (this.order.length < this.capacity) {
+      this.order.push(key);
+    } else {
+      this.seen.delete(this.order[this.oldest]!);
+      this.order[this.oldest] = key;
+      this.oldest = (this.oldest + 1) % this.capacity;
     }
     return true;
   }
