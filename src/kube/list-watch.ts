@@ -12,6 +12,7 @@
  * - the same (uid, resourceVersion) is never delivered twice, across reconnects and relists.
  */
 
+import { setImmediate } from 'node:timers/promises';
 import { Backoff, type BackoffOptions, type Clock, type KubeLogger, type RandomSource, silentLogger, systemClock } from './clock.js';
 import { type KubeObjectLike, type ListerWatcher, type ListOptions, type RawWatchEvent, watchErrorFromEvent } from './client.js';
 import { KubeApiError } from './errors.js';
@@ -86,6 +87,13 @@ export interface ListWatchStats {
   /** the failure the loop is currently retrying after, if any */
   lastError?: KubeApiError;
 }
+
+/**
+ * How long one watch's events are handled before the event loop gets a turn. A backlog (after a
+ * pause, or a burst) comes out of buffers already received, as one run of promise callbacks:
+ * without a turn now and then, exports, engine ticks and probes wait until all of it is read.
+ */
+const WATCH_SLICE_MS = 20;
 
 /** Store key: the uid, else namespace/name (objects without uid only come from fakes). */
 export function objectKey(object: KubeObjectLike): string {
@@ -274,6 +282,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       allowWatchBookmarks: true,
       signal: this.abort.signal,
     });
+    let sliceEnds = performance.now() + WATCH_SLICE_MS;
     for await (const event of stream) {
       if (this.stopped) break;
       // An ERROR event (often the first and only one: HTTP 200 then a Status) is no success.
@@ -283,6 +292,10 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
         this.markHealthy();
       }
       this.handleWatchEvent(event);
+      if (performance.now() >= sliceEnds) {
+        await setImmediate();
+        sliceEnds = performance.now() + WATCH_SLICE_MS;
+      }
     }
     if (received === 0 && this.clock.now() - started < (this.options.minWatchDurationMs ?? 1000)) return 'short';
     this.backoff.reset();

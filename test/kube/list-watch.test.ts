@@ -75,6 +75,25 @@ describe('kube/list-watch', () => {
     assert.deepEqual(summary(events).at(-1), 'DELETED a@104');
   });
 
+  it('lets the event loop run while it reads a backlog, not only once it is read', async () => {
+    start();
+    await lw.waitForSync();
+    await until(() => cluster.openWatches === 1);
+    // ~0.1 ms of work per event: the backlog below takes ~100 ms to read
+    const work = (): void => {
+      const end = performance.now() + 0.1;
+      while (performance.now() < end) {
+        // busy, as parsing and correlating are
+      }
+    };
+    lw.addListener({ onEvent: work });
+    for (let i = 0; i < 1000; i++) cluster.put(`p${i}`);
+    let readWhenTimerRan: number | undefined;
+    setTimeout(() => (readWhenTimerRan = events.length), 0);
+    await until(() => events.length === 1000, 10_000, 'the backlog read');
+    assert.ok(readWhenTimerRan !== undefined && readWhenTimerRan < 1000, `a timer ran after ${readWhenTimerRan} of 1000 events`);
+  });
+
   it('re-watches from the last seen resourceVersion after a dropped watch, without duplicates or loss', async () => {
     cluster.put('a');
     start();
