@@ -155,14 +155,14 @@ const exporter: JSONSchemaProps = {
         certSecretRef: secretRef('kubernetes.io/tls Secret (tls.crt, tls.key) for mutual TLS.'),
       },
     },
-    compression: str('gRPC compression.', { enum: ['none', 'gzip'], default: 'none' }),
+    compression: str('gRPC compression.', { enum: ['none', 'gzip'], default: DEFAULTS.compression }),
     timeoutSeconds: {
       type: 'integer',
       format: 'int32',
       description: 'Timeout of one export request, in seconds.',
       minimum: 1,
       maximum: 300,
-      default: 10,
+      default: DEFAULTS.timeoutSeconds,
     },
     maxQueueSize: {
       type: 'integer',

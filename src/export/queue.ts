@@ -1,6 +1,6 @@
 /**
  * A bounded FIFO ring buffer: push at the tail evicts the head when full (the oldest
- * goes first), take removes from the head. O(1) per element, no reallocation.
+ * goes first), take removes from the head. O(1) per element; only resize() reallocates.
  */
 export class RingQueue<T> {
   private items: (T | undefined)[];
