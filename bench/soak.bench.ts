@@ -35,7 +35,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MAX_RECENT_ENTRIES } from '../src/engine/recent-store.js';
 import { DEFAULT_MAX_DELETED } from '../src/kube/object-cache.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
-import { ensureBuilt, metricMax, metricSum } from './support/operator-process.js';
+import { ensureBuilt, metricMax, metricSum, procSample } from './support/operator-process.js';
 import { fmt, log, machine, table } from './support/report.js';
 import { Random } from './support/random.js';
 
@@ -70,6 +70,16 @@ const baseMetric = (m: Map<string, number>, name: string): number => {
   for (const [key, value] of m) if (key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`)) return value;
   return Number.NaN;
 };
+
+/** A per-collector metric of the base collector summed over its other labels (a histogram's outcomes). */
+const baseSum = (m: Map<string, number>, name: string): number => {
+  let sum = 0;
+  for (const [key, value] of m) if (key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`)) sum += value;
+  return sum;
+};
+
+/** The exporter's default spec.exporter.maxQueueSize (the soak's collectors keep it). */
+const EXPORT_QUEUE = 10_000;
 
 /** V8's heap spaces with most of the operator's committed heap */
 const HEAP_SPACES = ['new', 'old', 'large_object', 'code'] as const;
@@ -129,6 +139,16 @@ async function main(): Promise<void> {
     benchLoop.enable();
     let operatorLagMax = 0;
     let benchLagMaxNs = 0;
+    /**
+     * The base collector's exporter: spans queued at each sample, and what its requests took
+     * since the last one. A full queue drops its oldest spans; whether the exporter waited on the
+     * receiver (its own process, on the same two cores) shows in the receiver's CPU beside it.
+     */
+    let maxExportQueue = 0;
+    const receiverCpuStart = procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN;
+    let lastExport = { sum: 0, count: 0, dropped: 0, receiverCpu: receiverCpuStart, at: Date.now() };
+    let slowestExportMs = 0;
+    let busiestReceiverPct = 0;
     /** events sent that the base collector had not read yet: a backlog of more than the API server's history is relisted, and Events that expired meanwhile are never seen */
     let maxBacklog = 0;
     const start = Date.now();
@@ -189,11 +209,31 @@ async function main(): Promise<void> {
       const lag = metricMax(m, 'nodejs_eventloop_lag_max_seconds');
       operatorLagMax = Math.max(operatorLagMax, lag);
       // The time of each stall, to find it in the operator's log and CPU profile, and this
-      // process's: the OTLP receiver lives here, and while it stands still the exporter waits.
-      if (lag >= 1) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the operator's event loop stood still ${fmt(lag * 1000)} ms since the last sample`);
-      if (benchLoop.max >= 1e9) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the benchmark process's event loop stood still ${fmt(benchLoop.max / 1e6)} ms since the last sample`);
-      benchLagMaxNs = Math.max(benchLagMaxNs, benchLoop.max);
+      // process's: the API server and the player live here, and while it stands still no event
+      // is delivered, then the player catches up in a burst.
+      const benchLagNs = benchLoop.max;
       benchLoop.reset();
+      if (lag >= 1) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the operator's event loop stood still ${fmt(lag * 1000)} ms since the last sample`);
+      if (benchLagNs >= 1e9) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the benchmark process's event loop stood still ${fmt(benchLagNs / 1e6)} ms since the last sample`);
+      benchLagMaxNs = Math.max(benchLagMaxNs, benchLagNs);
+      const exportNow = {
+        sum: baseSum(m, 'kspan_export_duration_seconds_sum'),
+        count: baseSum(m, 'kspan_export_duration_seconds_count'),
+        dropped: baseMetric(m, 'kspan_spans_dropped_total'),
+        receiverCpu: procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN,
+        at: now,
+      };
+      const queued = baseMetric(m, 'kspan_export_queued_spans');
+      const requests = exportNow.count - lastExport.count;
+      const meanExportMs = requests > 0 ? ((exportNow.sum - lastExport.sum) / requests) * 1000 : Number.NaN;
+      const receiverPct = (100 * (exportNow.receiverCpu - lastExport.receiverCpu)) / ((exportNow.at - lastExport.at) / 1000);
+      maxExportQueue = Math.max(maxExportQueue, queued);
+      if (requests > 0) slowestExportMs = Math.max(slowestExportMs, meanExportMs);
+      busiestReceiverPct = Math.max(busiestReceiverPct, receiverPct);
+      if (queued >= EXPORT_QUEUE / 4 || exportNow.dropped > lastExport.dropped) {
+        log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): base exporter queue ${queued}, dropped ${exportNow.dropped - lastExport.dropped} since the last sample; ${requests} requests, ${fmt(meanExportMs)} ms each on average; receiver CPU ${fmt(receiverPct)}%, operator stall ${fmt(lag * 1000)} ms, benchmark stall ${fmt(benchLagNs / 1e6)} ms`);
+      }
+      lastExport = exportNow;
       const backlog = env.player.events.count - baseMetric(m, 'kspan_events_received_total');
       maxBacklog = Math.max(maxBacklog, backlog);
       samples.push(sample);
@@ -217,6 +257,7 @@ async function main(): Promise<void> {
     benchLoop.disable();
     benchLagMaxNs = Math.max(benchLagMaxNs, benchLoop.max);
     const runSeconds = (Date.now() - start) / 1000;
+    const receiverCpuPct = (100 * ((procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN) - receiverCpuStart)) / runSeconds;
     const benchCpu = process.cpuUsage(startCpu.bench);
     const cpuShare = {
       operator: (100 * ((op.sample()?.cpuSeconds ?? Number.NaN) - startCpu.operator)) / runSeconds,
@@ -300,6 +341,8 @@ async function main(): Promise<void> {
           ['CPU over the run: operator / benchmark process (API server, player)', `${fmt(cpuShare.operator)}% / ${fmt(cpuShare.bench)}%`],
           ['CPU in the benchmark process\'s busiest minute: operator / benchmark process', quick ? '-' : `${fmt(busiestInjectorMinute.operator)}% / ${fmt(busiestInjectorMinute.bench)}%`],
           ['longest event loop stall: operator / benchmark process (API server, player)', `${fmt(operatorLagMax * 1000)} / ${fmt(benchLagMaxNs / 1e6)} ms`],
+          [`base collector's exporter: largest queue (of ${EXPORT_QUEUE}) / slowest mean request in a sample`, `${maxExportQueue} / ${fmt(slowestExportMs)} ms`],
+          ['OTLP receiver process: CPU over the run / busiest sample', `${fmt(receiverCpuPct)}% / ${fmt(busiestReceiverPct)}%`],
           ['base collector: events read by the operator / spans it dropped', `${baseReceived} / ${baseDropped}`],
           ['base collector before SIGTERM: spans exported / events with a span / given up early (pending cap)', `${baseExported} / ${receivedBeforeStop} / ${baseOverflow}`],
           ['all collectors: spans received / root spans / unknown event uids', `${env.received.total} / ${env.received.rootSpans} / ${env.received.unknownUids}`],

@@ -135,6 +135,11 @@ export class BenchEnv {
     return env;
   }
 
+  /** The OTLP receiver's process (its CPU tells whether the exporter waited on a starved receiver). */
+  get receiverPid(): number | undefined {
+    return this.receiverChild.pid;
+  }
+
   async startOperator(options: Omit<OperatorOptions, 'kubeconfig'> = {}): Promise<OperatorProcess> {
     this.operator = await OperatorProcess.start({ ...options, kubeconfig: this.kubeconfig });
     return this.operator;
