@@ -32,6 +32,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DEFAULTS } from '../src/api/types.js';
 import { MAX_RECENT_ENTRIES } from '../src/engine/recent-store.js';
 import { DEFAULT_MAX_DELETED } from '../src/kube/object-cache.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
@@ -78,8 +79,8 @@ const baseSum = (m: Map<string, number>, name: string): number => {
   return sum;
 };
 
-/** The exporter's default spec.exporter.maxQueueSize (the soak's collectors keep it). */
-const EXPORT_QUEUE = 10_000;
+/** The soak's collectors keep the default exporter queue size. */
+const EXPORT_QUEUE = DEFAULTS.maxQueueSize;
 
 /** V8's heap spaces with most of the operator's committed heap */
 const HEAP_SPACES = ['new', 'old', 'large_object', 'code'] as const;

@@ -168,7 +168,7 @@ const exporter: JSONSchemaProps = {
       type: 'integer',
       format: 'int32',
       description:
-        'Finished spans kept waiting for export while the endpoint is slow or down (batches being sent not counted). When it is full the oldest are dropped and counted in kspan_spans_dropped_total{reason="queue_full"}. Each takes about 0.5 KB of memory until sent.',
+        'Finished spans kept waiting for export (batches being sent not counted): while the endpoint is slow or down, and when the engine hands many over at once (each tick releases the spans of every event that waited its window: after a burst of events, as many spans in one go). When it is full the oldest are dropped and counted in kspan_spans_dropped_total{reason="queue_full"}. Each takes about 0.5 KB of memory until sent.',
       minimum: 100,
       maximum: 1000000,
       default: DEFAULTS.maxQueueSize,

@@ -121,7 +121,7 @@ export const DEFAULTS = {
   expireAfterSeconds: 300,
   maxPendingEvents: 10_000,
   timeoutSeconds: 10,
-  maxQueueSize: 10_000,
+  maxQueueSize: 50_000,
   compression: 'none',
   types: ['Normal', 'Warning'],
 } as const;

@@ -6,7 +6,7 @@ describe('resolveSpec', () => {
     assert.deepEqual(resolveSpec({ exporter: { endpoint: 'c:4317' } }, 'team-a'), {
       namespaces: ['team-a'],
       allNamespaces: false,
-      exporter: { endpoint: 'c:4317', insecure: false, compression: 'none', timeoutSeconds: 10, maxQueueSize: 10000 },
+      exporter: { endpoint: 'c:4317', insecure: false, compression: 'none', timeoutSeconds: 10, maxQueueSize: 50000 },
       ownerKindRules: [],
       filter: { types: ['Normal', 'Warning'], excludeReasons: [] },
       correlation: { recentWindowSeconds: 5, expireAfterSeconds: 300, maxPendingEvents: 10000 },

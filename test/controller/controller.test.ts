@@ -106,10 +106,10 @@ describe('TraceCollectorController', () => {
     t.api.put('shop', 'tc', spec());
     t.controller.enqueue('shop', 'tc');
     await waitFor('pipeline', () => t.pipelines[0]);
-    assert.equal(t.exporters[0]?.config.maxQueueSize, 10_000, 'the default');
-    t.api.put('shop', 'tc', spec({ exporter: { endpoint: 'otel.observability:4317', insecure: true, maxQueueSize: 50_000 } }));
+    assert.equal(t.exporters[0]?.config.maxQueueSize, 50_000, 'the default');
+    t.api.put('shop', 'tc', spec({ exporter: { endpoint: 'otel.observability:4317', insecure: true, maxQueueSize: 5_000 } }));
     t.controller.enqueue('shop', 'tc');
-    await waitFor('the new size', () => t.exporters[0]?.config.maxQueueSize === 50_000);
+    await waitFor('the new size', () => t.exporters[0]?.config.maxQueueSize === 5_000);
     assert.equal(t.pipelines.length, 1, 'updated in place');
     await t.stop();
   });

@@ -321,7 +321,7 @@ describe('kube-api-server semantics', () => {
     it('prunes unknown fields and applies schema defaults on custom resources', async () => {
       const res = await call(api, 'POST', TC_PATH, { ...tc('p'), spec: { exporter: { endpoint: 'c:4317', bogus: 1 }, alsoBogus: true }, extra: 1 });
       assert.equal(res.status, 201);
-      assert.deepEqual(res.body.spec, { exporter: { endpoint: 'c:4317', insecure: false, compression: 'none', timeoutSeconds: 10, maxQueueSize: 10000 }, suspend: false });
+      assert.deepEqual(res.body.spec, { exporter: { endpoint: 'c:4317', insecure: false, compression: 'none', timeoutSeconds: 10, maxQueueSize: 50000 }, suspend: false });
       assert.equal(res.body.extra, undefined);
       assert.equal(res.headers['warning'], '299 - "unknown field \\"extra\\"", 299 - "unknown field \\"spec.alsoBogus\\"", 299 - "unknown field \\"spec.exporter.bogus\\""');
       const strict = await call(api, 'POST', `${TC_PATH}?fieldValidation=Strict`, { ...tc('q'), spec: { exporter: { endpoint: 'c:4317' }, namespace: ['typo'] } });
