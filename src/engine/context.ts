@@ -126,6 +126,7 @@ export function buildContext(
     receivedAt,
     watched: NO_READS,
     waiting: false,
+    queuedIn: 0,
     facts: spanFacts(event, involved),
     time: eventTime(event, receivedAt),
     source,

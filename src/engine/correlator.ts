@@ -39,8 +39,8 @@ export class Correlator {
   private rules: CompiledRule[];
   private readonly recent: RecentStore;
   private readonly pending = new PendingQueue<EventContext>();
-  private readonly retries = new ArrivalHeap<EventContext>();
-  private readonly deferred = new ArrivalHeap<EventContext>();
+  private readonly retries = new ArrivalHeap<EventContext>(1);
+  private readonly deferred = new ArrivalHeap<EventContext>(2);
   private readonly held = new HeldSpans();
   private out: SpanRecord[] = [];
   private draining = false;

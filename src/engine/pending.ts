@@ -15,6 +15,8 @@ export interface Waiting {
   watched: readonly string[];
   /** set by the queue: whether the item waits in it (an item belongs to one queue) */
   waiting: boolean;
+  /** set by the ArrivalHeaps: one bit for each heap the item is queued in */
+  queuedIn: number;
 }
 
 /**
@@ -178,14 +180,20 @@ function hasPair(pairs: readonly string[], actorKey: string, objectKey: string):
   return false;
 }
 
-/** A min-heap of waiting events by arrival order: retries run oldest first. */
-export class ArrivalHeap<T extends { seq: number }> {
+/**
+ * A min-heap of waiting events by arrival order: retries run oldest first. An item is queued once:
+ * the heap marks it with its own bit (a flag on the item is cheaper than a Set of items, and an
+ * item can wait in more than one heap).
+ */
+export class ArrivalHeap<T extends { seq: number; queuedIn: number }> {
   private readonly heap: T[] = [];
-  private readonly queued = new Set<T>();
+
+  /** `bit`: this heap's mark, a power of two no other heap holding the same items uses */
+  constructor(private readonly bit: number) {}
 
   push(item: T): void {
-    if (this.queued.has(item)) return;
-    this.queued.add(item);
+    if ((item.queuedIn & this.bit) !== 0) return;
+    item.queuedIn |= this.bit;
     const h = this.heap;
     h.push(item);
     let i = h.length - 1;
@@ -202,7 +210,7 @@ export class ArrivalHeap<T extends { seq: number }> {
     const h = this.heap;
     const top = h[0];
     if (top === undefined) return undefined;
-    this.queued.delete(top);
+    top.queuedIn &= ~this.bit;
     const last = h.pop()!;
     if (h.length > 0) {
       let i = 0;
