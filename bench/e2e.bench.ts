@@ -60,6 +60,10 @@ interface StepResult {
   pending: number;
   dropped: number;
   spansPerS: number;
+  /** the exporters' queues (all collectors) at the fullest of the step's 1 s samples */
+  exportQueueMax: number;
+  /** mean duration of the export requests that finished during the step, ms */
+  exportMs: number;
   rssMb: number;
   verdict: 'ok' | 'behind' | 'injector-limited';
   p50?: number;
@@ -117,12 +121,18 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       let lag = 0;
       let pending = 0;
       let dropped = 0;
+      // Where spans wait on their way out: the exporter's queue, and how long its requests take.
+      let exportQueueMax = 0;
+      const exports0 = await op.metrics().then((m) => ({ sum: metricSum(m, 'kspan_export_duration_seconds_sum'), count: metricSum(m, 'kspan_export_duration_seconds_count') }));
+      let exports = exports0;
       while (Date.now() - t0 < CONFIG.stepMs) {
         await new Promise((r) => setTimeout(r, Math.min(1000, CONFIG.stepMs - (Date.now() - t0))));
         const m = await op.metrics();
         lag = expectedNow() - metricSum(m, 'kspan_events_received_total');
         pending = metricSum(m, 'kspan_pending_events');
         dropped = metricSum(m, 'kspan_spans_dropped_total');
+        exportQueueMax = Math.max(exportQueueMax, metricSum(m, 'kspan_export_queued_spans'));
+        exports = { sum: metricSum(m, 'kspan_export_duration_seconds_sum'), count: metricSum(m, 'kspan_export_duration_seconds_count') };
       }
       const seconds = (Date.now() - t0) / 1000;
       const achieved = (events.count - fromSeq) / seconds;
@@ -147,11 +157,13 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         pending,
         dropped,
         spansPerS: (env.received.total - spans0) / seconds,
+        exportQueueMax,
+        exportMs: exports.count > exports0.count ? ((exports.sum - exports0.sum) / (exports.count - exports0.count)) * 1000 : Number.NaN,
         rssMb: sample?.rssMb ?? Number.NaN,
         verdict,
       };
       steps.push(step);
-      log(`  ${rate} ev/s: achieved ${fmt(achieved)}, operator CPU ${fmt(step.operatorCpuPct)}%, lag ${lag}, pending ${pending}, spans/s ${fmt(step.spansPerS)}, RSS ${fmt(step.rssMb)} MiB -> ${verdict}`);
+      log(`  ${rate} ev/s: achieved ${fmt(achieved)}, operator CPU ${fmt(step.operatorCpuPct)}%, lag ${lag}, pending ${pending}, spans/s ${fmt(step.spansPerS)}, export queue up to ${step.exportQueueMax}, requests ${fmt(step.exportMs)} ms on average, RSS ${fmt(step.rssMb)} MiB -> ${verdict}`);
       if (verdict !== 'ok') break;
     }
     env.player.stop();
@@ -232,8 +244,8 @@ function printRun(r: RunResult): void {
   log(`\nrun ${r.name}`);
   log(
     table(
-      ['target ev/s', 'achieved', 'op CPU %', 'op CPU ms/1k ev', 'bench CPU %', 'lag', 'pending', 'spans/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'verdict'],
-      r.steps.map((s) => [s.rate, fmt(s.achieved), fmt(s.operatorCpuPct), fmt(cpuPer1k(s)), fmt(s.benchCpuPct), s.lag, s.pending, fmt(s.spansPerS), fmt(s.p50 ?? NaN), fmt(s.p99 ?? NaN), fmt(s.rssMb), s.verdict]),
+      ['target ev/s', 'achieved', 'op CPU %', 'op CPU ms/1k ev', 'bench CPU %', 'lag', 'pending', 'spans/s', 'export queue', 'export ms', 'p50 ms', 'p99 ms', 'RSS MiB', 'verdict'],
+      r.steps.map((s) => [s.rate, fmt(s.achieved), fmt(s.operatorCpuPct), fmt(cpuPer1k(s)), fmt(s.benchCpuPct), s.lag, s.pending, fmt(s.spansPerS), s.exportQueueMax, fmt(s.exportMs), fmt(s.p50 ?? NaN), fmt(s.p99 ?? NaN), fmt(s.rssMb), s.verdict]),
     ),
   );
   const sorted = (xs: number[]) => Float64Array.from(xs).sort();
