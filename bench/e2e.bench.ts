@@ -34,7 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dueTimes, DUE_BY_TICK } from './support/due-times.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
-import { ensureBuilt, metricSum } from './support/operator-process.js';
+import { ensureBuilt, exportTotals, meanExportMs, metricSum } from './support/operator-process.js';
 import { fmt, log, machine, percentile, table } from './support/report.js';
 import { Workload, type WorkloadOptions } from './support/workload.js';
 
@@ -123,7 +123,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       let dropped = 0;
       // Where spans wait on their way out: the exporter's queue, and how long its requests take.
       let exportQueueMax = 0;
-      const exports0 = await op.metrics().then((m) => ({ sum: metricSum(m, 'kspan_export_duration_seconds_sum'), count: metricSum(m, 'kspan_export_duration_seconds_count') }));
+      const exports0 = exportTotals(await op.metrics());
       let exports = exports0;
       while (Date.now() - t0 < CONFIG.stepMs) {
         await new Promise((r) => setTimeout(r, Math.min(1000, CONFIG.stepMs - (Date.now() - t0))));
@@ -132,7 +132,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         pending = metricSum(m, 'kspan_pending_events');
         dropped = metricSum(m, 'kspan_spans_dropped_total');
         exportQueueMax = Math.max(exportQueueMax, metricSum(m, 'kspan_export_queued_spans'));
-        exports = { sum: metricSum(m, 'kspan_export_duration_seconds_sum'), count: metricSum(m, 'kspan_export_duration_seconds_count') };
+        exports = exportTotals(m);
       }
       const seconds = (Date.now() - t0) / 1000;
       const achieved = (events.count - fromSeq) / seconds;
@@ -158,7 +158,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         dropped,
         spansPerS: (env.received.total - spans0) / seconds,
         exportQueueMax,
-        exportMs: exports.count > exports0.count ? ((exports.sum - exports0.sum) / (exports.count - exports0.count)) * 1000 : Number.NaN,
+        exportMs: meanExportMs(exports0, exports),
         rssMb: sample?.rssMb ?? Number.NaN,
         verdict,
       };

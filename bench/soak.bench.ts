@@ -36,7 +36,7 @@ import { DEFAULTS } from '../src/api/types.js';
 import { MAX_RECENT_ENTRIES } from '../src/engine/recent-store.js';
 import { DEFAULT_MAX_DELETED } from '../src/kube/object-cache.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
-import { ensureBuilt, metricMax, metricSum, procSample } from './support/operator-process.js';
+import { ensureBuilt, exportTotals, meanExportMs, metricMax, metricSum, procSample } from './support/operator-process.js';
 import { fmt, log, machine, table } from './support/report.js';
 import { Random } from './support/random.js';
 
@@ -66,16 +66,19 @@ const CORRELATION = quick ? { expireAfterSeconds: CONFIG.expireAfterSeconds, rec
 const MAX_PENDING = 10_000; // the default correlation.maxPendingEvents
 const BASE = 'base';
 
+/** Whether the series `key` is the base collector's `name`. */
+const isBase = (key: string, name: string): boolean => key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`);
+
 /** One per-collector metric of the base collector. */
 const baseMetric = (m: Map<string, number>, name: string): number => {
-  for (const [key, value] of m) if (key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`)) return value;
+  for (const [key, value] of m) if (isBase(key, name)) return value;
   return Number.NaN;
 };
 
 /** A per-collector metric of the base collector summed over its other labels (a histogram's outcomes). */
 const baseSum = (m: Map<string, number>, name: string): number => {
   let sum = 0;
-  for (const [key, value] of m) if (key.startsWith(`${name}{`) && key.includes(`name="${BASE}"`)) sum += value;
+  for (const [key, value] of m) if (isBase(key, name)) sum += value;
   return sum;
 };
 
@@ -146,8 +149,9 @@ async function main(): Promise<void> {
      * receiver (its own process, on the same two cores) shows in the receiver's CPU beside it.
      */
     let maxExportQueue = 0;
-    const receiverCpuStart = procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN;
-    let lastExport = { sum: 0, count: 0, dropped: 0, receiverCpu: receiverCpuStart, at: Date.now() };
+    const receiverCpu = (): number => procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN;
+    const receiverCpuStart = receiverCpu();
+    let lastExport = { totals: { seconds: 0, count: 0 }, dropped: 0, receiverCpu: receiverCpuStart, at: Date.now() };
     let slowestExportMs = 0;
     let busiestReceiverPct = 0;
     /** events sent that the base collector had not read yet: a backlog of more than the API server's history is relisted, and Events that expired meanwhile are never seen */
@@ -217,22 +221,16 @@ async function main(): Promise<void> {
       if (lag >= 1) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the operator's event loop stood still ${fmt(lag * 1000)} ms since the last sample`);
       if (benchLagNs >= 1e9) log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): the benchmark process's event loop stood still ${fmt(benchLagNs / 1e6)} ms since the last sample`);
       benchLagMaxNs = Math.max(benchLagMaxNs, benchLagNs);
-      const exportNow = {
-        sum: baseSum(m, 'kspan_export_duration_seconds_sum'),
-        count: baseSum(m, 'kspan_export_duration_seconds_count'),
-        dropped: baseMetric(m, 'kspan_spans_dropped_total'),
-        receiverCpu: procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN,
-        at: now,
-      };
+      const exportNow = { totals: exportTotals(m, baseSum), dropped: baseMetric(m, 'kspan_spans_dropped_total'), receiverCpu: receiverCpu(), at: now };
       const queued = baseMetric(m, 'kspan_export_queued_spans');
-      const requests = exportNow.count - lastExport.count;
-      const meanExportMs = requests > 0 ? ((exportNow.sum - lastExport.sum) / requests) * 1000 : Number.NaN;
+      const requests = exportNow.totals.count - lastExport.totals.count;
+      const meanMs = meanExportMs(lastExport.totals, exportNow.totals);
       const receiverPct = (100 * (exportNow.receiverCpu - lastExport.receiverCpu)) / ((exportNow.at - lastExport.at) / 1000);
       maxExportQueue = Math.max(maxExportQueue, queued);
-      if (requests > 0) slowestExportMs = Math.max(slowestExportMs, meanExportMs);
+      if (requests > 0) slowestExportMs = Math.max(slowestExportMs, meanMs);
       busiestReceiverPct = Math.max(busiestReceiverPct, receiverPct);
       if (queued >= EXPORT_QUEUE / 4 || exportNow.dropped > lastExport.dropped) {
-        log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): base exporter queue ${queued}, dropped ${exportNow.dropped - lastExport.dropped} since the last sample; ${requests} requests, ${fmt(meanExportMs)} ms each on average; receiver CPU ${fmt(receiverPct)}%, operator stall ${fmt(lag * 1000)} ms, benchmark stall ${fmt(benchLagNs / 1e6)} ms`);
+        log(`  ${fmt((now - start) / 1000)} s (${new Date(now).toISOString()}): base exporter queue ${queued}, dropped ${exportNow.dropped - lastExport.dropped} since the last sample; ${requests} requests, ${fmt(meanMs)} ms each on average; receiver CPU ${fmt(receiverPct)}%, operator stall ${fmt(lag * 1000)} ms, benchmark stall ${fmt(benchLagNs / 1e6)} ms`);
       }
       lastExport = exportNow;
       const backlog = env.player.events.count - baseMetric(m, 'kspan_events_received_total');
@@ -258,7 +256,7 @@ async function main(): Promise<void> {
     benchLoop.disable();
     benchLagMaxNs = Math.max(benchLagMaxNs, benchLoop.max);
     const runSeconds = (Date.now() - start) / 1000;
-    const receiverCpuPct = (100 * ((procSample(env.receiverPid ?? 0)?.cpuSeconds ?? Number.NaN) - receiverCpuStart)) / runSeconds;
+    const receiverCpuPct = (100 * (receiverCpu() - receiverCpuStart)) / runSeconds;
     const benchCpu = process.cpuUsage(startCpu.bench);
     const cpuShare = {
       operator: (100 * ((op.sample()?.cpuSeconds ?? Number.NaN) - startCpu.operator)) / runSeconds,

@@ -244,6 +244,17 @@ export function metricSum(metrics: Map<string, number>, name: string): number {
   return sum;
 }
 
+/** Export requests finished so far and their total duration, from kspan_export_duration_seconds; `sum` picks the series (default: every collector's). */
+export function exportTotals(metrics: Map<string, number>, sum = metricSum): { seconds: number; count: number } {
+  return { seconds: sum(metrics, 'kspan_export_duration_seconds_sum'), count: sum(metrics, 'kspan_export_duration_seconds_count') };
+}
+
+/** Mean duration, ms, of the export requests finished between two exportTotals; NaN when none finished. */
+export function meanExportMs(before: { seconds: number; count: number }, after: { seconds: number; count: number }): number {
+  const requests = after.count - before.count;
+  return requests > 0 ? ((after.seconds - before.seconds) / requests) * 1000 : Number.NaN;
+}
+
 export function metricMax(metrics: Map<string, number>, name: string): number {
   let max = 0;
   for (const [key, value] of metrics) if (key === name || key.startsWith(`${name}{`)) max = Math.max(max, value);
