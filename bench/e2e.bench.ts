@@ -32,7 +32,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dueTimes, DUE_BY_TICK } from './support/due-times.js';
+import { dueTimes, DUE_BY_OBJECT, DUE_BY_TICK } from './support/due-times.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
 import { ensureBuilt, exportTotals, meanExportMs, metricSum } from './support/operator-process.js';
 import { fmt, log, machine, percentile, table } from './support/report.js';
@@ -48,6 +48,8 @@ const WORKLOAD: WorkloadOptions = { seed: 42, namespaces: 50 };
 const EVENT_TTL_MS = 120_000;
 /** the collectors' correlation window (the default) */
 const WINDOW_MS = 5_000;
+/** the pipelines' tick period (window / 2) */
+const TICK_MS = WINDOW_MS / 2;
 
 interface StepResult {
   rate: number;
@@ -82,7 +84,10 @@ interface RunResult {
   duplicated: number;
   unmatched: number;
   rootSpans: number;
-  latencyClasses: { byEvent: number[]; byTick: number[] };
+  /** added latency by when the offline replay emitted the span, and of spans whose live parent is another */
+  latencyClasses: { byEvent: number[]; byObject: number[]; byTick: number[]; otherParent: number[] };
+  /** spans more than 1 s late, and how many of them left within 0.5 s after one of their pipeline's ticks */
+  late: { count: number; afterTick: number };
 }
 
 async function run(name: string, collectors: CollectorDef[], rates: number[]): Promise<RunResult> {
@@ -197,15 +202,18 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     });
     const due = dueTimes(WORKLOAD, env.player, {}, scopes);
     const byEvent: number[] = [];
+    const byObject: number[] = [];
     const byTick: number[] = [];
+    const otherParent: number[] = [];
     const perStep = steps.map(() => [] as number[]);
     let lost = 0;
     let lostBeforeFlush = 0;
     let duplicated = 0;
     let unmatched = 0;
-    for (const def of defs) {
+    const late = { count: 0, afterTick: 0 };
+    for (const def of scopes) {
       const got = env.received.collector(def.name);
-      const { due: dueAt, cause } = due.byCollector.get(def.name)!;
+      const { due: dueAt, cause, parent } = due.byCollector.get(def.name)!;
       const ns = new Set(def.namespaces);
       for (let seq = 0; seq < events.count; seq++) {
         if (!ns.has('*') && !ns.has(env.workload.namespaces[events.namespaces[seq]!]!)) continue;
@@ -222,9 +230,14 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
           continue;
         }
         if (d > stopAt) continue;
-        const tick = cause[seq] === DUE_BY_TICK;
-        const added = Math.max(0, env.received.base + got.firstAt[seq]! - d);
-        (tick ? byTick : byEvent).push(added);
+        const receivedAt = env.received.base + got.firstAt[seq]!;
+        const added = Math.max(0, receivedAt - d);
+        if (added > 1000) {
+          late.count++;
+          if ((receivedAt - def.pipelineStart) % TICK_MS < 500) late.afterTick++;
+        }
+        (cause[seq] === DUE_BY_TICK ? byTick : cause[seq] === DUE_BY_OBJECT ? byObject : byEvent).push(added);
+        if (got.parent[seq] !== parent[seq]) otherParent.push(added);
         const s = steps.findIndex((x) => seq >= x.fromSeq && seq < x.toSeq);
         if (s >= 0) perStep[s]!.push(added);
       }
@@ -234,7 +247,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       s.p50 = percentile(sorted, 50);
       s.p99 = percentile(sorted, 99);
     });
-    return { name, steps, peakRssMb, apiPer1k, events: events.count, lost, lostBeforeFlush, duplicated, unmatched, rootSpans: due.rootSpans, latencyClasses: { byEvent, byTick } };
+    return { name, steps, peakRssMb, apiPer1k, events: events.count, lost, lostBeforeFlush, duplicated, unmatched, rootSpans: due.rootSpans, latencyClasses: { byEvent, byObject, byTick, otherParent }, late };
   } finally {
     await env.close();
   }
@@ -250,8 +263,12 @@ function printRun(r: RunResult): void {
   );
   const sorted = (xs: number[]) => Float64Array.from(xs).sort();
   const ev = sorted(r.latencyClasses.byEvent);
+  const ob = sorted(r.latencyClasses.byObject);
   const tk = sorted(r.latencyClasses.byTick);
-  log(`latency beyond hold, spans due on an event: n=${ev.length} p50 ${fmt(percentile(ev, 50))} ms p99 ${fmt(percentile(ev, 99))} ms; spans due at a tick: n=${tk.length} p50 ${fmt(percentile(tk, 50))} ms p99 ${fmt(percentile(tk, 99))} ms`);
+  const op = sorted(r.latencyClasses.otherParent);
+  const summary = (xs: Float64Array) => `n=${xs.length} p50 ${fmt(percentile(xs, 50))} ms p99 ${fmt(percentile(xs, 99))} ms`;
+  log(`latency beyond hold, spans due on an event: ${summary(ev)}; on an object's change: ${summary(ob)}; at a tick: ${summary(tk)}; spans whose parent differs from the offline replay's: ${summary(op)}`);
+  log(`spans more than 1 s late: ${r.late.count}, of which ${r.late.afterTick} left within 0.5 s after one of their pipeline's ticks`);
   log(`peak RSS ${fmt(r.peakRssMb)} MiB; events ${r.events}; lost ${r.lost} (of which sent more than 3 windows before SIGTERM: ${r.lostBeforeFlush}), duplicated ${r.duplicated}, not in the offline replay ${r.unmatched}`);
   const api = Object.entries(r.apiPer1k).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.toFixed(3)}`);
   log(`API requests per 1,000 events (steady state): ${api.join(', ') || 'none'}`);

@@ -21,10 +21,12 @@ import { engineConfigFromSpec, tickIntervalMs, type EngineSpec } from '../../src
 import type { KubeEvent, KubeObject, SpanRecord } from '../../src/engine/types.js';
 import { MemoryObjectLookup } from '../../src/replay/object-lookup.js';
 import type { Player } from './player.js';
+import { parentTag } from './receiver-child.js';
 import { Workload, type WorkloadOptions } from './workload.js';
 
 export const DUE_BY_EVENT = 1;
 export const DUE_BY_TICK = 2;
+export const DUE_BY_OBJECT = 3;
 
 /** One TraceCollector as the live operator ran it: its namespaces and when its pipeline started. */
 export interface CollectorScope {
@@ -38,8 +40,10 @@ export interface CollectorScope {
 export interface CollectorDueTimes {
   /** by event sequence (Player.events): when the engine emits the event's span; NaN: never, or not the collector's */
   due: Float64Array;
-  /** DUE_BY_EVENT: emitted on a later write (event or object); DUE_BY_TICK: emitted by a tick */
+  /** DUE_BY_EVENT: emitted on a later event; DUE_BY_OBJECT: on an object's change; DUE_BY_TICK: by a tick */
   cause: Uint8Array;
+  /** parentTag of the span's parent, to compare with the live span's */
+  parent: Uint32Array;
 }
 
 export interface DueTimes {
@@ -75,6 +79,7 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
     nextTick: scope.pipelineStart + tickMs,
     due: new Float64Array(log.count).fill(Number.NaN),
     cause: new Uint8Array(log.count),
+    parent: new Uint32Array(log.count),
   }));
   let rootSpans = 0;
   const emit = (r: Replayed, spans: SpanRecord[], at: number, why: number) => {
@@ -88,6 +93,7 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
       if (Number.isNaN(r.due[seq]!)) {
         r.due[seq] = at;
         r.cause[seq] = why;
+        r.parent[seq] = parentTag(span.parentSpanId);
       }
     }
   };
@@ -106,7 +112,7 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
       for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.addEvent(object as unknown as KubeEvent, at), at, DUE_BY_EVENT);
     } else {
       lookup.put(object as unknown as KubeObject);
-      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_EVENT);
+      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_OBJECT);
     }
   }
   // Let the engines run their course: everything still held becomes due by the ticks.
@@ -119,5 +125,5 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
     }
     emit(r, r.correlator.flush(r.nextTick), r.nextTick, DUE_BY_TICK);
   }
-  return { byCollector: new Map(replayed.map((r) => [r.scope.name, { due: r.due, cause: r.cause }])), rootSpans };
+  return { byCollector: new Map(replayed.map((r) => [r.scope.name, { due: r.due, cause: r.cause, parent: r.parent }])), rootSpans };
 }

@@ -29,11 +29,19 @@ export interface CollectorDef {
   namespaces: string[];
 }
 
+/** One collector's spans, by event sequence number: how many arrived, and the first one's time and parent. */
+export interface ReceivedSpans {
+  counts: Uint8Array;
+  firstAt: Float32Array;
+  /** parentTag of the first span's parent */
+  parent: Uint32Array;
+}
+
 /** What the receiver got, per collector, by event sequence number. */
 export class Received {
   /** wall-clock base of `firstAt` (Float32 ms offsets stay exact for hours) */
   readonly base = Date.now();
-  readonly byCollector = new Map<string, { counts: Uint8Array; firstAt: Float32Array }>();
+  readonly byCollector = new Map<string, ReceivedSpans>();
   rootSpans = 0;
   unknownUids = 0;
   total = 0;
@@ -42,17 +50,19 @@ export class Received {
 
   constructor(private readonly player: Player) {}
 
-  collector(name: string): { counts: Uint8Array; firstAt: Float32Array } {
+  collector(name: string): ReceivedSpans {
     let c = this.byCollector.get(name);
     const size = this.player.events.injectedAt.length;
     if (!c || c.counts.length < size) {
       const counts = new Uint8Array(size);
       const firstAt = new Float32Array(size).fill(Number.NaN);
+      const parent = new Uint32Array(size);
       if (c) {
         counts.set(c.counts);
         firstAt.set(c.firstAt);
+        parent.set(c.parent);
       }
-      c = { counts, firstAt };
+      c = { counts, firstAt, parent };
       this.byCollector.set(name, c);
     }
     return c;
@@ -75,7 +85,10 @@ export class Received {
         continue;
       }
       const c = this.collector(message.collectors[i]!);
-      if (c.counts[seq] === 0) c.firstAt[seq] = at - this.base;
+      if (c.counts[seq] === 0) {
+        c.firstAt[seq] = at - this.base;
+        c.parent[seq] = message.parents[i]!;
+      }
       c.counts[seq] = Math.min(255, c.counts[seq]! + 1);
     }
   }

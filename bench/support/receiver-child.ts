@@ -4,9 +4,10 @@
  * go to the parent, compactly, as parallel arrays:
  *
  *   child -> parent  {type: 'ready', endpoint}
- *   child -> parent  {type: 'spans', uids, counts, collectors, names, receivedAt}
+ *   child -> parent  {type: 'spans', uids, counts, collectors, names, parents, receivedAt}
  *                    (uids: k8s.event.uid, '' for root spans; collectors: the resource attribute
- *                     kspan.bench.collector; receivedAt: when the request arrived, ms)
+ *                     kspan.bench.collector; parents: parentTag of the parent span id;
+ *                     receivedAt: when the request arrived, ms)
  *   parent -> child  {type: 'flush'}  answered with {type: 'flushed'} after the pending report
  *   parent -> child  {type: 'close'}  the child closes the receiver and exits
  *
@@ -25,14 +26,23 @@ export interface SpansMessage {
   counts: number[];
   collectors: string[];
   names: string[];
+  parents: number[];
   receivedAt: number[];
+}
+
+/**
+ * A parent span id (hex) cut to its first 32 bits, 0 for none: enough to tell whether the live
+ * operator and the offline replay gave an event's span the same parent, in a typed array.
+ */
+export function parentTag(parentSpanId: string | undefined): number {
+  return parentSpanId ? Number.parseInt(parentSpanId.slice(0, 8), 16) >>> 0 : 0;
 }
 
 function drain(receiver: OtlpReceiver): SpansMessage | undefined {
   // requests() and reset() in one synchronous turn: nothing can arrive in between.
   const requests = receiver.requests();
   receiver.reset();
-  const out: SpansMessage = { type: 'spans', uids: [], counts: [], collectors: [], names: [], receivedAt: [] };
+  const out: SpansMessage = { type: 'spans', uids: [], counts: [], collectors: [], names: [], parents: [], receivedAt: [] };
   for (const request of requests) {
     if (request.outcome !== 'ok') continue;
     for (const rs of request.resourceSpans) {
@@ -43,6 +53,7 @@ function drain(receiver: OtlpReceiver): SpansMessage | undefined {
           out.counts.push(Number(span.attributes['k8s.event.count'] ?? 0));
           out.collectors.push(collector);
           out.names.push(span.name);
+          out.parents.push(parentTag(span.parentSpanId));
           out.receivedAt.push(request.receivedAt);
         }
       }
