@@ -21,7 +21,9 @@
  * the engine is *due* to emit its span (see support/due-times.ts: the same run replayed offline
  * through the same Correlator with events at their injection times, one engine per collector
  * over its namespaces, ticking where its live pipeline ticks: from its start, every window/2).
- * Spans flushed at shutdown are not counted. An event the operator reads a little late is
+ * Spans flushed at shutdown are not counted. A step's p50/p99 are over the spans *due* during it
+ * (a span can be due up to 2 windows after its event, and a step's held spans would otherwise be
+ * charged with the next, heavier step's backlog). An event the operator reads a little late is
  * given up on a whole tick later when its receipt crosses a tick boundary, and its trace with it
  * (bench/read-lag.bench.ts): the column "> 1 s late (after a tick)" counts the spans more than
  * 1 s late and, in brackets, those of them that left within 0.5 s after one of their pipeline's
@@ -57,9 +59,10 @@ const TICK_MS = WINDOW_MS / 2;
 
 interface StepResult {
   rate: number;
+  /** wall clock, ms */
+  startedAt: number;
+  endedAt: number;
   achieved: number;
-  fromSeq: number;
-  toSeq: number;
   operatorCpuPct: number;
   benchCpuPct: number;
   lag: number;
@@ -158,9 +161,9 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       const verdict: StepResult['verdict'] = dropped > 0 || (backlog && operatorCpuPct >= 70) ? 'behind' : backlog || achieved < 0.9 * rate ? 'injector-limited' : 'ok';
       const step: StepResult = {
         rate,
+        startedAt: t0,
+        endedAt: Date.now(),
         achieved,
-        fromSeq,
-        toSeq: events.count,
         operatorCpuPct,
         benchCpuPct: ((benchCpu.user + benchCpu.system) / 1e6 / seconds) * 100,
         lag,
@@ -240,7 +243,8 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         const added = Math.max(0, receivedAt - d);
         (cause[seq] === DUE_BY_TICK ? byTick : cause[seq] === DUE_BY_OBJECT ? byObject : byEvent).push(added);
         if (got.parent[seq] !== parent[seq]) otherParent.push(added);
-        const step = steps.find((x) => seq >= x.fromSeq && seq < x.toSeq);
+        // The step the span was due in: its load, not its event's, decides how long it takes.
+        const step = steps.find((x) => d < x.endedAt) ?? steps.at(-1);
         if (!step) continue;
         perStep[steps.indexOf(step)]!.push(added);
         if (added > 1000) {
