@@ -38,10 +38,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dueTimes, DUE_BY_OBJECT, DUE_BY_TICK } from './support/due-times.js';
+import { dueTimes, DUE_BY_TICK } from './support/due-times.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
 import { ensureBuilt, exportTotals, meanExportMs, metricSum } from './support/operator-process.js';
-import { fmt, log, machine, percentile, table } from './support/report.js';
+import { fmt, log, machine, percentile, sortedCopy, table } from './support/report.js';
 import { Workload, type WorkloadOptions } from './support/workload.js';
 
 const quick = process.argv.includes('--quick');
@@ -95,7 +95,7 @@ interface RunResult {
   unmatched: number;
   rootSpans: number;
   /** added latency by when the offline replay emitted the span, and of spans whose live parent is another */
-  latencyClasses: { byEvent: number[]; byObject: number[]; byTick: number[]; otherParent: number[] };
+  latencyClasses: { byEvent: number[]; byTick: number[]; otherParent: number[] };
 }
 
 async function run(name: string, collectors: CollectorDef[], rates: number[]): Promise<RunResult> {
@@ -212,7 +212,6 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
     });
     const due = dueTimes(WORKLOAD, env.player, {}, scopes);
     const byEvent: number[] = [];
-    const byObject: number[] = [];
     const byTick: number[] = [];
     const otherParent: number[] = [];
     const perStep = steps.map(() => [] as number[]);
@@ -241,7 +240,7 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         if (d > stopAt) continue;
         const receivedAt = env.received.base + got.firstAt[seq]!;
         const added = Math.max(0, receivedAt - d);
-        (cause[seq] === DUE_BY_TICK ? byTick : cause[seq] === DUE_BY_OBJECT ? byObject : byEvent).push(added);
+        (cause[seq] === DUE_BY_TICK ? byTick : byEvent).push(added);
         if (got.parent[seq] !== parent[seq]) otherParent.push(added);
         // The step the span was due in: its load, not its event's, decides how long it takes.
         const step = steps.find((x) => d < x.endedAt) ?? steps.at(-1);
@@ -254,11 +253,11 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       }
     }
     steps.forEach((s, i) => {
-      const sorted = Float64Array.from(perStep[i]!).sort();
+      const sorted = sortedCopy(perStep[i]!);
       s.p50 = percentile(sorted, 50);
       s.p99 = percentile(sorted, 99);
     });
-    return { name, steps, peakRssMb, apiPer1k, events: events.count, lost, lostBeforeFlush, duplicated, unmatched, rootSpans: due.rootSpans, latencyClasses: { byEvent, byObject, byTick, otherParent } };
+    return { name, steps, peakRssMb, apiPer1k, events: events.count, lost, lostBeforeFlush, duplicated, unmatched, rootSpans: due.rootSpans, latencyClasses: { byEvent, byTick, otherParent } };
   } finally {
     await env.close();
   }
@@ -272,13 +271,11 @@ function printRun(r: RunResult): void {
       r.steps.map((s) => [s.rate, fmt(s.achieved), fmt(s.operatorCpuPct), fmt(cpuPer1k(s)), fmt(s.benchCpuPct), s.lag, s.pending, fmt(s.spansPerS), s.exportQueueMax, fmt(s.exportMs), fmt(s.p50 ?? NaN), fmt(s.p99 ?? NaN), `${s.late} (${s.lateAfterTick})`, fmt(s.rssMb), s.verdict]),
     ),
   );
-  const sorted = (xs: number[]) => Float64Array.from(xs).sort();
-  const ev = sorted(r.latencyClasses.byEvent);
-  const ob = sorted(r.latencyClasses.byObject);
-  const tk = sorted(r.latencyClasses.byTick);
-  const op = sorted(r.latencyClasses.otherParent);
+  const ev = sortedCopy(r.latencyClasses.byEvent);
+  const tk = sortedCopy(r.latencyClasses.byTick);
+  const op = sortedCopy(r.latencyClasses.otherParent);
   const summary = (xs: Float64Array) => `n=${xs.length} p50 ${fmt(percentile(xs, 50))} ms p99 ${fmt(percentile(xs, 99))} ms`;
-  log(`latency beyond hold, spans due on an event: ${summary(ev)}; on an object's change: ${summary(ob)}; at a tick: ${summary(tk)}; spans whose parent differs from the offline replay's: ${summary(op)}`);
+  log(`latency beyond hold, spans due on an event: ${summary(ev)}; at a tick: ${summary(tk)}; spans whose parent differs from the offline replay's: ${summary(op)}`);
   log(`peak RSS ${fmt(r.peakRssMb)} MiB; events ${r.events}; lost ${r.lost} (of which sent more than 3 windows before SIGTERM: ${r.lostBeforeFlush}), duplicated ${r.duplicated}, not in the offline replay ${r.unmatched}`);
   const api = Object.entries(r.apiPer1k).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v.toFixed(3)}`);
   log(`API requests per 1,000 events (steady state): ${api.join(', ') || 'none'}`);

@@ -18,7 +18,7 @@ import { Correlator } from '../src/engine/correlator.js';
 import { engineConfigFromSpec, tickIntervalMs } from '../src/engine/config.js';
 import type { KubeEvent, KubeObject, SpanRecord } from '../src/engine/types.js';
 import { MemoryObjectLookup } from '../src/replay/object-lookup.js';
-import { fmt, log, machine, percentile, table } from './support/report.js';
+import { fmt, log, machine, percentile, sortedCopy, table } from './support/report.js';
 import { BASE_RATE, Workload } from './support/workload.js';
 
 const quick = process.argv.includes('--quick');
@@ -95,7 +95,7 @@ function main(): void {
       added.push(d);
       if (d > 1000) overOneSecond++;
     }
-    const sorted = Float64Array.from(added).sort();
+    const sorted = sortedCopy(added);
     const share = (overOneSecond / added.length) * 100;
     rows.push([lag, fmt(percentile(sorted, 50)), fmt(percentile(sorted, 99)), fmt(share, 2), fmt((lag / tickMs) * 100, 2)]);
     if (lag === 50) at50 = { p99: percentile(sorted, 99), share };

@@ -26,7 +26,6 @@ import { Workload, type WorkloadOptions } from './workload.js';
 
 export const DUE_BY_EVENT = 1;
 export const DUE_BY_TICK = 2;
-export const DUE_BY_OBJECT = 3;
 
 /** One TraceCollector as the live operator ran it: its namespaces and when its pipeline started. */
 export interface CollectorScope {
@@ -40,7 +39,7 @@ export interface CollectorScope {
 export interface CollectorDueTimes {
   /** by event sequence (Player.events): when the engine emits the event's span; NaN: never, or not the collector's */
   due: Float64Array;
-  /** DUE_BY_EVENT: emitted on a later event; DUE_BY_OBJECT: on an object's change; DUE_BY_TICK: by a tick */
+  /** DUE_BY_EVENT: emitted on a later write (event or object); DUE_BY_TICK: emitted by a tick */
   cause: Uint8Array;
   /** parentTag of the span's parent, to compare with the live span's */
   parent: Uint32Array;
@@ -112,7 +111,7 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
       for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.addEvent(object as unknown as KubeEvent, at), at, DUE_BY_EVENT);
     } else {
       lookup.put(object as unknown as KubeObject);
-      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_OBJECT);
+      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_EVENT);
     }
   }
   // Let the engines run their course: everything still held becomes due by the ticks.
