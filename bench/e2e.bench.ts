@@ -60,7 +60,6 @@ const TICK_MS = WINDOW_MS / 2;
 interface StepResult {
   rate: number;
   /** wall clock, ms */
-  startedAt: number;
   endedAt: number;
   achieved: number;
   operatorCpuPct: number;
@@ -161,7 +160,6 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
       const verdict: StepResult['verdict'] = dropped > 0 || (backlog && operatorCpuPct >= 70) ? 'behind' : backlog || achieved < 0.9 * rate ? 'injector-limited' : 'ok';
       const step: StepResult = {
         rate,
-        startedAt: t0,
         endedAt: Date.now(),
         achieved,
         operatorCpuPct,
@@ -243,9 +241,11 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
         (cause[seq] === DUE_BY_TICK ? byTick : byEvent).push(added);
         if (got.parent[seq] !== parent[seq]) otherParent.push(added);
         // The step the span was due in: its load, not its event's, decides how long it takes.
-        const step = steps.find((x) => d < x.endedAt) ?? steps.at(-1);
+        const dueIn = steps.findIndex((x) => d < x.endedAt);
+        const i = dueIn === -1 ? steps.length - 1 : dueIn;
+        const step = steps[i];
         if (!step) continue;
-        perStep[steps.indexOf(step)]!.push(added);
+        perStep[i]!.push(added);
         if (added > 1000) {
           step.late++;
           if ((receivedAt - def.pipelineStart) % TICK_MS < 500) step.lateAfterTick++;

@@ -27,18 +27,19 @@ const EVENTS = quick ? 20_000 : 60_000;
 const RATE = 2_000;
 const LAGS_MS = [0, 10, 25, 50, 100, 250];
 
-interface Record {
+/** One write of the workload: an Event or an object, at its wall time (ms) */
+interface Write {
   at: number;
   event: boolean;
   json: unknown;
 }
 
-/** The workload's records on wall time at RATE events/s, built once (deleted objects stay in the lookup, as in the operator's cache). */
-function records(): { list: Record[]; events: number } {
+/** The workload's writes on wall time at RATE events/s, built once (deleted objects stay in the lookup, as in the operator's cache). */
+function writes(): { list: Write[]; events: number } {
   const speed = RATE / BASE_RATE;
   const toWall = (virtual: number) => virtual / speed;
   const stream = new Workload({ seed: 42, namespaces: 50 }).stream(0);
-  const list: Record[] = [];
+  const list: Write[] = [];
   let events = 0;
   while (events < EVENTS) {
     const step = stream.next();
@@ -50,7 +51,7 @@ function records(): { list: Record[]; events: number } {
 }
 
 /** When each event's span leaves the engine (by k8s.event.uid) with every record received `lag` ms late. */
-function release(list: readonly Record[], lag: number): Map<string, number> {
+function release(list: readonly Write[], lag: number): Map<string, number> {
   const config = engineConfigFromSpec({});
   const tickMs = tickIntervalMs(config);
   const lookup = new MemoryObjectLookup();
@@ -63,14 +64,14 @@ function release(list: readonly Record[], lag: number): Map<string, number> {
     }
   };
   let nextTick = tickMs;
-  for (const r of list) {
-    const at = r.at + lag;
+  for (const w of list) {
+    const at = w.at + lag;
     for (; nextTick <= at; nextTick += tickMs) take(correlator.tick(nextTick), nextTick);
-    if (r.event) {
-      take(correlator.addEvent(r.json as KubeEvent, at), at);
+    if (w.event) {
+      take(correlator.addEvent(w.json as KubeEvent, at), at);
     } else {
-      lookup.put(r.json as KubeObject);
-      take(correlator.objectChanged(r.json as KubeObject, at), at);
+      lookup.put(w.json as KubeObject);
+      take(correlator.objectChanged(w.json as KubeObject, at), at);
     }
   }
   take(correlator.flush(nextTick), nextTick);
@@ -78,7 +79,7 @@ function release(list: readonly Record[], lag: number): Map<string, number> {
 }
 
 function main(): void {
-  const { list, events } = records();
+  const { list, events } = writes();
   const tickMs = tickIntervalMs(engineConfigFromSpec({}));
   log(`workload: ${events} events, ${list.length - events} object writes, ${RATE} events/s, ticks every ${tickMs} ms`);
   const onTime = release(list, 0);
