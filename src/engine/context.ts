@@ -94,7 +94,7 @@ function snapshot(lookup: ObjectLookup, start: Ref): KubeObject | undefined {
     triples[tripleCount++] = key;
     triples[tripleCount++] = obj?.metadata.generation;
     triples[tripleCount++] = obj !== undefined && owners.length === 0;
-    for (const owner of owners) queue[queued++] = owner;
+    for (let o = 0; o < owners.length; o++) queue[queued++] = owners[o]!;
   }
   return first;
 }

@@ -45,6 +45,11 @@ export class Correlator {
   private out: SpanRecord[] = [];
   private draining = false;
   private readonly enqueueRetry = (p: EventContext): void => this.retries.push(p);
+  /** objectChanged's visitor, one for all calls (a closure per object change was garbage): the key is `changedKey` */
+  private changedKey = '';
+  private readonly retryIfChangeMatters = (p: EventContext): void => {
+    if (this.mayPlaceAfterChange(p, this.changedKey)) this.retries.push(p);
+  };
   /** What the current parent search read (see findParent): most searches place their event and need no record. */
   private readonly reads = new Reads();
   private now = -Infinity;
@@ -98,10 +103,8 @@ export class Correlator {
   objectChanged(object: KubeObject, now: number): SpanRecord[] {
     this.advance(now);
     if (this.pending.size > 0) {
-      const key = keyOf(object.kind, object.metadata.namespace, object.metadata.name);
-      this.pending.forEachWatchingObject(key, (p) => {
-        if (this.mayPlaceAfterChange(p, key)) this.retries.push(p);
-      });
+      this.changedKey = keyOf(object.kind, object.metadata.namespace, object.metadata.name);
+      this.pending.forEachWatchingObject(this.changedKey, this.retryIfChangeMatters);
       this.retryWaiting();
     }
     return this.takeOut();
@@ -191,7 +194,8 @@ export class Correlator {
       const e = this.probe('', key, ctx, watched);
       return e && e !== STALE ? this.use(e, e.span) : undefined;
     }
-    for (const owner of owners) {
+    for (let i = 0; i < owners.length; i++) {
+      const owner = owners[i]!;
       const byOwner = this.probe(owner.key, key, ctx, watched);
       if (byOwner === STALE) continue;
       if (byOwner) return this.use(byOwner, byOwner.span);

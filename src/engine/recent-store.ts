@@ -90,7 +90,7 @@ export class RecentStore {
     const slot = this.byObject.get(objectKey);
     if (slot === undefined) return undefined;
     if (!Array.isArray(slot)) return slot.actorKey === actorKey ? slot : undefined;
-    for (const entry of slot) if (entry.actorKey === actorKey) return entry;
+    for (let i = 0; i < slot.length; i++) if (slot[i]!.actorKey === actorKey) return slot[i];
     return undefined;
   }
 

@@ -26,14 +26,10 @@ export interface Ref extends ObjectRef {
 // the engine's maps meet the very same key string again (compared by identity, hash cached).
 // (Internalizing the key as well, through a computed property name, cost more than it saved.)
 // Indexed by name alone (one hash of a fresh string per call); the few refs sharing a name are
-// told apart by kind and namespace. Bounded: when full it starts over; a fresh Ref has the same
-// key, so nothing depends on identity.
-interface Interned {
-  kind: string;
-  rawNamespace: string;
-  ref: Ref;
-}
-const interned = new Map<string, Interned | Interned[]>();
+// told apart by kind and namespace, read from the ref itself (no wrapper: one object fewer to
+// reach per lookup). Bounded: when full it starts over; a fresh Ref has the same key, so nothing
+// depends on identity.
+const interned = new Map<string, Ref | Ref[]>();
 let internedCount = 0;
 const MAX_INTERNED = 100_000;
 
@@ -45,26 +41,33 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   if (known !== undefined) return known;
   const ns = rawNamespace.toLowerCase();
   const n = name.toLowerCase();
-  const entry: Interned = { kind, rawNamespace, ref: { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS, uid: undefined, selfAction: undefined } };
+  const ref: Ref = { kind, namespace: ns, name: n, key: joinKey(kind, ns, n), rawNamespace, rawName: name, ownersFrom: undefined, owners: NO_OWNERS, uid: undefined, selfAction: undefined };
   if (internedCount >= MAX_INTERNED) {
     interned.clear();
     internedCount = 0;
-    interned.set(name, entry);
+    interned.set(name, ref);
   } else if (found === undefined) {
-    interned.set(name, entry);
+    interned.set(name, ref);
   } else if (Array.isArray(found)) {
-    found.push(entry);
+    found.push(ref);
   } else {
-    interned.set(name, [found, entry]);
+    interned.set(name, [found, ref]);
   }
   internedCount++;
-  return entry.ref;
+  return ref;
 }
 
-function pick(found: Interned | Interned[], kind: string, rawNamespace: string): Ref | undefined {
-  if (!Array.isArray(found)) return found.kind === kind && found.rawNamespace === rawNamespace ? found.ref : undefined;
-  for (const i of found) if (i.kind === kind && i.rawNamespace === rawNamespace) return i.ref;
+function pick(found: Ref | readonly Ref[], kind: string, rawNamespace: string): Ref | undefined {
+  if (!isRefList(found)) return found.kind === kind && found.rawNamespace === rawNamespace ? found : undefined;
+  for (let i = 0; i < found.length; i++) {
+    const ref = found[i]!;
+    if (ref.kind === kind && ref.rawNamespace === rawNamespace) return ref;
+  }
   return undefined;
+}
+
+function isRefList(found: Ref | readonly Ref[]): found is readonly Ref[] {
+  return Array.isArray(found);
 }
 
 const joinKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
@@ -114,7 +117,8 @@ function computeOwners(owners: readonly OwnerReference[] | undefined, namespace:
   const refs: Ref[] = [];
   // The controlling owner first: it is the one that acted.
   const sorted = owners.length > 1 ? [...owners].sort(byController) : owners;
-  for (const o of sorted) {
+  for (let i = 0; i < sorted.length; i++) {
+    const o = sorted[i];
     if (typeof o?.kind === 'string' && typeof o.name === 'string' && o.name !== '') refs.push(makeRef(o.kind, namespace, o.name));
   }
   return refs;

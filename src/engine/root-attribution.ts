@@ -32,8 +32,10 @@ function identity(entry: ManagedFieldsEntry): string {
 
 function countFields(fields: Fields): number {
   let n = 0;
-  for (const value of Object.values(fields)) {
+  // for-in: no array of values per level (a managedFields tree is all own, plain JSON properties)
+  for (const key in fields) {
     n++;
+    const value = fields[key];
     if (isRecord(value)) n += countFields(value);
   }
   return n;

@@ -125,16 +125,29 @@ function nodeName(facts: EventSpanFacts, source: EventSource, involvedNode: stri
 const UNSET: SpanRecord['status'] = Object.freeze({ code: 'unset' as const });
 
 // One resource identity object per source: spans of the same component share it (bounded).
-const services = new Map<string, SpanRecord['service']>();
+// Keyed by the source object itself, which event-facts.ts pools (one per component and
+// instance): an identity lookup, where a key string joined per span had to be built and hashed.
+const services = new Map<EventSource, SpanRecord['service']>();
+// Root spans' sources are their managers' names.
+const managerServices = new Map<string, SpanRecord['service']>();
 const MAX_SERVICES = 4096;
 
 function serviceOf(source: EventSource): SpanRecord['service'] {
-  const key = source.instance === undefined ? source.component : `${source.component}\u0000${source.instance}`;
-  let service = services.get(key);
+  let service = services.get(source);
   if (!service) {
     service = Object.freeze(source.instance ? { name: source.component, instance: source.instance } : { name: source.component });
     if (services.size >= MAX_SERVICES) services.clear();
-    services.set(key, service);
+    services.set(source, service);
+  }
+  return service;
+}
+
+function managerService(manager: string): SpanRecord['service'] {
+  let service = managerServices.get(manager);
+  if (!service) {
+    service = Object.freeze({ name: manager });
+    if (managerServices.size >= MAX_SERVICES) managerServices.clear();
+    managerServices.set(manager, service);
   }
   return service;
 }
@@ -188,7 +201,7 @@ export function rootSpan(input: RootSpanInput): SpanDraft {
     startTime: input.time,
     endTime: input.time,
     sequence: input.sequence,
-    service: serviceOf({ component: input.manager }),
+    service: managerService(input.manager),
     facts: undefined,
     count: undefined,
     node: undefined,

@@ -30,7 +30,8 @@ function shareEqual(next: unknown, previous: unknown): unknown {
   const out: Record<string, unknown> = {};
   let same = 0;
   let keys = 0;
-  for (const [key, value] of Object.entries(next)) {
+  for (const key in next) {
+    const value = (next as Record<string, unknown>)[key];
     keys++;
     const had = Object.hasOwn(prev, key);
     const shared = had ? shareEqual(value, prev[key]) : value;
@@ -165,13 +166,17 @@ export class MemoryObjectLookup implements ObjectLookup {
   private readonly older = new Map<string, KubeObject[]>();
   private readonly shared = new SharedParts();
 
-  /** Records an object as the cluster knew it; the newest record wins for `get`. */
-  put(full: KubeObject): void {
+  /**
+   * Records an object as the cluster knew it; the newest record wins for `get`. Returns false
+   * when the version kept is unchanged (an owned object's status update): nothing the engine
+   * reads of the object changed.
+   */
+  put(full: KubeObject): boolean {
     // The interned ref's key: the events' refs then meet the very same string in this map (compared by identity).
     const ref = refOfObject(full);
     const key = ref.key;
     const last = this.latest.get(key);
-    if (last !== undefined && sameOwnedVersion(full, last)) return;
+    if (last !== undefined && sameOwnedVersion(full, last)) return false;
     const obj = trim(full, last, ref, this.shared);
     // Only one version per generation is needed for attribution: the newest.
     if (last !== undefined && last.metadata.generation !== obj.metadata.generation) {
@@ -181,6 +186,7 @@ export class MemoryObjectLookup implements ObjectLookup {
       if (list.length >= MAX_VERSIONS) list.shift();
     }
     this.latest.set(key, obj);
+    return true;
   }
 
   get(ref: ObjectRef): KubeObject | undefined {

@@ -44,8 +44,10 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
     last = last === undefined ? record.at : Math.max(last, record.at);
     switch (record.kind) {
       case 'object':
-        lookup.put(record.object);
-        collect(correlator.objectChanged(record.object, record.at));
+        // A version that changes nothing the engine reads (the same owners, generation and node,
+        // an object already known) cannot let a waiting event move: most object records are
+        // status updates of Pods, and telling the engine of them only repeated what it knew.
+        if (lookup.put(record.object)) collect(correlator.objectChanged(record.object, record.at));
         break;
       case 'event':
         collect(correlator.addEvent(record.object, record.at));
