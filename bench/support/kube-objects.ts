@@ -213,15 +213,92 @@ export interface PodState {
   deletingAt?: number;
 }
 
+/** The token volume the ServiceAccount admission plugin mounts into every Pod (1.22+: projected). */
+function serviceAccountVolume(name: string): Record<string, unknown> {
+  return {
+    name,
+    projected: {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { items: [{ key: 'ca.crt', path: 'ca.crt' }], name: 'kube-root-ca.crt' } },
+        { downwardAPI: { items: [{ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' }, path: 'namespace' }] } },
+      ],
+    },
+  };
+}
+
+/** The tolerations the DefaultTolerationSeconds admission plugin adds to every Pod. */
+const DEFAULT_TOLERATIONS = [
+  { effect: 'NoExecute', key: 'node.kubernetes.io/not-ready', operator: 'Exists', tolerationSeconds: 300 },
+  { effect: 'NoExecute', key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 300 },
+];
+
+const conditionFields = { '.': {}, 'f:lastProbeTime': {}, 'f:lastTransitionTime': {}, 'f:status': {}, 'f:type': {} };
+
+/**
+ * What the kubelet reports of a Pod on its node: conditions, the container's status (waiting while
+ * it is created, then running, or terminated for a finished Job's Pod), host and Pod IPs.
+ */
+function kubeletStatus(p: PodState, time: string): Record<string, unknown> {
+  const running = p.phase === 'Running';
+  const started = p.phase !== 'Pending';
+  // 64 hex digits from the uid: container ids and image digests have that length
+  const hex = p.uid.replace(/-/g, '').repeat(2);
+  const containerId = `containerd://${hex}`;
+  const unready = p.phase === 'Succeeded' ? { reason: 'PodCompleted' } : { reason: 'ContainersNotReady', message: `containers with unready status: [${CONTAINER}]` };
+  const condition = (type: string, ok: boolean, whyNot?: Record<string, string>): Record<string, unknown> => ({
+    lastProbeTime: null, lastTransitionTime: time, status: ok ? 'True' : 'False', type, ...(ok ? {} : whyNot),
+  });
+  const state = running
+    ? { running: { startedAt: time } }
+    : p.phase === 'Succeeded'
+      ? { terminated: { containerID: containerId, exitCode: 0, finishedAt: time, reason: 'Completed', startedAt: time } }
+      : { waiting: { reason: 'ContainerCreating' } };
+  return {
+    conditions: [
+      condition('PodReadyToStartContainers', started),
+      condition('Initialized', true),
+      condition('Ready', running, unready),
+      condition('ContainersReady', running, unready),
+      condition('PodScheduled', true),
+    ],
+    containerStatuses: [{
+      ...(started ? { containerID: containerId } : {}),
+      image: p.image, imageID: started ? `${p.image.split(':')[0]}@sha256:${hex}` : '',
+      lastState: {}, name: CONTAINER, ready: running, restartCount: 0, started: running, state,
+    }],
+    hostIP: '10.0.0.1', hostIPs: [{ ip: '10.0.0.1' }],
+    ...(started ? { podIP: '10.244.1.2', podIPs: [{ ip: '10.244.1.2' }] } : {}),
+    startTime: time,
+  };
+}
+
+/**
+ * A Pod as the API server returns it: what its controller asked for, what admission added (the
+ * ServiceAccount token volume and its mount, the default tolerations), and once it is on a node
+ * what the kubelet reports (sizes in line with Pods recorded from a real cluster, ~4 KB).
+ */
 export function pod(p: PodState, at: number, T: TimeMap = sameTime): KubeJson {
   const generatedFrom = `${p.owner.name}-`;
   const managedFields = [
     managed('kube-controller-manager', 'v1', T(p.createdAt), { 'f:metadata': { 'f:generateName': {}, 'f:labels': Object.fromEntries([['.', {}], ...Object.keys(p.labels).map((k) => [`f:${k}`, {}])]), ...ownerRefFields(p.owner.uid) }, 'f:spec': { ...containerFields, 'f:enableServiceLinks': {} } }),
   ];
   if (p.node) {
-    managedFields.push(managed('kubelet', 'v1', T(at), { 'f:status': { 'f:conditions': { 'k:{"type":"ContainersReady"}': {}, 'k:{"type":"Initialized"}': {}, 'k:{"type":"Ready"}': {} }, 'f:containerStatuses': {}, 'f:hostIP': {}, 'f:phase': {}, 'f:podIP': {}, 'f:podIPs': {}, 'f:startTime': {} } }, 'status'));
+    managedFields.push(managed('kubelet', 'v1', T(at), {
+      'f:status': {
+        'f:conditions': Object.fromEntries(['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'Ready'].map((type) => [`k:{"type":"${type}"}`, conditionFields])),
+        'f:containerStatuses': {}, 'f:hostIP': {}, 'f:hostIPs': {}, 'f:phase': {}, 'f:podIP': {}, 'f:podIPs': { '.': {}, 'k:{"ip":"10.244.1.2"}': { '.': {}, 'f:ip': {} } }, 'f:startTime': {},
+      },
+    }, 'status'));
   }
-  const spec: Record<string, unknown> = { ...(podTemplate(p.labels, p.image, p.owner.kind === 'Job' ? 'Never' : 'Always')['spec'] as Record<string, unknown>), enableServiceLinks: true, preemptionPolicy: 'PreemptLowerPriority', priority: 0, serviceAccountName: 'default' };
+  const volume = `kube-api-access-${p.uid.slice(0, 5)}`;
+  const template = podTemplate(p.labels, p.image, p.owner.kind === 'Job' ? 'Never' : 'Always')['spec'] as Record<string, unknown>;
+  const containers = (template['containers'] as Array<Record<string, unknown>>).map((c) => ({ ...c, volumeMounts: [{ mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', name: volume, readOnly: true }] }));
+  const spec: Record<string, unknown> = {
+    ...template, containers, enableServiceLinks: true, preemptionPolicy: 'PreemptLowerPriority', priority: 0,
+    serviceAccount: 'default', serviceAccountName: 'default', tolerations: DEFAULT_TOLERATIONS, volumes: [serviceAccountVolume(volume)],
+  };
   if (p.node) spec['nodeName'] = p.node;
   const metadata: Meta = {
     name: p.name, generateName: generatedFrom, namespace: p.owner.namespace, uid: p.uid, creationTimestamp: kubeTime(T(p.createdAt)), labels: p.labels,
@@ -231,7 +308,8 @@ export function pod(p: PodState, at: number, T: TimeMap = sameTime): KubeJson {
     metadata['deletionTimestamp'] = kubeTime(T(p.deletingAt) + 30_000);
     metadata['deletionGracePeriodSeconds'] = 30;
   }
-  return { apiVersion: 'v1', kind: 'Pod', metadata, spec, status: { phase: p.phase, qosClass: 'Burstable', ...(p.node ? { hostIP: '10.0.0.1', podIP: '10.244.1.2' } : {}) } };
+  const status = p.node ? { phase: p.phase, ...kubeletStatus(p, kubeTime(T(at))), qosClass: 'Burstable' } : { phase: p.phase, qosClass: 'Burstable' };
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec, status };
 }
 
 export interface EventSource {
