@@ -101,6 +101,8 @@ export interface DeploymentState {
   changes: Array<{ manager: string; at: number; fields: 'all' | 'image' | 'replicas' }>;
 }
 
+const deploymentConditionFields = { '.': {}, 'f:lastTransitionTime': {}, 'f:lastUpdateTime': {}, 'f:message': {}, 'f:reason': {}, 'f:status': {}, 'f:type': {} };
+
 export function deployment(d: DeploymentState, at: number, T: TimeMap = sameTime): KubeJson {
   const labels = { app: d.name };
   const spec = {
@@ -123,7 +125,7 @@ export function deployment(d: DeploymentState, at: number, T: TimeMap = sameTime
     if (existing >= 0) managedFields[existing] = entry;
     else managedFields.push(entry);
   }
-  managedFields.push(managed('kube-controller-manager', 'apps/v1', T(at), { 'f:metadata': { 'f:annotations': { 'f:deployment.kubernetes.io/revision': {} } }, 'f:status': { 'f:availableReplicas': {}, 'f:conditions': {}, 'f:observedGeneration': {}, 'f:readyReplicas': {}, 'f:replicas': {}, 'f:updatedReplicas': {} } }, 'status'));
+  managedFields.push(managed('kube-controller-manager', 'apps/v1', T(at), { 'f:metadata': { 'f:annotations': { 'f:deployment.kubernetes.io/revision': {} } }, 'f:status': { 'f:availableReplicas': {}, 'f:conditions': { '.': {}, 'k:{"type":"Available"}': deploymentConditionFields, 'k:{"type":"Progressing"}': deploymentConditionFields }, 'f:observedGeneration': {}, 'f:readyReplicas': {}, 'f:replicas': {}, 'f:updatedReplicas': {} } }, 'status'));
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -133,7 +135,13 @@ export function deployment(d: DeploymentState, at: number, T: TimeMap = sameTime
       managedFields,
     },
     spec,
-    status: { observedGeneration: d.generation, replicas: d.replicas, updatedReplicas: d.replicas, readyReplicas: d.replicas, availableReplicas: d.replicas },
+    status: {
+      observedGeneration: d.generation, replicas: d.replicas, updatedReplicas: d.replicas, readyReplicas: d.replicas, availableReplicas: d.replicas,
+      conditions: [
+        { lastTransitionTime: kubeTime(T(d.createdAt)), lastUpdateTime: kubeTime(T(d.createdAt)), message: 'Deployment has minimum availability.', reason: 'MinimumReplicasAvailable', status: 'True', type: 'Available' },
+        { lastTransitionTime: kubeTime(T(d.createdAt)), lastUpdateTime: kubeTime(T(at)), message: `Deployment "${d.name}" has successfully progressed.`, reason: 'NewReplicaSetAvailable', status: 'True', type: 'Progressing' },
+      ],
+    },
   };
 }
 
