@@ -23,7 +23,8 @@ export class HeldSpans {
     if (prev) {
       if (span.startTime >= prev.startTime) {
         prev.endTime = Math.max(prev.endTime, span.startTime);
-        this.release(prev, out);
+        // its entry is taken over by `span` below: no delete and set again of the same key
+        this.emit(prev, out);
       } else {
         // An older occurrence arrived late: it ends where the held one starts and is final.
         span.endTime = Math.max(span.endTime, prev.startTime);
@@ -50,6 +51,11 @@ export class HeldSpans {
 
   private release(span: SpanDraft, out: SpanRecord[]): void {
     this.byKey.delete(span.heldKey);
+    this.emit(span, out);
+  }
+
+  /** Makes a held span final (its map entry is the caller's business). */
+  private emit(span: SpanDraft, out: SpanRecord[]): void {
     if (span.handle.held === span) span.handle.held = undefined;
     out.push(emitSpan(span));
   }
