@@ -325,6 +325,11 @@ export interface EventSource {
   host?: string;
 }
 
+/** The managedFields of an event's involvedObject: one field per key it has, as a recorded event lists them. */
+function involvedObjectFields(involvedObject: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(involvedObject).sort().map((key) => [`f:${key}`, {}]));
+}
+
 /** A legacy core/v1 Event as the controllers and the kubelet write them (second-granularity times). */
 export function coreEvent(
   id: { name: string; uid: string },
@@ -343,7 +348,7 @@ export function coreEvent(
     kind: 'Event',
     metadata: {
       name: id.name, namespace: involved.namespace, uid: id.uid, creationTimestamp: kubeTime(at),
-      managedFields: [managed(manager, 'v1', at, { 'f:count': {}, 'f:firstTimestamp': {}, 'f:involvedObject': {}, 'f:lastTimestamp': {}, 'f:message': {}, 'f:reason': {}, 'f:reportingComponent': {}, 'f:reportingInstance': {}, 'f:source': { 'f:component': {}, ...(source.host ? { 'f:host': {} } : {}) }, 'f:type': {} })],
+      managedFields: [managed(manager, 'v1', at, { 'f:count': {}, 'f:firstTimestamp': {}, 'f:involvedObject': involvedObjectFields(involvedObject), 'f:lastTimestamp': {}, 'f:message': {}, 'f:reason': {}, 'f:reportingComponent': {}, 'f:reportingInstance': {}, 'f:source': { 'f:component': {}, ...(source.host ? { 'f:host': {} } : {}) }, 'f:type': {} })],
     },
     involvedObject,
     reason,
