@@ -57,17 +57,13 @@ export function makeRef(kind: string, namespace: string | undefined, name: strin
   return ref;
 }
 
-function pick(found: Ref | readonly Ref[], kind: string, rawNamespace: string): Ref | undefined {
-  if (!isRefList(found)) return found.kind === kind && found.rawNamespace === rawNamespace ? found : undefined;
+function pick(found: Ref | Ref[], kind: string, rawNamespace: string): Ref | undefined {
+  if (!Array.isArray(found)) return found.kind === kind && found.rawNamespace === rawNamespace ? found : undefined;
   for (let i = 0; i < found.length; i++) {
     const ref = found[i]!;
     if (ref.kind === kind && ref.rawNamespace === rawNamespace) return ref;
   }
   return undefined;
-}
-
-function isRefList(found: Ref | readonly Ref[]): found is readonly Ref[] {
-  return Array.isArray(found);
 }
 
 const joinKey = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;

@@ -45,8 +45,8 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
     switch (record.kind) {
       case 'object':
         // A version that changes nothing the engine reads (the same owners, generation and node,
-        // an object already known) cannot let a waiting event move: most object records are
-        // status updates of Pods, and telling the engine of them only repeated what it knew.
+        // an object already known) cannot let a waiting event move: Pods' status updates, a fifth
+        // of a busy capture's object records, would only repeat what the engine knew.
         if (lookup.put(record.object)) collect(correlator.objectChanged(record.object, record.at));
         break;
       case 'event':

@@ -134,17 +134,18 @@ describe('replay object lookup', () => {
       status: { phase },
     });
     const ref = makeRef('Pod', 'a', 'p');
-    lookup.put(pod('Pending'));
+    assert.equal(lookup.put(pod('Pending')), true, 'a new object');
     const pending = lookup.get(ref);
-    lookup.put(pod('Pending'));
+    assert.equal(lookup.put(pod('Pending')), false, 'put says when nothing the engine reads changed');
     assert.equal(lookup.get(ref), pending, 'a status update');
-    lookup.put(pod('Pending', 'n1'));
+    assert.equal(lookup.put(pod('Pending', 'n1')), true);
     const scheduled = lookup.get(ref)!;
     assert.notEqual(scheduled, pending);
     assert.deepEqual(scheduled.spec, { nodeName: 'n1' });
-    lookup.put(pod('Running', 'n1'));
+    assert.equal(lookup.put(pod('Running', 'n1')), false);
     assert.equal(lookup.get(ref), scheduled);
-    lookup.put({ ...pod('Running', 'n1'), metadata: { ...pod('Running').metadata, ownerReferences: [{ kind: 'ReplicaSet', name: 'r2', controller: true }] } });
+    const moved = lookup.put({ ...pod('Running', 'n1'), metadata: { ...pod('Running').metadata, ownerReferences: [{ kind: 'ReplicaSet', name: 'r2', controller: true }] } });
+    assert.equal(moved, true);
     assert.equal(lookup.get(ref)!.metadata.ownerReferences![0]!.name, 'r2', 'owners changed');
   });
 
