@@ -296,7 +296,8 @@ export function pod(p: PodState, at: number, T: TimeMap = sameTime): KubeJson {
     managedFields.push(managed('kubelet', 'v1', T(at), {
       'f:status': {
         'f:conditions': Object.fromEntries(['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'Ready'].map((type) => [`k:{"type":"${type}"}`, conditionFields])),
-        'f:containerStatuses': {}, 'f:hostIP': {}, 'f:hostIPs': {}, 'f:phase': {}, 'f:podIP': {}, 'f:podIPs': { '.': {}, 'k:{"ip":"10.244.1.2"}': { '.': {}, 'f:ip': {} } }, 'f:startTime': {},
+        'f:containerStatuses': {}, 'f:hostIP': {}, 'f:hostIPs': {}, 'f:phase': {}, 'f:startTime': {},
+        ...(p.phase !== 'Pending' ? { 'f:podIP': {}, 'f:podIPs': { '.': {}, 'k:{"ip":"10.244.1.2"}': { '.': {}, 'f:ip': {} } } } : {}),
       },
     }, 'status'));
   }
