@@ -133,21 +133,19 @@ const managerServices = new Map<string, SpanRecord['service']>();
 const MAX_SERVICES = 4096;
 
 function serviceOf(source: EventSource): SpanRecord['service'] {
-  let service = services.get(source);
-  if (!service) {
-    service = Object.freeze(source.instance ? { name: source.component, instance: source.instance } : { name: source.component });
-    if (services.size >= MAX_SERVICES) services.clear();
-    services.set(source, service);
-  }
-  return service;
+  return pooled(services, source, () => (source.instance ? { name: source.component, instance: source.instance } : { name: source.component }));
 }
 
 function managerService(manager: string): SpanRecord['service'] {
-  let service = managerServices.get(manager);
+  return pooled(managerServices, manager, () => ({ name: manager }));
+}
+
+function pooled<K>(pool: Map<K, SpanRecord['service']>, key: K, make: () => SpanRecord['service']): SpanRecord['service'] {
+  let service = pool.get(key);
   if (!service) {
-    service = Object.freeze({ name: manager });
-    if (managerServices.size >= MAX_SERVICES) managerServices.clear();
-    managerServices.set(manager, service);
+    service = Object.freeze(make());
+    if (pool.size >= MAX_SERVICES) pool.clear();
+    pool.set(key, service);
   }
   return service;
 }
