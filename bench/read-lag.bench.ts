@@ -7,7 +7,7 @@
  *   npm run bench -- read-lag [--quick]      (--quick: 20k events instead of 60k)
  *
  * Waiting events are given up on at the first tick at least a window after they were received
- * (DESIGN.md 5.6), and a new trace's root is made then, so the rest of the trace waits for that
+ * (docs/design.md §5.6), and a new trace's root is made then, so the rest of the trace waits for that
  * tick too. An event received `lag` ms late is given up on a whole tick (window/2) later when its
  * receipt crosses a tick boundary, which happens to about lag/(window/2) of the traces: a
  * small lag becomes a large added latency for a few spans, which is what a p99 shows. The e2e's

@@ -20,7 +20,7 @@ export interface ResolvedSpec {
 
 /** Fills the defaults of a (validated) spec; `ownNamespace` is the TraceCollector's namespace. */
 export function resolveSpec(spec: TraceCollectorSpec, ownNamespace: string): ResolvedSpec {
-  // DESIGN.md 3: the selector adds namespaces to the list, which defaults to the own namespace.
+  // docs/design.md §3: the selector adds namespaces to the list, which defaults to the own namespace.
   const names = spec.namespaces === undefined || spec.namespaces.length === 0 ? [ownNamespace] : spec.namespaces;
   const allNamespaces = names.includes('*');
   const { exporter } = spec;

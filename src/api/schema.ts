@@ -223,7 +223,7 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
     exporter,
     ownerKindRules: {
       type: 'array',
-      description: 'Rules tried before the built-in ones (DESIGN.md 5.3).',
+      description: 'Rules that map an event on one object to the object its message names; tried in order, before the built-in ones.',
       maxItems: LIMITS.ownerKindRules,
       'x-kubernetes-list-type': 'atomic',
       items: ownerKindRule,
@@ -251,7 +251,7 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
     },
     correlation: {
       type: 'object',
-      description: 'Correlation tuning (DESIGN.md 5).',
+      description: 'How long events wait for their parent and how long recent actions stay usable as parents.',
       'x-kubernetes-validations': [celValidation(CEL_RULES.windowWithinExpiry)],
       properties: {
         recentWindowSeconds: {

@@ -29,7 +29,7 @@ export interface ExporterSpec {
   maxQueueSize?: number;
 }
 
-/** Maps an event on one object to the object its message names (DESIGN.md 5.3). */
+/** Maps an event on one object to the object its message names (docs/design.md §5.3). */
 export interface OwnerKindRule {
   involvedKind: string;
   /** event source component; any source when absent */
@@ -115,7 +115,7 @@ export interface TraceCollector {
   status?: TraceCollectorStatus;
 }
 
-/** Defaults applied where the spec is silent (DESIGN.md 3 and 5). */
+/** Defaults applied where the spec is silent (docs/design.md §3 and §5). */
 export const DEFAULTS = {
   recentWindowSeconds: 5,
   expireAfterSeconds: 300,

@@ -1,6 +1,6 @@
 /**
  * `kspan capture`: records the Events of chosen namespaces from a live cluster, with the objects
- * they involve and those objects' owners, to the NDJSON capture format (DESIGN.md 6) that
+ * they involve and those objects' owners, to the NDJSON capture format (docs/design.md §6) that
  * `kspan replay` reads — for bug reports and new test recordings.
  */
 

@@ -1,4 +1,4 @@
-/** Engine settings from a TraceCollector spec, with the defaults of DESIGN.md 3 and 5. */
+/** Engine settings from a TraceCollector spec, with the defaults of docs/design.md §3 and §5. */
 
 import { DEFAULTS, type CorrelationSpec, type OwnerKindRule } from '../api/types.js';
 import { compileRules } from './rules.js';
@@ -29,7 +29,7 @@ export function engineConfigFromSpec(spec?: EngineSpec): EngineConfig {
   };
 }
 
-/** How often to call `Correlator.tick`: half the recent window (DESIGN.md 5.6). */
+/** How often to call `Correlator.tick`: half the recent window (docs/design.md §5.6). */
 export function tickIntervalMs(config: EngineConfig): number {
   return config.recentWindowMs / 2;
 }

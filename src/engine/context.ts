@@ -1,6 +1,6 @@
 /**
  * Everything the correlator works out about an event once, when it is received: its facts,
- * its action, and the generations of the objects around it as they were then (DESIGN.md 5.9).
+ * its action, and the generations of the objects around it as they were then (docs/design.md §5.9).
  */
 
 import { eventIdentity, eventSource, eventTime, isTopLevelEvent, occurrenceCount, type EventSource } from './event-facts.js';

@@ -1,5 +1,5 @@
 /**
- * The correlation engine (DESIGN.md section 5): events in, span records out. Pure and
+ * The correlation engine (docs/design.md §5): events in, span records out. Pure and
  * deterministic: time only comes in through the arguments, and the same calls give the same spans.
  */
 

@@ -1,5 +1,5 @@
 /**
- * What the engine reads from one Event (DESIGN.md 5.1, 5.2, 5.7): its source, its time, its
+ * What the engine reads from one Event (docs/design.md §5.1, §5.2, §5.7): its source, its time, its
  * occurrence count, its involved object.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Durations (DESIGN.md 5.8): spans are held per object; the next span on the same object ends
+ * Durations (docs/design.md §5.8): spans are held per object; the next span on the same object ends
  * the previous one, which is then final; a held parent's end grows to cover its children; held
  * spans are released once they ended more than 2 x window ago (or were held for `maxHoldMs`,
  * which bounds memory when event clocks run ahead of ours).

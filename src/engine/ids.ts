@@ -1,4 +1,4 @@
-/** Deterministic trace and span ids (DESIGN.md 5.6, 5.7): the same capture always gives the same ids. */
+/** Deterministic trace and span ids (docs/design.md §5.6, §5.7): the same capture always gives the same ids. */
 
 import { hashParts } from './hash.js';
 

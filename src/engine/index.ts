@@ -1,4 +1,4 @@
-/** The correlation engine's public API (see notes/contracts.md and DESIGN.md section 5). */
+/** The correlation engine's public API (docs/design.md §5). */
 
 export { Correlator } from './correlator.js';
 export { engineConfigFromSpec, tickIntervalMs, type EngineSpec } from './config.js';

@@ -1,5 +1,5 @@
 /**
- * Events waiting for their parent (DESIGN.md 5.5, 5.6), in arrival order, indexed by the recent
+ * Events waiting for their parent (docs/design.md §5.5, §5.6), in arrival order, indexed by the recent
  * store keys their parent search read: a new entry under a key retries only the events that
  * looked at that key, which places exactly the events a full retry of the queue would place.
  *

@@ -1,5 +1,5 @@
 /**
- * The recent store (DESIGN.md 5.4): action -> (span, its parent), kept until `expireAfter`
+ * The recent store (docs/design.md §5.4): action -> (span, its parent), kept until `expireAfter`
  * after its last use. Entries are filed by the second of their last use as of filing; a use only
  * updates `lastUsed`, and expiry takes the files older than `expireAfter`, dropping their entries
  * not used since and filing the others again by their last use. So an entry goes at most a
@@ -11,7 +11,7 @@ import type { ObjectRef } from './types.js';
 
 /**
  * A placed span as parents and recent entries refer to it. While the engine holds the span
- * (DESIGN.md 5.8), `held` is its draft: a child extends its held ancestors' ends through these
+ * (docs/design.md §5.8), `held` is its draft: a child extends its held ancestors' ends through these
  * links, with no index by span id to keep in step.
  */
 export interface SpanHandle {

@@ -1,5 +1,5 @@
 /**
- * Who made this generation of an object (DESIGN.md 5.6): the managedFields entry behind the
+ * Who made this generation of an object (docs/design.md §5.6): the managedFields entry behind the
  * change, whose manager becomes the root span's source and whose time its start.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Actions and owner-kind rules (DESIGN.md 5.3): an event on one object may really be about
+ * Actions and owner-kind rules (docs/design.md §5.3): an event on one object may really be about
  * another object named in its message ("Created pod: web-1"). A matching rule makes the
  * involved object the actor and the named object the object.
  */

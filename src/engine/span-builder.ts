@@ -1,6 +1,6 @@
 /**
  * Span records for events and root spans, with attributes after OpenTelemetry's Kubernetes
- * semantic conventions (DESIGN.md 5.7, "Attributes").
+ * semantic conventions (docs/design.md §5.7, "Attributes").
  */
 
 import type { EventSource } from './event-facts.js';
@@ -49,7 +49,7 @@ export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
 }
 
 /**
- * A span the engine still holds (DESIGN.md 5.8): its end may still grow, and it is emitted as a
+ * A span the engine still holds (docs/design.md §5.8): its end may still grow, and it is emitted as a
  * SpanRecord only once final. Its name, status and attributes — most of a span's size — are
  * built then, from the facts kept here: a held span lives for seconds (long enough to be copied
  * by every young-generation collection and promoted), while an emitted one goes straight to

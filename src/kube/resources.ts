@@ -44,7 +44,7 @@ export const RESOURCES = {
   tracecollectors: grouped(API_GROUP, API_VERSION, TRACE_COLLECTOR_PLURAL, TRACE_COLLECTOR_KIND),
 } as const satisfies Record<string, ResourceType>;
 
-/** The owner kinds the object caches watch by default (DESIGN.md 4). */
+/** The owner kinds the object caches watch by default (docs/design.md §4). */
 export const DEFAULT_OWNER_RESOURCES: readonly ResourceType[] = [
   RESOURCES.pods,
   RESOURCES.replicasets,

@@ -1,5 +1,5 @@
 /**
- * Capture files (DESIGN.md 6): NDJSON records `{"at", "kind": "object"|"event"|"flush", "object"}`
+ * Capture files (docs/design.md §6): NDJSON records `{"at", "kind": "object"|"event"|"flush", "object"}`
  * in receive order, and kspan's YAML captures (`# {"time":...,"style":"event"|"initial"|"watch"}`
  * before each YAML document) so that kspan users can bring their recordings.
  */

@@ -1,6 +1,6 @@
 /**
  * The replay's ObjectLookup: fed by the capture's object records, it keeps one version per
- * generation of each object so that `previousGeneration` can attribute a change (DESIGN.md 5.6).
+ * generation of each object so that `previousGeneration` can attribute a change (docs/design.md §5.6).
  */
 
 import { intern, OwnerListPool, sameOwnerList } from '../engine/intern.js';

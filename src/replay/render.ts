@@ -1,4 +1,4 @@
-/** The replay outputs: `tree` (DESIGN.md 6, exact), `waterfall` (terminal timeline), `json`. */
+/** The replay outputs: `tree` (docs/design.md §6, exact), `waterfall` (terminal timeline), `json`. */
 
 import { formatTime } from '../engine/time.js';
 import type { SpanRecord } from '../engine/types.js';

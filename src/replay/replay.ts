@@ -1,6 +1,6 @@
 /**
  * Drives the real Correlator over capture records on simulated time: the same tick schedule as
- * the live pipeline, advanced by the records' `at` (DESIGN.md 6), and a flush at the end.
+ * the live pipeline, advanced by the records' `at` (docs/design.md §6), and a flush at the end.
  */
 
 import { Correlator } from '../engine/correlator.js';
@@ -75,7 +75,7 @@ export interface TreeNode {
   parentIndex?: number;
 }
 
-/** Depth-first from each root in start order, children in start order (DESIGN.md 6). */
+/** Depth-first from each root in start order, children in start order (docs/design.md §6). */
 export function spanTree(spans: readonly SpanRecord[]): TreeNode[] {
   const sorted = sortSpans(spans);
   const ids = new Set(sorted.map((s) => `${s.traceId}/${s.spanId}`));

@@ -8,7 +8,7 @@ const withExporter = (extra: Record<string, unknown>) => ({ exporter: { endpoint
 
 const valid: Array<[string, unknown]> = [
   ['the minimal spec', base],
-  ['the full example of DESIGN.md 3', {
+  ['the full example of docs/design.md §3', {
     namespaces: ['shop', 'payments'],
     namespaceSelector: { matchLabels: { tracing: 'on' }, matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }, { key: 'kspan.dev/off', operator: 'DoesNotExist' }] },
     exporter: {

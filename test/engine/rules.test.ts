@@ -60,7 +60,7 @@ describe('engine: actions and owner-kind rules (5.3)', () => {
     assert.throws(() => engineConfigFromSpec({ ownerKindRules: [{ involvedKind: 'A', messagePattern: 'x', targetKind: 'B' }, { involvedKind: 'A', messagePattern: '[', targetKind: 'B' }] }), /ownerKindRules\[1\]/);
   });
 
-  it('applies the defaults of DESIGN.md 3 and 5', () => {
+  it('applies the defaults of docs/design.md §3 and §5', () => {
     const c = engineConfigFromSpec();
     assert.deepEqual(c, { recentWindowMs: 5000, expireAfterMs: 300000, maxPendingEvents: 10000, ownerKindRules: [] });
     assert.equal(tickIntervalMs(c), 2500);
