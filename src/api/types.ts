@@ -8,6 +8,8 @@ export const API_GROUP = 'kspan.dev';
 export const API_VERSION = 'v1alpha1';
 export const TRACE_COLLECTOR_KIND = 'TraceCollector';
 export const TRACE_COLLECTOR_PLURAL = 'tracecollectors';
+/** The operator's finalizer on TraceCollectors: their spans are flushed before they go. */
+export const TRACE_COLLECTOR_FINALIZER = `${API_GROUP}/finalizer`;
 
 export interface SecretKeyRef {
   name: string;
