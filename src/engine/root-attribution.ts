@@ -5,6 +5,7 @@
 
 import { parseTime } from './time.js';
 import type { KubeObject, ManagedFieldsEntry } from './types.js';
+import { isRecord } from '../core/records.js';
 
 export interface Attribution {
   manager: string;
@@ -15,9 +16,6 @@ export interface Attribution {
 
 type Fields = Record<string, unknown>;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function specFields(entry: ManagedFieldsEntry): Fields | undefined {
   const f = entry.fieldsV1;

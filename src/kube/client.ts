@@ -67,8 +67,10 @@ export interface SelectorOptions {
 export interface ListOptions extends SelectorOptions {
   limit?: number;
   continue?: string;
-  /** absent: a consistent (quorum) read */
+  /** absent: a consistent (quorum) read; '0': any version the API server's watch cache has */
   resourceVersion?: string;
+  /** how `resourceVersion` is read (the API server's default, unset, means NotOlderThan for a non-zero one) */
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
 }
 
 export interface WatchOptions extends SelectorOptions {
@@ -198,6 +200,7 @@ export class HttpKubeClient implements KubeClient {
         limit: options.limit,
         continue: options.continue,
         resourceVersion: options.resourceVersion,
+        resourceVersionMatch: options.resourceVersionMatch,
       },
       accept: options.metadataOnly ? METADATA_LIST_ACCEPT : JSON_TYPE,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -4,6 +4,10 @@
  *
  * - list (paged), then watch from the list's resourceVersion with bookmarks and a randomised
  *   server-side timeout; re-watch from the last seen resourceVersion when a watch ends;
+ * - lists are served from the API server's watch cache (resourceVersion 0 at first, then "not
+ *   older than" the last version seen); only when the cache cannot serve (a list answered 410)
+ *   does the next list read from etcd, as client-go's reflector does: a quorum read of every
+ *   Event in the cluster is the most expensive request an operator can make;
  * - relist on 410 Gone (HTTP 410 or an ERROR event with code 410) and deliver only real changes:
  *   objects unchanged since before the relist are not re-delivered, objects that disappeared
  *   during the gap are delivered as synthetic DELETED;
@@ -51,6 +55,23 @@ export interface ListWatchScope {
    * empty, so late subscribers get no replay. Default 'objects'.
    */
   keep?: 'objects' | 'versions';
+  /**
+   * The view of each object this watch keeps, applied on receipt before the store and every
+   * listener, so that all subscribers of the watch see the same objects (none is changed in
+   * place after delivery). Part of the watch's key (see watchKey): watches that want another view
+   * of the same resource are other watches.
+   */
+  transform?: ObjectTransform;
+}
+
+/**
+ * A declared, named object transform. `apply` gets the object as received and the version this
+ * watch kept before (for sharing unchanged parts); it must keep metadata.uid, name, namespace and
+ * resourceVersion, which the store keys and dedupes by. Undefined drops the object.
+ */
+export interface ObjectTransform {
+  readonly name: string;
+  apply(object: KubeObjectLike, previous: KubeObjectLike | undefined): KubeObjectLike | undefined;
 }
 
 export interface ListWatchOptions extends ListWatchScope {
@@ -117,6 +138,8 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
   private isSynced = false;
   private healthy = false;
   private resourceVersion = '';
+  /** set by a list answered 410: the watch cache cannot serve us, so the next list is a consistent read */
+  private listConsistently = false;
   private lists = 0;
   private watches = 0;
   private errorCount = 0;
@@ -202,12 +225,15 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
         this.errorCount += 1;
         if (error.statusCode === 410) {
           // Our resourceVersion was compacted away: only a new list can tell what changed.
+          if (needList) this.listConsistently = true;
           needList = true;
           this.logger.info({ ...this.logContext(), resourceVersion: this.resourceVersion }, 'resourceVersion too old (410 Gone): relisting');
           // One relist is the normal cure; a 410 loop (no watch event in between) gets backoff.
           if (++this.goneStreak > 1) await this.clock.sleep(this.goneBackoff.next(), this.abort.signal);
           continue;
         }
+        // A cache behind the version asked for waits, then says so (504): only etcd can serve it now.
+        if (needList && tooLargeResourceVersion(error)) this.listConsistently = true;
         this.healthy = false;
         this.lastError = error;
         // The server may say how long to wait (429, some 5xx): never retry sooner than that.
@@ -229,6 +255,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       const request: ListOptions = { ...this.selectors(), signal: this.abort.signal };
       if (pageSize > 0) request.limit = pageSize;
       if (continueToken) request.continue = continueToken;
+      else Object.assign(request, this.listVersion());
       const page = await client.list<T>(resource, request);
       if (this.stopped) return;
       // Every page of a paged list comes from the first page's snapshot.
@@ -241,20 +268,37 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     if (this.stopped) return;
     this.removeUnlisted(seen);
     this.resourceVersion = snapshotVersion ?? '';
+    this.listConsistently = false;
     this.backoff.reset();
     this.logger.debug({ ...this.logContext(), objects: seen.size, resourceVersion: this.resourceVersion }, 'listed');
     this.markHealthy();
+  }
+
+  /**
+   * Which version the next list asks for: anything the watch cache has at first, then not older
+   * than what this watch has seen (so that a relist never goes back in time, even through another
+   * API server), and a consistent read once the cache answered 410.
+   */
+  private listVersion(): Pick<ListOptions, 'resourceVersion' | 'resourceVersionMatch'> {
+    if (this.listConsistently) return {};
+    if (this.resourceVersion === '') return { resourceVersion: '0' };
+    return { resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' };
   }
 
   /** Diffs listed objects against the store and delivers only the differences. */
   private applyListed(items: T[], seen: Set<string>): void {
     for (const item of items) {
       const key = objectKey(item);
-      seen.add(key);
       const known = this.store.get(key);
-      if (known && resourceVersionOf(known) === resourceVersionOf(item)) continue;
-      this.store.set(key, this.kept(item));
-      this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object: item });
+      if (known && resourceVersionOf(known) === resourceVersionOf(item)) {
+        seen.add(key);
+        continue;
+      }
+      const object = this.view(item, known);
+      if (object === undefined) continue;
+      seen.add(key);
+      this.store.set(key, this.kept(object));
+      this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
     }
   }
 
@@ -312,24 +356,32 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       if (version) this.resourceVersion = version;
       return;
     }
-    const object = event.object as T;
-    const key = objectKey(object);
+    const key = objectKey(event.object);
     const known = this.store.get(key);
     if (event.type === 'DELETED') {
       // Unknown: already delivered as a synthetic DELETED by a relist (or never existed for us).
       if (known) {
         this.store.delete(key);
-        this.deliver({ type: 'DELETED', object });
+        this.deliver({ type: 'DELETED', object: this.view(event.object, known) ?? known });
       }
     } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
       if (!known || resourceVersionOf(known) !== version) {
-        this.store.set(key, this.kept(object));
-        this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
+        const object = this.view(event.object, known);
+        if (object !== undefined) {
+          this.store.set(key, this.kept(object));
+          this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
+        }
       }
     } else {
       this.logger.debug({ ...this.logContext(), type: String(event.type) }, 'ignoring unknown watch event type');
     }
     if (version) this.resourceVersion = version;
+  }
+
+  /** The object as this watch's subscribers see it (the declared transform applied). */
+  private view(object: KubeObjectLike, known: T | undefined): T | undefined {
+    const transform = this.options.transform;
+    return (transform ? transform.apply(object, known) : object) as T | undefined;
   }
 
   /** What the store keeps of an object: itself, or only its identity and resourceVersion. */
@@ -398,6 +450,11 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
 
 function resourceVersionOf(object: KubeObjectLike): string | undefined {
   return object.metadata?.resourceVersion;
+}
+
+/** The API server's answer to a list "not older than" a version its watch cache has not reached yet. */
+function tooLargeResourceVersion(error: KubeApiError): boolean {
+  return error.statusCode === 504 && /too large resource version/i.test(error.message);
 }
 
 /** Anything thrown by a list or watch as a KubeApiError (fakes may throw plain errors). */

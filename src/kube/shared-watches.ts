@@ -65,6 +65,7 @@ export function watchKey(scope: ListWatchScope): string {
     scope.fieldSelector ?? '',
     scope.metadataOnly ? 'meta' : 'full',
     scope.keep ?? 'objects',
+    scope.transform?.name ?? 'as-received',
   ].join('|');
 }
 

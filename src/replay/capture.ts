@@ -7,6 +7,7 @@
 import { parse as parseYaml } from 'yaml';
 import { parseUncached } from '../engine/time.js';
 import type { KubeEvent, KubeObject } from '../engine/types.js';
+import { isRecord } from '../core/records.js';
 
 export type CaptureRecord =
   | { kind: 'object'; at: number; object: KubeObject; line: number }
@@ -21,9 +22,6 @@ export class CaptureError extends Error {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function checkObject(value: unknown, file: string, line: number): KubeObject {
   if (!isRecord(value)) throw new CaptureError(file, line, 'an object record needs an "object" with the Kubernetes object');

@@ -146,6 +146,24 @@ describe('kube/list-watch', () => {
     assert.equal(cluster.watchCalls[2]!.resourceVersion, '106', 'watches again from the new list');
   });
 
+  it('lists from the watch cache (resourceVersion 0, then not older than the last seen) and reads consistently only after the cache answered 410', async () => {
+    cluster.put('a');
+    start();
+    await lw.waitForSync();
+    await until(() => cluster.openWatches === 1);
+    const versions = () => cluster.listCalls.map((c) => [c.resourceVersion, c.resourceVersionMatch]);
+    assert.deepEqual(versions(), [['0', undefined]], 'the first list is served from the cache');
+    cluster.listFailures.push(apiError(410, 'list'));
+    cluster.failWatches(apiError(410, 'watch'));
+    await until(() => cluster.listCalls.length === 3, 3000, 'relisted twice');
+    assert.deepEqual(versions().slice(1), [['101', 'NotOlderThan'], [undefined, undefined]], 'not older than what was seen; after a 410 list, from etcd');
+    await until(() => cluster.openWatches === 1);
+    cluster.listFailures.push(new KubeApiError({ statusCode: 504, reason: 'Timeout', message: 'Too large resource version: 200, current: 150', verb: 'list', resource: 'pods' }));
+    cluster.failWatches(apiError(410, 'watch'));
+    await until(() => cluster.listCalls.length === 5, 5000, 'relisted twice more');
+    assert.deepEqual(versions().slice(3), [['101', 'NotOlderThan'], [undefined, undefined]], 'a cache behind the version asked for: from etcd');
+  });
+
   it('relists on a watch ERROR event with code 410', async () => {
     cluster.put('a');
     start();

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import type { KubeObjectLike, ObjectKey } from '../../src/kube/client.js';
+import { readFileSync } from 'node:fs';
+import { makeRef } from '../../src/engine/refs.js';
+import type { KubeObject } from '../../src/engine/types.js';
 import { ObjectCache, type ObjectCacheOptions } from '../../src/kube/object-cache.js';
-import { RESOURCES, type ResourceType } from '../../src/kube/resources.js';
+import { MemoryObjectLookup } from '../../src/replay/object-lookup.js';
+import { DEFAULT_OWNER_RESOURCES, RESOURCES, type ResourceType } from '../../src/kube/resources.js';
 import { SharedWatches } from '../../src/kube/shared-watches.js';
 import { apiError, FakeApi, FakeClock, until } from './fakes.js';
 
@@ -256,5 +260,37 @@ describe('kube/object-cache', () => {
     await until(() => cache.stats().deleted === 1, 3000, 'deletion of q');
     assert.equal(cache.get(ref)?.metadata.resourceVersion, '104');
     assert.deepEqual({ objects: cache.stats().objects, deleted: cache.stats().deleted }, { objects: 1, deleted: 1 });
+  });
+
+  it('reads objects exactly as replay does (one projection), and leaves what the API returned untouched', async () => {
+    const records = readFileSync(new URL('../../../shared/fixtures/deployment-2-pods.ndjson', import.meta.url), 'utf8')
+      .split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { kind: string; object: KubeObjectLike });
+    const newest = new Map<string, KubeObjectLike>();
+    for (const r of records) if (r.kind === 'object') newest.set(`${r.object.kind}/${r.object.metadata?.name}`, r.object);
+    assert.ok(newest.size >= 5, 'the fixture has objects of several kinds');
+    const served = [...newest.values()];
+    const pristine = structuredClone(served);
+    const fixtureApi = {
+      list: async <T extends KubeObjectLike>(type: ResourceType) => ({ metadata: { resourceVersion: '1' }, items: served.filter((o) => o.kind === type.kind) as T[] }),
+      watch: (_type: ResourceType, options: { signal?: AbortSignal }) => (async function* () {
+        await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+      })(),
+    };
+    const liveWatches = new SharedWatches({ client: fixtureApi, clock, tuning: { minWatchDurationMs: 0 } });
+    const live = new ObjectCache({ watches: liveWatches, clock, fullObjectKinds: DEFAULT_OWNER_RESOURCES.map((t) => t.kind) });
+    try {
+      live.retain('*');
+      assert.equal(await live.waitForSync(), true);
+      const replay = new MemoryObjectLookup();
+      for (const object of served) replay.put(structuredClone(object) as KubeObject);
+      for (const object of served) {
+        const ref = makeRef(object.kind!, object.metadata!.namespace, object.metadata!.name!);
+        assert.deepEqual(live.get(ref), replay.get(ref), `${object.kind} ${object.metadata?.name}`);
+      }
+      assert.deepEqual(served, pristine, 'the projection makes new objects');
+    } finally {
+      live.stop();
+      await liveWatches.stop();
+    }
   });
 });

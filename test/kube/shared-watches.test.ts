@@ -45,6 +45,36 @@ describe('kube/shared-watches', () => {
     assert.equal(registry.list().length, 0);
   });
 
+  it('applies a declared transform before the store: its subscribers, late ones included, see the transformed view and others the objects as received', async () => {
+    const previousSeen: Array<string | undefined> = [];
+    const withoutLabels = {
+      name: 'without-labels',
+      apply: (object: KubeObjectLike, previous: KubeObjectLike | undefined): KubeObjectLike => {
+        previousSeen.push(previous?.metadata?.resourceVersion);
+        const { labels: _labels, ...metadata } = object.metadata ?? {};
+        return { ...object, metadata };
+      },
+    };
+    cluster.put('a', { labels: { app: 'web' } } as never);
+    const plain: Ev[] = [];
+    const trimmed: Ev[] = [];
+    const plainSub = registry.subscribe({ resource: RESOURCES.events, namespace: 'default' }, { onEvent: (e) => plain.push(e) });
+    const trimmedSub = registry.subscribe({ resource: RESOURCES.events, namespace: 'default', transform: withoutLabels }, { onEvent: (e) => trimmed.push(e) });
+    await plainSub.waitForSync();
+    await trimmedSub.waitForSync();
+    assert.equal(registry.list().length, 2, 'another view is another watch');
+    assert.notEqual(watchKey({ resource: RESOURCES.events, transform: withoutLabels }), watchKey({ resource: RESOURCES.events }));
+    await until(() => cluster.openWatches === 2);
+    cluster.put('a', { labels: { app: 'web', tier: 'front' } } as never);
+    await until(() => plain.length === 2 && trimmed.length === 2);
+    assert.deepEqual(plain.map((e) => e.object.metadata?.['labels']), [{ app: 'web' }, { app: 'web', tier: 'front' }], 'untouched by the other watch');
+    assert.deepEqual(trimmed.map((e) => e.object.metadata?.['labels']), [undefined, undefined]);
+    assert.deepEqual(previousSeen, [undefined, '101'], 'the transform is given the version it kept before');
+    const late: Ev[] = [];
+    registry.subscribe({ resource: RESOURCES.events, namespace: 'default', transform: withoutLabels }, { onEvent: (e) => late.push(e) });
+    assert.deepEqual(late.map((e) => [e.type, e.object.metadata?.['labels'], e.object.metadata?.resourceVersion]), [['ADDED', undefined, '102']], 'a late subscriber gets the stored, transformed version');
+  });
+
   it('gives a late subscriber the current objects as ADDED, then only changes (or nothing with replay: false)', async () => {
     cluster.put('a');
     cluster.put('b');

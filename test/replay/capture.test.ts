@@ -57,7 +57,8 @@ describe('replay object lookup', () => {
     lookup.put(deployment(3, '30'));
     const ref = makeRef('Deployment', 'shop', 'web');
     assert.equal(lookup.get(ref)!.metadata.generation, 3);
-    assert.equal(lookup.previousGeneration(ref, 3)!.metadata.resourceVersion, undefined, 'trimmed to what the engine reads');
+    assert.equal(lookup.previousGeneration(ref, 3)!.metadata.resourceVersion, '21', 'the newest version of generation 2');
+    assert.deepEqual(lookup.previousGeneration(ref, 3)!.metadata.managedFields, [{ manager: 'kubectl', operation: 'Update' }], 'projected to what the engine reads');
     assert.deepEqual(lookup.previousGeneration(ref, 3)!.spec, { replicas: 2 });
     assert.equal(lookup.previousGeneration(ref, 2)!.metadata.generation, 1);
     assert.equal(lookup.previousGeneration(ref, 1), undefined);

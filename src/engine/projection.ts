@@ -1,0 +1,194 @@
+/**
+ * What the engine reads of a Kubernetes object (docs/design.md §2.2): the one projection that the
+ * live object caches apply on receipt and replay's object lookup applies to capture records, so
+ * that live and replay see the same objects.
+ *
+ * Kept: apiVersion, kind; name, namespace, uid, resourceVersion (watch stores dedupe by it) and
+ * generation; owner references (kind, name, controller: owners are found by kind and name, the
+ * controller first). Only for objects without owners, whose generations start traces (§5.6):
+ * their managedFields entries (manager, operation, subresource, time and the `f:spec` tree) and
+ * their spec. For an owned object, only the spec's `nodeName` (the `k8s.node.name` attribute).
+ * Everything else (labels, annotations, status, the rest of the managedFields) is read by nobody,
+ * and with 100,000s of cached objects it would be most of their memory.
+ *
+ * The projection makes new objects and never changes its input: a watch's store and every
+ * subscriber see the same projected version.
+ */
+
+import { isRecord } from '../core/records.js';
+import { OwnerListPool, sameOwnerList, StringPool } from './intern.js';
+import type { KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference } from './types.js';
+
+/** The least an input must look like: anything parsed from the API or a capture. */
+export interface RawObject {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: unknown;
+  spec?: unknown;
+}
+
+/**
+ * A plain object with room inside for all its properties: V8 gives an object made by `{}` room
+ * for four and keeps the rest in a second array, while an object made by a constructor gets room
+ * for as many as its first instances had. Its prototype is Object.prototype, so to everyone else
+ * these are plain objects.
+ */
+const PlainRecord = function PlainRecord() {} as unknown as new () => Record<string, unknown>;
+PlainRecord.prototype = Object.prototype;
+
+/** Past this many distinct `f:spec` trees, or node names, the tables start over (values stay correct either way). */
+const MAX_TREES = 10_000;
+const MAX_NODE_SPECS = 100_000;
+
+/**
+ * Projects objects, keeping one copy of the parts that many projected objects repeat: strings
+ * (namespaces, kinds, managers), owner lists (every Pod of a ReplicaSet names the same owner),
+ * `f:spec` field sets (the same for every object of a template), a Pod's `{ nodeName }`. Parts equal to
+ * the previous version's are taken from it, so a fresh copy dies young instead of being promoted.
+ * Deterministic: the output's values depend only on the input, never on what was pooled.
+ */
+export class ObjectProjector {
+  private readonly strings = new StringPool(50_000);
+  private readonly owners = new OwnerListPool<OwnerReference>();
+  /** `{ 'f:spec': tree }` by the tree's JSON */
+  private readonly specFields = new Map<string, { 'f:spec': Record<string, unknown> }>();
+  private readonly nodeSpecs = new Map<string, { nodeName: string }>();
+
+  /** The engine's view of `raw`, or undefined for something without a kind or a name. */
+  project(raw: RawObject | undefined, previous?: KubeObject): KubeObject | undefined {
+    if (!raw || typeof raw.kind !== 'string' || !isRecord(raw.metadata) || typeof raw.metadata['name'] !== 'string') return undefined;
+    const m = raw.metadata;
+    const pm = previous?.metadata;
+    const meta = new PlainRecord() as unknown as ObjectMeta;
+    meta.name = m['name'] as string;
+    if (m['namespace'] !== undefined) meta.namespace = this.string(m['namespace']) as string;
+    if (m['uid'] !== undefined) meta.uid = m['uid'] === pm?.uid ? pm.uid : (m['uid'] as string);
+    if (m['resourceVersion'] !== undefined) meta.resourceVersion = m['resourceVersion'] as string;
+    if (m['generation'] !== undefined) meta.generation = m['generation'] as number;
+    const owners = m['ownerReferences'];
+    const owned = Array.isArray(owners) && owners.length > 0;
+    if (Array.isArray(owners)) meta.ownerReferences = this.ownerList(owners, pm?.ownerReferences);
+    const projected = new PlainRecord() as unknown as KubeObject;
+    if (raw.apiVersion !== undefined) projected.apiVersion = this.string(raw.apiVersion) as string;
+    projected.kind = this.string(raw.kind) as string;
+    projected.metadata = meta;
+    if (owned) {
+      const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
+      if (typeof nodeName === 'string') projected.spec = this.nodeSpec(nodeName);
+      return projected;
+    }
+    const entries = m['managedFields'];
+    if (entries !== undefined) {
+      const before = pm?.managedFields;
+      meta.managedFields = Array.isArray(entries) ? entries.map((e: unknown, i) => this.entry(e, before?.[i])) : (entries as ManagedFieldsEntry[]);
+    }
+    if (raw.spec !== undefined) {
+      // Within one generation the spec is the same (the API server bumps the generation on every spec change).
+      const sameGeneration = pm !== undefined && meta.generation !== undefined && meta.generation === pm.generation && meta.uid === pm.uid;
+      projected.spec = sameGeneration && previous!.spec !== undefined ? previous!.spec : shareEqual(raw.spec, previous?.spec);
+    }
+    return projected;
+  }
+
+  /**
+   * Whether `raw`, a new version of the owned object `previous` was projected from, would
+   * project to what `previous` holds but for its resourceVersion: a Pod's or ReplicaSet's status
+   * updates change nothing the engine reads. Cheaper than projecting and comparing.
+   */
+  sameOwnedVersion(raw: RawObject, previous: KubeObject): boolean {
+    const m = raw.metadata;
+    const pm = previous.metadata;
+    if (!isRecord(m) || pm.ownerReferences === undefined) return false;
+    const owners = m['ownerReferences'];
+    if (!Array.isArray(owners) || owners.length === 0 || !sameOwnerList(owners, pm.ownerReferences)) return false;
+    if (m['generation'] !== pm.generation || m['uid'] !== pm.uid || m['name'] !== pm.name || m['namespace'] !== pm.namespace) return false;
+    if (raw.kind !== previous.kind || raw.apiVersion !== previous.apiVersion) return false;
+    const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
+    const prevNodeName = (previous.spec as { nodeName?: string } | undefined)?.nodeName;
+    return typeof nodeName === 'string' ? nodeName === prevNodeName : prevNodeName === undefined;
+  }
+
+  private string(value: unknown): unknown {
+    return typeof value === 'string' ? this.strings.intern(value) : value;
+  }
+
+  private ownerList(owners: unknown[], previous: OwnerReference[] | undefined): OwnerReference[] {
+    if (previous !== undefined && sameOwnerList(owners as OwnerReference[], previous)) return previous;
+    const slim = owners.filter(isRecord).map((owner) => {
+      const ref = {} as OwnerReference;
+      if (owner['kind'] !== undefined) ref.kind = this.string(owner['kind']) as string;
+      if (owner['name'] !== undefined) ref.name = owner['name'] as string;
+      if (owner['controller'] !== undefined) ref.controller = owner['controller'] as boolean;
+      return ref;
+    });
+    return this.owners.shared(slim);
+  }
+
+  /**
+   * What root attribution reads of a managedFields entry. The previous version's entry at the
+   * same place is taken whole when it is the same entry, not updated since (same manager,
+   * operation, subresource and time).
+   */
+  private entry(entry: unknown, previous: ManagedFieldsEntry | undefined): ManagedFieldsEntry {
+    if (!isRecord(entry)) return entry as ManagedFieldsEntry;
+    const e = entry as ManagedFieldsEntry;
+    if (previous !== undefined && e.time !== undefined && e.time === previous.time && e.manager === previous.manager
+      && e.operation === previous.operation && e.subresource === previous.subresource) return previous;
+    const kept = new PlainRecord() as ManagedFieldsEntry;
+    if (e.manager !== undefined) kept.manager = this.string(e.manager) as string;
+    if (e.operation !== undefined) kept.operation = this.string(e.operation) as string;
+    if (e.subresource !== undefined) kept.subresource = this.string(e.subresource) as string;
+    if (e.time !== undefined) kept.time = this.string(e.time) as string;
+    const spec = isRecord(e.fieldsV1) ? e.fieldsV1['f:spec'] : undefined;
+    if (isRecord(spec)) kept.fieldsV1 = this.specFieldsOf(spec);
+    return kept;
+  }
+
+  private specFieldsOf(tree: Record<string, unknown>): { 'f:spec': Record<string, unknown> } {
+    const key = JSON.stringify(tree);
+    let fields = this.specFields.get(key);
+    if (fields === undefined) {
+      if (this.specFields.size >= MAX_TREES) this.specFields.clear();
+      this.specFields.set(key, (fields = { 'f:spec': tree }));
+    }
+    return fields;
+  }
+
+  private nodeSpec(nodeName: string): { nodeName: string } {
+    let spec = this.nodeSpecs.get(nodeName);
+    if (spec === undefined) {
+      if (this.nodeSpecs.size >= MAX_NODE_SPECS) this.nodeSpecs.clear();
+      this.nodeSpecs.set(nodeName, (spec = { nodeName }));
+    }
+    return spec;
+  }
+}
+
+/**
+ * `next` with every part equal to the same part of `previous` taken from `previous` (all of
+ * `previous` when everything is equal); new containers only along the paths that changed. A new
+ * generation's spec mostly repeats the previous one: kept once.
+ */
+function shareEqual(next: unknown, previous: unknown): unknown {
+  if (next === previous) return previous;
+  if (typeof next !== 'object' || next === null || typeof previous !== 'object' || previous === null) return next;
+  if (Array.isArray(next)) {
+    if (!Array.isArray(previous)) return next;
+    const out = next.map((v, i) => shareEqual(v, previous[i]));
+    return out.length === previous.length && out.every((v, i) => v === previous[i]) ? previous : out;
+  }
+  if (Array.isArray(previous)) return next;
+  const prev = previous as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  let same = 0;
+  let keys = 0;
+  for (const key in next) {
+    const value = (next as Record<string, unknown>)[key];
+    keys++;
+    const had = Object.hasOwn(prev, key);
+    const shared = had ? shareEqual(value, prev[key]) : value;
+    if (had && shared === prev[key]) same++;
+    out[key] = shared;
+  }
+  return same === keys && keys === Object.keys(prev).length ? previous : out;
+}
