@@ -7,11 +7,11 @@ import { buildContext, catchUp, hasSeen, seenGeneration, seenTopLevel, type Even
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
-import { RecentStore, type RecentEntry, type SpanHandle } from './recent-store.js';
+import { RecentStore, type RecentEntry } from './recent-store.js';
 import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
-import { eventSpan, rootSpan } from './span-builder.js';
+import { eventSpan, rootSpan, type SpanHandle } from './span-builder.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
@@ -45,7 +45,7 @@ export class Correlator {
   private out: SpanRecord[] = [];
   private draining = false;
   private readonly enqueueRetry = (p: EventContext): void => this.retries.push(p);
-  /** objectChanged's visitor, one for all calls (a closure per object change was garbage): the key is `changedKey` */
+  /** objectChanged's visitor, one for all calls (no closure allocated per object change): the key is `changedKey` */
   private changedKey = '';
   private readonly retryIfChangeMatters = (p: EventContext): void => {
     if (this.mayPlaceAfterChange(p, this.changedKey)) this.retries.push(p);

@@ -6,19 +6,8 @@
  * second late, and a use costs no reordering.
  */
 
-import type { SpanDraft } from './span-builder.js';
+import type { SpanHandle } from './span-builder.js';
 import type { ObjectRef } from './types.js';
-
-/**
- * A placed span as parents and recent entries refer to it. While the engine holds the span
- * (docs/design.md §5.8), `held` is its draft: a child extends its held ancestors' ends through these
- * links, with no index by span id to keep in step.
- */
-export interface SpanHandle {
-  readonly traceId: string;
-  readonly spanId: string;
-  held: SpanDraft | undefined;
-}
 
 /**
  * Every field is always present (undefined when it does not apply), so that every entry is built

@@ -5,7 +5,6 @@
 
 import type { EventSource } from './event-facts.js';
 import { intern, internMessage } from './intern.js';
-import type { SpanHandle } from './recent-store.js';
 import type { Ref } from './refs.js';
 import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
 
@@ -46,6 +45,17 @@ export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
     eventUid: event.metadata?.uid ? event.metadata.uid : undefined,
     type: event.type ? intern(event.type) : undefined,
   };
+}
+
+/**
+ * A placed span as parents and recent entries refer to it. While the engine holds the span
+ * (docs/design.md §5.8), `held` is its draft: a child extends its held ancestors' ends through these
+ * links, with no index by span id to keep in step.
+ */
+export interface SpanHandle {
+  readonly traceId: string;
+  readonly spanId: string;
+  held: SpanDraft | undefined;
 }
 
 /**
