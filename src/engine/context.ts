@@ -32,6 +32,8 @@ export interface EventContext extends Waiting {
    */
   objectOwners: readonly Ref[] | undefined;
   actorOwners: readonly Ref[] | undefined;
+  /** a status transition's: the rollout generation it ends (§5.10) */
+  outcome: { result: 'complete' | 'failed'; generation: number } | undefined;
 }
 
 /**
@@ -140,6 +142,7 @@ export function buildContext(
     seen,
     objectOwners: undefined,
     actorOwners: undefined,
+    outcome: undefined,
   };
 }
 

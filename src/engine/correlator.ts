@@ -12,6 +12,7 @@ import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan, type SpanHandle } from './span-builder.js';
+import { rolloutInProgress, ROLLOUT_KINDS, statusTransitions, transitionEvent, type StatusTransition } from './status-rules.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
@@ -19,6 +20,9 @@ const STALE = Symbol('stale');
 
 /** The recent store's actor key under which the root of a generation is remembered (no object key starts with NUL). */
 const rootActorKey = (generation: number | undefined): string => `\u0000root\u0000${generation ?? ''}`;
+
+/** Objects whose ended rollouts are remembered (so that a generation ends once); the oldest are forgotten first. */
+const MAX_ENDED_ROLLOUTS = 100_000;
 
 /** How far the give-up walk climbs owner chains (guards against ownership cycles). */
 const MAX_WALK_DEPTH = 16;
@@ -60,7 +64,12 @@ export class Correlator {
     pendingOverflow: 0,
     tracesStarted: 0,
     spansEmitted: 0,
+    statusSpans: 0,
   };
+  /** per object uid, the newest generation whose rollout ended (RolloutComplete or RolloutFailed made) */
+  private readonly endedRollouts = new Map<string, number>();
+  /** the outcome of the event being placed (see place) */
+  private placing: StatusTransition['outcome'];
 
   constructor(config: EngineConfig, private readonly lookup: ObjectLookup) {
     this.config = config;
@@ -72,11 +81,18 @@ export class Correlator {
   addEvent(event: KubeEvent, receivedAt: number): SpanRecord[] {
     this.advance(receivedAt);
     this.counters.eventsReceived++;
+    this.accept(event, receivedAt, undefined);
+    return this.takeOut();
+  }
+
+  /** Places an event, or makes it wait for its parent. */
+  private accept(event: KubeEvent, receivedAt: number, outcome: StatusTransition['outcome']): void {
     const ctx = buildContext(event, receivedAt, this.seq++, this.rules, this.lookup);
     if (!ctx) {
       this.counters.eventsUnresolved++;
-      return this.takeOut();
+      return;
     }
+    if (outcome !== undefined) ctx.outcome = outcome;
     const found = this.search(ctx);
     if (found === 'top') {
       this.place(ctx, undefined);
@@ -90,7 +106,6 @@ export class Correlator {
         this.giveUp(this.pending.oldest()!);
       }
     }
-    return this.takeOut();
   }
 
   /**
@@ -100,14 +115,37 @@ export class Correlator {
    * it would otherwise wait for another span on that object, or for the give-up walk (up to a
    * window and a tick later), to see the object, and its owners, that were there all along.
    */
-  objectChanged(object: KubeObject, now: number): SpanRecord[] {
+  objectChanged(object: KubeObject, now: number, previous?: KubeObject): SpanRecord[] {
     this.advance(now);
     if (this.pending.size > 0) {
       this.changedKey = keyOf(object.kind, object.metadata.namespace, object.metadata.name);
       this.pending.forEachWatchingObject(this.changedKey, this.retryIfChangeMatters);
       this.retryWaiting();
     }
+    if (previous !== undefined && this.config.statusTransitions !== false) this.statusChanged(previous, object);
     return this.takeOut();
+  }
+
+  /** §5.10: each status transition from `previous` to `current` is placed like an event. */
+  private statusChanged(previous: KubeObject, current: KubeObject): void {
+    const transitions = statusTransitions(previous, current);
+    for (let i = 0; i < transitions.length; i++) {
+      const t = transitions[i]!;
+      if (t.outcome !== undefined && !this.endRollout(current, t.outcome.generation)) continue;
+      this.counters.statusSpans++;
+      this.accept(transitionEvent(current, t), this.now, t.outcome);
+    }
+  }
+
+  /** Records that `object`'s rollout of `generation` ended; false when it had already. */
+  private endRollout(object: KubeObject, generation: number): boolean {
+    const id = object.metadata.uid || keyOf(object.kind, object.metadata.namespace, object.metadata.name);
+    const ended = this.endedRollouts.get(id);
+    if (ended !== undefined && ended >= generation) return false;
+    this.endedRollouts.delete(id);
+    this.endedRollouts.set(id, generation);
+    if (this.endedRollouts.size > MAX_ENDED_ROLLOUTS) this.endedRollouts.delete(this.endedRollouts.keys().next().value!);
+    return true;
   }
 
   /**
@@ -264,6 +302,7 @@ export class Correlator {
       involvedNode: ctx.involvedNode,
     });
     this.held.hold(ctx.involved.key, span, this.now, this.out);
+    if (ctx.outcome !== undefined && parent !== undefined) endRootOf(parent, ctx.outcome.result, ctx.facts.message);
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
     const { actor, object } = ctx.action;
     const topLevelAction = !actor && (seenTopLevel(ctx.seen, object.key) || !ctx.involvedKnown);
@@ -401,14 +440,17 @@ export class Correlator {
     const change = attributeChange(obj, previous);
     const id = obj.metadata.uid || key;
     const handle: SpanHandle = { traceId: rootTraceId(id, generation), spanId: rootSpanId(id, generation), held: undefined };
+    const time = change?.time ?? p.time;
     const span = rootSpan({
       object: obj,
       manager: change?.manager ?? 'unknown',
       operation: change?.operation ?? 'Update',
-      time: change?.time ?? p.time,
+      time,
       handle,
       sequence: p.seq,
+      open: this.config.statusTransitions !== false && obj.metadata.generation === generation && rolloutInProgress(obj) && !this.rolloutEnded(id, generation),
     });
+    if (ROLLOUT_KINDS.has(obj.kind) && generation !== undefined) this.supersede(key, generation, time);
     this.counters.tracesStarted++;
     this.held.hold(`root|${key}`, span, this.now, this.out);
     const entry: RecentEntry = {
@@ -433,6 +475,21 @@ export class Correlator {
     return handle;
   }
 
+  private rolloutEnded(id: string, generation: number | undefined): boolean {
+    const ended = this.endedRollouts.get(id);
+    return ended !== undefined && generation !== undefined && ended >= generation;
+  }
+
+  /** A new generation's root ends the older generation's root still waiting for its rollout (§5.10). */
+  private supersede(key: string, generation: number, at: number): void {
+    const latest = this.recent.peek('', key, this.now);
+    const older = latest?.span.held;
+    if (!older?.open || latest!.objectGeneration === undefined || latest!.objectGeneration >= generation) return;
+    older.open = false;
+    older.supersededBy = generation;
+    if (older.endTime < at) older.endTime = at;
+  }
+
   /** The version of the object at `generation` when the lookup still has it, else the newest. */
   private versionAt(ref: ObjectRef, current: KubeObject, generation: number | undefined): KubeObject {
     if (generation === undefined || current.metadata.generation === generation) return current;
@@ -453,4 +510,17 @@ export class Correlator {
     this.counters.spansEmitted += out.length;
     return out;
   }
+}
+
+/**
+ * The root above `parent`, still held, learns how its generation's rollout ended: it waits no
+ * longer, and a failure is its ERROR status.
+ */
+function endRootOf(parent: SpanHandle, result: 'complete' | 'failed', message: string): void {
+  let draft = parent.held;
+  for (let depth = 0; draft?.parent !== undefined && depth < MAX_WALK_DEPTH * 4; depth++) draft = draft.parent.held;
+  if (draft === undefined || draft.facts !== undefined || draft.outcome !== undefined) return;
+  draft.open = false;
+  draft.outcome = result;
+  if (result === 'failed') draft.failure = message;
 }

@@ -64,7 +64,8 @@ export class HeldSpans {
   releaseOld(endedBefore: number, heldBefore: number, out: SpanRecord[]): void {
     // Deleting the entry being visited is safe in a Map iteration: no copy of the values needed.
     for (const span of this.byKey.values()) {
-      if (span.endTime < endedBefore || span.heldAt < heldBefore) this.release(span, out);
+      // An open root (a rollout still going on) waits for its end, up to the hold limit.
+      if ((span.endTime < endedBefore && !span.open) || span.heldAt < heldBefore) this.release(span, out);
     }
   }
 

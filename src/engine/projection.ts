@@ -17,7 +17,7 @@
 
 import { isRecord } from '../core/records.js';
 import { OwnerListPool, sameOwnerList, StringPool } from './intern.js';
-import type { KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference } from './types.js';
+import type { KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference, StatusFacts } from './types.js';
 
 /** The least an input must look like: anything parsed from the API or a capture. */
 export interface RawObject {
@@ -25,7 +25,11 @@ export interface RawObject {
   kind?: unknown;
   metadata?: unknown;
   spec?: unknown;
+  status?: unknown;
 }
+
+/** The kinds whose status the status rules read (docs/design.md §5.10). */
+export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 /**
  * A plain object with room inside for all its properties: V8 gives an object made by `{}` room
@@ -72,6 +76,11 @@ export class ObjectProjector {
     if (raw.apiVersion !== undefined) projected.apiVersion = this.string(raw.apiVersion) as string;
     projected.kind = this.string(raw.kind) as string;
     projected.metadata = meta;
+    if (STATUS_KINDS.has(raw.kind) && isRecord(raw.status)) {
+      const facts = this.statusFacts(raw.kind, raw.status, raw.spec, m['managedFields']);
+      const before = previous?.statusFacts;
+      projected.statusFacts = before !== undefined && sameFacts(facts, before) ? before : facts;
+    }
     if (owned) {
       const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
       if (typeof nodeName === 'string') projected.spec = this.nodeSpec(nodeName);
@@ -103,9 +112,75 @@ export class ObjectProjector {
     if (!Array.isArray(owners) || owners.length === 0 || !sameOwnerList(owners, pm.ownerReferences)) return false;
     if (m['generation'] !== pm.generation || m['uid'] !== pm.uid || m['name'] !== pm.name || m['namespace'] !== pm.namespace) return false;
     if (raw.kind !== previous.kind || raw.apiVersion !== previous.apiVersion) return false;
+    if (STATUS_KINDS.has(raw.kind as string)) {
+      const facts = isRecord(raw.status) ? this.statusFacts(raw.kind as string, raw.status, raw.spec, m['managedFields']) : undefined;
+      const before = previous.statusFacts;
+      if (facts === undefined ? before !== undefined : before === undefined || !sameFacts(facts, before)) return false;
+    }
     const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
     const prevNodeName = (previous.spec as { nodeName?: string } | undefined)?.nodeName;
     return typeof nodeName === 'string' ? nodeName === prevNodeName : prevNodeName === undefined;
+  }
+
+  /** What the status rules read of `status` (see StatusFacts), per kind. */
+  private statusFacts(kind: string, status: Record<string, unknown>, spec: unknown, managedFields: unknown): StatusFacts {
+    const facts = new PlainRecord() as unknown as StatusFacts;
+    facts.manager = this.string(statusManager(managedFields)) as string;
+    const conditions = Array.isArray(status['conditions']) ? status['conditions'].filter(isRecord) : [];
+    if (kind === 'Pod') {
+      const ready = conditions.find((c) => c['type'] === 'Ready');
+      if (ready !== undefined) {
+        facts.ready = this.string(ready['status']) as string;
+        if (typeof ready['lastTransitionTime'] === 'string') facts.readySince = ready['lastTransitionTime'];
+      }
+      const containers = [status['initContainerStatuses'], status['containerStatuses']].flatMap((list) => (Array.isArray(list) ? list.filter(isRecord) : []));
+      let restarts = 0;
+      for (const c of containers) if (typeof c['restartCount'] === 'number') restarts += c['restartCount'];
+      facts.restarts = restarts;
+      if (restarts > 0) {
+        const last = newestTermination(containers);
+        if (last !== undefined) {
+          facts.lastTermination = last.text;
+          facts.lastTerminationAt = last.at;
+        }
+      }
+      return facts;
+    }
+    if (kind === 'Job') {
+      const outcome = conditions.find((c) => (c['type'] === 'Failed' || c['type'] === 'Complete') && c['status'] === 'True');
+      if (outcome !== undefined) this.condition(facts, outcome, String(outcome['type']), outcome['lastTransitionTime']);
+      return facts;
+    }
+    const count = (field: string): number | undefined => (typeof status[field] === 'number' ? status[field] : undefined);
+    const desired = kind === 'DaemonSet' ? count('desiredNumberScheduled') : isRecord(spec) && typeof spec['replicas'] === 'number' ? spec['replicas'] : 1;
+    const observed = count('observedGeneration');
+    if (observed !== undefined) facts.observedGeneration = observed;
+    if (desired !== undefined) facts.desired = desired;
+    if (kind === 'DaemonSet') {
+      facts.current = count('currentNumberScheduled') ?? 0;
+      facts.updated = count('updatedNumberScheduled') ?? 0;
+      facts.available = count('numberAvailable') ?? 0;
+      return facts;
+    }
+    facts.current = count('replicas') ?? 0;
+    facts.updated = count('updatedReplicas') ?? 0;
+    facts.available = count('availableReplicas') ?? 0;
+    if (kind === 'StatefulSet') facts.revisionsMatch = status['currentRevision'] === status['updateRevision'];
+    if (kind === 'Deployment') {
+      const progressing = conditions.find((c) => c['type'] === 'Progressing');
+      if (progressing !== undefined) this.condition(facts, progressing, String(progressing['reason'] ?? ''), progressing['lastUpdateTime'] ?? progressing['lastTransitionTime']);
+    }
+    return facts;
+  }
+
+  private condition(facts: StatusFacts, condition: Record<string, unknown>, reason: string, time: unknown): void {
+    facts.condition = this.string(reason) as string;
+    facts.conditionStatus = this.string(condition['status']) as string;
+    if (typeof time === 'string') facts.conditionTime = time;
+    if (condition['status'] !== 'True' || reason === 'Failed') {
+      const message = condition['message'];
+      if (typeof message === 'string') facts.conditionMessage = message;
+    }
   }
 
   private string(value: unknown): unknown {
@@ -191,4 +266,48 @@ function shareEqual(next: unknown, previous: unknown): unknown {
     out[key] = shared;
   }
   return same === keys && keys === Object.keys(prev).length ? previous : out;
+}
+
+/** Who wrote the status: the manager of the newest managedFields entry on the status subresource, else of the newest entry. */
+function statusManager(entries: unknown): string {
+  let best: Record<string, unknown> | undefined;
+  let bestStatus = false;
+  if (Array.isArray(entries)) {
+    for (const e of entries) {
+      if (!isRecord(e) || typeof e['manager'] !== 'string') continue;
+      const onStatus = e['subresource'] === 'status';
+      const newer = best === undefined || String(e['time'] ?? '') > String(best['time'] ?? '');
+      if ((onStatus && !bestStatus) || (onStatus === bestStatus && newer)) {
+        best = e;
+        bestStatus = onStatus;
+      }
+    }
+  }
+  return (best?.['manager'] as string | undefined) ?? 'unknown';
+}
+
+/** The most recent termination among containers that restarted: what ended it, and when. */
+function newestTermination(containers: Array<Record<string, unknown>>): { text: string; at: string } | undefined {
+  let newest: { text: string; at: string } | undefined;
+  for (const c of containers) {
+    const terminated = isRecord(c['lastState']) && isRecord(c['lastState']['terminated']) ? c['lastState']['terminated'] : undefined;
+    if (!terminated || typeof c['restartCount'] !== 'number' || c['restartCount'] === 0) continue;
+    const at = typeof terminated['finishedAt'] === 'string' ? terminated['finishedAt'] : '';
+    if (newest !== undefined && at <= newest.at) continue;
+    const reason = typeof terminated['reason'] === 'string' ? terminated['reason'] : 'Terminated';
+    const exit = typeof terminated['exitCode'] === 'number' ? `, exit code ${terminated['exitCode']}` : '';
+    newest = { text: `${String(c['name'] ?? 'container')}: ${reason}${exit}`, at };
+  }
+  return newest;
+}
+
+/** Whether two facts records say the same (they are flat: one level of primitives). */
+function sameFacts(a: StatusFacts, b: StatusFacts): boolean {
+  let n = 0;
+  for (const key in a) {
+    n++;
+    if ((a as unknown as Record<string, unknown>)[key] !== (b as unknown as Record<string, unknown>)[key]) return false;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }

@@ -6,6 +6,7 @@
 import type { EventSource } from './event-facts.js';
 import { intern, internMessage } from './intern.js';
 import type { Ref } from './refs.js';
+import { STATUS_TRANSITION_KIND } from './status-rules.js';
 import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
 
 /**
@@ -22,6 +23,8 @@ export interface EventSpanFacts {
   message: string;
   eventUid: string | undefined;
   type: string | undefined;
+  /** made from a status transition (§5.10), not from an Event */
+  fromStatus: boolean;
 }
 
 /**
@@ -42,8 +45,9 @@ export function spanFacts(event: KubeEvent, involved: Ref): EventSpanFacts {
     apiVersion: io.apiVersion ? intern(io.apiVersion) : undefined,
     reason: event.reason ? intern(event.reason) : undefined,
     message: typeof event.message === 'string' ? internMessage(event.message, involved.rawName) : '',
-    eventUid: event.metadata?.uid ? event.metadata.uid : undefined,
+    eventUid: event.metadata?.uid && event.kind !== STATUS_TRANSITION_KIND ? event.metadata.uid : undefined,
     type: event.type ? intern(event.type) : undefined,
+    fromStatus: event.kind === STATUS_TRANSITION_KIND,
   };
 }
 
@@ -80,6 +84,14 @@ export interface SpanDraft {
   /** root spans: the object's version, and the operation of the change */
   object: KubeObject | undefined;
   operation: string;
+  /** root spans of a rollout (§5.10): held until its generation completes, fails or is superseded */
+  open: boolean;
+  /** root spans: how its generation's rollout ended, once known */
+  outcome: 'complete' | 'failed' | undefined;
+  /** root spans: the RolloutFailed message (the root's ERROR status) */
+  failure: string | undefined;
+  /** root spans: the generation that superseded this one before its rollout ended */
+  supersededBy: number | undefined;
   /** set by HeldSpans while it holds the span: its key there, and since when */
   heldKey: string;
   heldAt: number;
@@ -187,6 +199,10 @@ export function eventSpan(input: EventSpanInput): SpanDraft {
     node: nodeName(facts, source, input.involvedNode),
     object: undefined,
     operation: '',
+    open: false,
+    outcome: undefined,
+    failure: undefined,
+    supersededBy: undefined,
     heldKey: '',
     heldAt: 0,
   };
@@ -199,6 +215,8 @@ export interface RootSpanInput {
   time: number;
   handle: SpanHandle;
   sequence: number;
+  /** a rollout in progress: the root waits for its end (§5.10) */
+  open: boolean;
 }
 
 /** 5.6: the root span of a change, from the manager that made the generation. */
@@ -215,6 +233,10 @@ export function rootSpan(input: RootSpanInput): SpanDraft {
     node: undefined,
     object: input.object,
     operation: input.operation,
+    open: input.open,
+    outcome: undefined,
+    failure: undefined,
+    supersededBy: undefined,
     heldKey: '',
     heldAt: 0,
   };
@@ -232,6 +254,7 @@ export function emitSpan(draft: SpanDraft): SpanRecord {
   if (facts.eventUid) attributes['k8s.event.uid'] = facts.eventUid;
   if (draft.count !== undefined) attributes['k8s.event.count'] = draft.count;
   if (facts.type) attributes['k8s.event.type'] = facts.type;
+  if (facts.fromStatus) attributes['kspan.span.source'] = 'status';
   if (draft.node) attributes['k8s.node.name'] = draft.node;
   kindAttributes(attributes, kind, facts.name, facts.uid);
   const span: Mutable<SpanRecord> = {
@@ -254,6 +277,11 @@ function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
   const attributes: Record<string, AttributeValue> = {};
   objectAttributes(attributes, object.kind, meta.namespace, meta.name, meta.uid, object.apiVersion);
   if (typeof meta.generation === 'number') attributes['k8s.object.generation'] = meta.generation;
+  if (draft.outcome !== undefined) attributes['kspan.rollout.outcome'] = draft.outcome;
+  else if (draft.supersededBy !== undefined) {
+    attributes['kspan.rollout.outcome'] = 'superseded';
+    attributes['kspan.rollout.superseded_by_generation'] = draft.supersededBy;
+  }
   kindAttributes(attributes, object.kind, meta.name, meta.uid);
   return {
     traceId: draft.handle.traceId,
@@ -261,7 +289,7 @@ function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
     name: `${object.kind}.${draft.operation}`,
     startTime: draft.startTime,
     endTime: draft.endTime,
-    status: UNSET,
+    status: draft.failure !== undefined ? { code: 'error', message: draft.failure } : UNSET,
     service: draft.service,
     attributes,
     sequence: draft.sequence,

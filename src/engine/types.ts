@@ -47,6 +47,42 @@ export interface KubeObject {
   kind: string;
   metadata: ObjectMeta;
   spec?: unknown;
+  /** what the status rules read of its status (docs/design.md §5.10), as projected; never the raw status */
+  statusFacts?: StatusFacts;
+}
+
+/**
+ * The few status facts the status rules read (docs/design.md §5.10), per kind: a Pod's readiness
+ * and restarts, a workload's rollout counters, a Job's outcome. Times are RFC 3339 strings as the
+ * API server wrote them.
+ */
+export interface StatusFacts {
+  /** the manager of the newest managedFields entry on the status subresource: who wrote this status */
+  manager: string;
+  /** Pod: the Ready condition's status ('True', 'False', 'Unknown') and its lastTransitionTime */
+  ready?: string;
+  readySince?: string;
+  /** Pod: the containers' restartCount, summed */
+  restarts?: number;
+  /** Pod: the newest termination of a container that restarted ("app: OOMKilled, exit code 137"), and when */
+  lastTermination?: string;
+  lastTerminationAt?: string;
+  /** Deployment, StatefulSet, DaemonSet: the generation the status describes, and the replica counts */
+  observedGeneration?: number;
+  desired?: number;
+  current?: number;
+  updated?: number;
+  available?: number;
+  /** StatefulSet: currentRevision === updateRevision */
+  revisionsMatch?: boolean;
+  /**
+   * Deployment: its Progressing condition (reason, lastUpdateTime, message when False);
+   * Job: its Complete or Failed condition (type as `reason`, lastTransitionTime, message)
+   */
+  condition?: string;
+  conditionStatus?: string;
+  conditionTime?: string;
+  conditionMessage?: string;
 }
 
 export interface ObjectReference {
@@ -113,6 +149,8 @@ export interface EngineConfig {
   maxPendingEvents: number;
   /** user rules, tried before the built-in ones */
   ownerKindRules: readonly OwnerKindRule[];
+  /** status transitions become spans (docs/design.md §5.10); default true */
+  statusTransitions?: boolean;
 }
 
 export type AttributeValue = string | number | boolean;
@@ -146,6 +184,8 @@ export interface EngineStats {
   tracesStarted: number;
   /** span records returned by addEvent/tick/flush (final spans, ready to export) */
   spansEmitted: number;
+  /** status transitions made into spans (docs/design.md §5.10) */
+  statusSpans: number;
   pendingEvents: number;
   recentEntries: number;
   heldSpans: number;

@@ -20,17 +20,22 @@ export class MemoryObjectLookup implements ObjectLookup {
 
   /**
    * Records an object as the cluster knew it; the newest record wins for `get`. Returns false
-   * when the version kept is unchanged (an owned object's status update): nothing the engine
-   * reads of the object changed.
+   * when the version kept is unchanged (an owned object's status update that changes nothing the
+   * engine reads).
    */
   put(full: KubeObject): boolean {
+    return this.record(full) !== undefined;
+  }
+
+  /** Like put; returns the version now kept and the one it replaced, or undefined when unchanged. */
+  record(full: KubeObject): { current: KubeObject; previous: KubeObject | undefined } | undefined {
     // The interned ref's key: the events' refs then meet the very same string in this map (compared by identity).
     const ref = refOfObject(full);
     const key = ref.key;
     const last = this.latest.get(key);
-    if (last !== undefined && this.projector.sameOwnedVersion(full, last)) return false;
+    if (last !== undefined && this.projector.sameOwnedVersion(full, last)) return undefined;
     const obj = this.projector.project(full, last);
-    if (obj === undefined) return false;
+    if (obj === undefined) return undefined;
     // Only one version per generation is needed for attribution: the newest.
     if (last !== undefined && last.metadata.generation !== obj.metadata.generation) {
       let list = this.older.get(key);
@@ -39,7 +44,7 @@ export class MemoryObjectLookup implements ObjectLookup {
       if (list.length >= MAX_VERSIONS) list.shift();
     }
     this.latest.set(key, obj);
-    return true;
+    return { current: obj, previous: last };
   }
 
   get(ref: ObjectRef): KubeObject | undefined {

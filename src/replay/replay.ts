@@ -43,12 +43,14 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
     schedule.runDue(record.at, tick);
     last = last === undefined ? record.at : Math.max(last, record.at);
     switch (record.kind) {
-      case 'object':
-        // A version that changes nothing the engine reads (the same owners, generation and node,
-        // an object already known) cannot let a waiting event move: Pods' status updates, a fifth
-        // of a busy capture's object records, would only repeat what the engine knew.
-        if (lookup.put(record.object)) collect(correlator.objectChanged(record.object, record.at));
+      case 'object': {
+        // A version that changes nothing the engine reads (the same owners, generation, node and
+        // status facts, an object already known) can neither move a waiting event nor be a status
+        // transition: most Pod status updates would only repeat what the engine knew.
+        const version = lookup.record(record.object);
+        if (version) collect(correlator.objectChanged(version.current, record.at, version.previous));
         break;
+      }
       case 'event':
         collect(correlator.addEvent(record.object, record.at));
         break;

@@ -35,6 +35,7 @@ describe('engine/projection', () => {
       kind: 'Pod',
       metadata: { name: 'web-1-abc', namespace: 'shop', uid: 'p1', resourceVersion: '7', generation: 1, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', controller: true }] },
       spec: { nodeName: 'node-1' },
+      statusFacts: { manager: 'kube-controller-manager', restarts: 0 },
     });
   });
 

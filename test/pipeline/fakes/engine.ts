@@ -57,6 +57,7 @@ export class FakeCorrelator implements CorrelatorLike {
       eventsReceived: this.events.length,
       eventsUnresolved: 0,
       pendingOverflow: 0,
+      statusSpans: 0,
       tracesStarted: this.events.length > 0 ? 1 : 0,
       spansEmitted: this.events.length - this.held.length,
       pendingEvents: this.held.length,
