@@ -14,6 +14,7 @@ export interface ResolvedSpec {
   ownerKindRules: NonNullable<TraceCollectorSpec['ownerKindRules']>;
   filter: { types: Array<'Normal' | 'Warning'>; excludeReasons: string[] };
   correlation: { recentWindowSeconds: number; expireAfterSeconds: number; maxPendingEvents: number };
+  spans: { statusTransitions: boolean };
   resourceAttributes: Record<string, string>;
   suspend: boolean;
 }
@@ -47,6 +48,7 @@ export function resolveSpec(spec: TraceCollectorSpec, ownNamespace: string): Res
       expireAfterSeconds: spec.correlation?.expireAfterSeconds ?? DEFAULTS.expireAfterSeconds,
       maxPendingEvents: spec.correlation?.maxPendingEvents ?? DEFAULTS.maxPendingEvents,
     },
+    spans: { statusTransitions: spec.spans?.statusTransitions ?? DEFAULTS.statusTransitions },
     resourceAttributes: spec.resourceAttributes ?? {},
     suspend: spec.suspend ?? false,
   };

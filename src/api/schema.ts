@@ -277,6 +277,17 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
         },
       },
     },
+    spans: {
+      type: 'object',
+      description: 'Which spans are made besides those of Events.',
+      properties: {
+        statusTransitions: {
+          type: 'boolean',
+          default: true,
+          description: 'Spans from object status: Pods turning Ready or NotReady and restarting, Deployment, StatefulSet and DaemonSet rollouts completed or failed, Jobs failed; a rollout\'s root span ends with its rollout (default true).',
+        },
+      },
+    },
     resourceAttributes: {
       type: 'object',
       description: 'Extra OpenTelemetry resource attributes on every span, e.g. k8s.cluster.name.',

@@ -53,6 +53,12 @@ export interface CorrelationSpec {
   maxPendingEvents?: number;
 }
 
+/** Which spans besides those of Events are made. */
+export interface SpansSpec {
+  /** Pod readiness and restarts, rollouts completed or failed, Jobs failed, from object status (default true) */
+  statusTransitions?: boolean;
+}
+
 export interface LabelSelectorRequirement {
   key: string;
   operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
@@ -71,6 +77,7 @@ export interface TraceCollectorSpec {
   ownerKindRules?: OwnerKindRule[];
   filter?: FilterSpec;
   correlation?: CorrelationSpec;
+  spans?: SpansSpec;
   resourceAttributes?: Record<string, string>;
   suspend?: boolean;
 }
@@ -126,4 +133,5 @@ export const DEFAULTS = {
   maxQueueSize: 50_000,
   compression: 'none',
   types: ['Normal', 'Warning'],
+  statusTransitions: true,
 } as const;

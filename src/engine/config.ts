@@ -1,12 +1,13 @@
 /** Engine settings from a TraceCollector spec, with the defaults of docs/design.md §3 and §5. */
 
-import { DEFAULTS, type CorrelationSpec, type OwnerKindRule } from '../api/types.js';
+import { DEFAULTS, type CorrelationSpec, type OwnerKindRule, type SpansSpec } from '../api/types.js';
 import { compileRules } from './rules.js';
 import type { EngineConfig } from './types.js';
 
 export interface EngineSpec {
   correlation?: CorrelationSpec;
   ownerKindRules?: OwnerKindRule[];
+  spans?: SpansSpec;
 }
 
 function positive(value: number | undefined, fallback: number): number {
@@ -26,6 +27,7 @@ export function engineConfigFromSpec(spec?: EngineSpec): EngineConfig {
     expireAfterMs: positive(c.expireAfterSeconds, DEFAULTS.expireAfterSeconds) * 1000,
     maxPendingEvents: Math.floor(positive(c.maxPendingEvents, DEFAULTS.maxPendingEvents)),
     ownerKindRules,
+    statusTransitions: spec?.spans?.statusTransitions ?? DEFAULTS.statusTransitions,
   };
 }
 

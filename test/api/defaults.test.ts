@@ -10,6 +10,7 @@ describe('resolveSpec', () => {
       ownerKindRules: [],
       filter: { types: ['Normal', 'Warning'], excludeReasons: [] },
       correlation: { recentWindowSeconds: 5, expireAfterSeconds: 300, maxPendingEvents: 10000 },
+      spans: { statusTransitions: true },
       resourceAttributes: {},
       suspend: false,
     });
