@@ -21,6 +21,15 @@ const STALE = Symbol('stale');
 /** The recent store's actor key under which the root of a generation is remembered (no object key starts with NUL). */
 const rootActorKey = (generation: number | undefined): string => `\u0000root\u0000${generation ?? ''}`;
 
+/**
+ * How long a root waits for its rollout at most (§5.10): past a Deployment's default progress
+ * deadline (10 min), so that a RolloutFailed still finds its root held.
+ */
+export const OPEN_ROOT_MAX_HOLD_MS = 15 * 60_000;
+
+/** Roots remembered by (object, generation), so that one made again after its recent entries expired keeps its ids and is not emitted twice. */
+const MAX_REMEMBERED_ROOTS = 20_000;
+
 /** Objects whose ended rollouts are remembered (so that a generation ends once); the oldest are forgotten first. */
 const MAX_ENDED_ROLLOUTS = 100_000;
 
@@ -68,8 +77,8 @@ export class Correlator {
   };
   /** per object uid, the newest generation whose rollout ended (RolloutComplete or RolloutFailed made) */
   private readonly endedRollouts = new Map<string, number>();
-  /** the outcome of the event being placed (see place) */
-  private placing: StatusTransition['outcome'];
+  /** every root made, by `<object id>\0<generation>` (bounded; oldest forgotten first) */
+  private readonly roots = new Map<string, SpanHandle>();
 
   constructor(config: EngineConfig, private readonly lookup: ObjectLookup) {
     this.config = config;
@@ -172,7 +181,8 @@ export class Correlator {
       this.giveUp(p);
     }
     const window = this.config.recentWindowMs;
-    this.held.releaseOld(this.now - 2 * window, this.now - Math.max(this.config.expireAfterMs, 4 * window), this.out);
+    const holdLimit = Math.max(this.config.expireAfterMs, 4 * window);
+    this.held.releaseOld(this.now - 2 * window, this.now - holdLimit, this.now - Math.max(holdLimit, OPEN_ROOT_MAX_HOLD_MS), this.out);
     return this.takeOut();
   }
 
@@ -436,10 +446,19 @@ export class Correlator {
       return made.span;
     }
     const obj = this.versionAt(ref, current, generation);
+    const id = obj.metadata.uid || key;
+    const rootKey = `${id}\u0000${generation ?? ''}`;
+    const known = this.roots.get(rootKey);
+    if (known !== undefined) {
+      // Made before, and its recent entries expired: the same span again (held or already emitted), not a second one.
+      this.rememberRoot(ref, ofGeneration, generation, known);
+      return known;
+    }
     const previous = generation !== undefined ? this.lookup.previousGeneration?.(ref, generation) : undefined;
     const change = attributeChange(obj, previous);
-    const id = obj.metadata.uid || key;
     const handle: SpanHandle = { traceId: rootTraceId(id, generation), spanId: rootSpanId(id, generation), held: undefined };
+    this.roots.set(rootKey, handle);
+    if (this.roots.size > MAX_REMEMBERED_ROOTS) this.roots.delete(this.roots.keys().next().value!);
     const time = change?.time ?? p.time;
     const span = rootSpan({
       object: obj,
@@ -453,6 +472,13 @@ export class Correlator {
     if (ROLLOUT_KINDS.has(obj.kind) && generation !== undefined) this.supersede(key, generation, time);
     this.counters.tracesStarted++;
     this.held.hold(`root|${key}`, span, this.now, this.out);
+    this.rememberRoot(ref, ofGeneration, generation, handle);
+    return handle;
+  }
+
+  /** Stores a root as (none, object), and under its generation (see makeRoot). */
+  private rememberRoot(ref: Ref, ofGeneration: string, generation: number | undefined, handle: SpanHandle): void {
+    const key = ref.key;
     const entry: RecentEntry = {
       span: handle,
       parent: undefined,
@@ -472,7 +498,6 @@ export class Correlator {
     const latest = this.recent.peek('', key, this.now);
     const newer = latest?.objectGeneration !== undefined && generation !== undefined && latest.objectGeneration > generation;
     if (!newer) this.store('', key, entry);
-    return handle;
   }
 
   private rolloutEnded(id: string, generation: number | undefined): boolean {

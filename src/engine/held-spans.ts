@@ -60,12 +60,14 @@ export class HeldSpans {
     out.push(emitSpan(span));
   }
 
-  /** Releases spans that ended before `endedBefore` or were held since before `heldBefore`. */
-  releaseOld(endedBefore: number, heldBefore: number, out: SpanRecord[]): void {
+  /**
+   * Releases spans that ended before `endedBefore` or were held since before `heldBefore`; an open
+   * root (a rollout still going on) waits for its end, as long as since `openHeldBefore`.
+   */
+  releaseOld(endedBefore: number, heldBefore: number, openHeldBefore: number, out: SpanRecord[]): void {
     // Deleting the entry being visited is safe in a Map iteration: no copy of the values needed.
     for (const span of this.byKey.values()) {
-      // An open root (a rollout still going on) waits for its end, up to the hold limit.
-      if ((span.endTime < endedBefore && !span.open) || span.heldAt < heldBefore) this.release(span, out);
+      if (span.open ? span.heldAt < openHeldBefore : span.endTime < endedBefore || span.heldAt < heldBefore) this.release(span, out);
     }
   }
 

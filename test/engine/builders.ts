@@ -114,8 +114,8 @@ export function harness(config: EngineConfig = engineConfigFromSpec()): Harness 
     spans,
     put: (...objects) => objects.forEach((o) => lookup.put(o)),
     arrive: (object, seconds) => {
-      lookup.put(object);
-      return keep(correlator.objectChanged(object, at(seconds)));
+      const version = lookup.record(object);
+      return keep(version ? correlator.objectChanged(version.current, at(seconds), version.previous) : []);
     },
     add: (event, seconds) => keep(correlator.addEvent(event, at(seconds))),
     tick: (seconds) => keep(correlator.tick(at(seconds))),
