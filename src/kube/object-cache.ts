@@ -80,13 +80,20 @@ interface NamespaceHold {
   listeners: Set<ObjectListener>;
 }
 
-/** Told of each object of a held namespace once the cache has it (added, changed or deleted). */
-export type ObjectListener = (object: KubeObject) => void;
+/**
+ * Told of each object of a held namespace once the cache has it (added, changed or deleted), with
+ * the version it replaced (status transitions are read between the two).
+ */
+export type ObjectListener = (object: KubeObject, previous: KubeObject | undefined) => void;
 
 const ALL = '*';
 
-/** Top-level kinds whose spec the engine's root attribution reads. */
-export const DEFAULT_FULL_OBJECT_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'];
+/**
+ * Kinds watched as whole objects: top-level kinds whose spec root attribution reads, and the kinds
+ * whose status the status rules read (docs/design.md §5.10). The projection keeps only what the
+ * engine reads of them.
+ */
+export const DEFAULT_FULL_OBJECT_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Pod', 'Job'];
 
 export class ObjectCache implements ObjectLookup {
   private readonly index: ObjectIndex;
@@ -133,7 +140,7 @@ export class ObjectCache implements ObjectLookup {
     }
     hold.holders += 1;
     // A wrapper of its own, so that the same function passed twice is two registrations.
-    const listener: ObjectListener | undefined = onObject ? (object) => onObject(object) : undefined;
+    const listener: ObjectListener | undefined = onObject ? (object, previous) => onObject(object, previous) : undefined;
     if (listener) hold.listeners.add(listener);
     let held = true;
     const current = hold;
@@ -202,7 +209,7 @@ export class ObjectCache implements ObjectLookup {
     if (kept === fetched) {
       for (const ns of new Set([ref.namespace || ALL, ALL])) {
         const hold = this.holds.get(ns);
-        if (hold) this.tell(hold, fetched);
+        if (hold) this.tell(hold, fetched, undefined);
       }
     }
     return kept;
@@ -257,14 +264,14 @@ export class ObjectCache implements ObjectLookup {
   private apply(event: ChangeEvent<KubeObjectLike>, hold: NamespaceHold): void {
     const object = event.object as unknown as KubeObject;
     this.fallback?.seen(object.kind, object.metadata.namespace ?? '', object.metadata.name);
-    this.index.apply(object, event.type === 'DELETED');
-    this.tell(hold, object);
+    const previous = this.index.apply(object, event.type === 'DELETED');
+    this.tell(hold, object, previous);
   }
 
-  private tell(hold: NamespaceHold, object: KubeObject): void {
+  private tell(hold: NamespaceHold, object: KubeObject, previous: KubeObject | undefined): void {
     for (const listener of hold.listeners) {
       try {
-        listener(object);
+        listener(object, previous);
       } catch (err) {
         // One holder's failure must not keep the object from the others.
         this.logger.error({ err, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name }, 'object cache listener failed');

@@ -135,13 +135,18 @@ export class ObjectIndex {
     return undefined;
   }
 
-  /** Records a version seen by a watch; a deleted one stays resolvable for the retention. */
-  apply(object: KubeObject, deleted: boolean): void {
+  /**
+   * Records a version seen by a watch; a deleted one stays resolvable for the retention. Returns
+   * the version it replaced, if it was of the same object.
+   */
+  apply(object: KubeObject, deleted: boolean): KubeObject | undefined {
     const { kind, metadata } = object;
     const slot = this.slots.get(kind, metadata.namespace ?? '', metadata.name);
     let next: Slot = object;
+    let replaced: KubeObject | undefined;
     if (slot !== undefined) {
       const current = currentOf(slot);
+      if (sameObject(current, object)) replaced = current;
       let previous = slot instanceof Tracked ? slot.previous : undefined;
       // A new object reusing the name: nothing earlier belongs to it.
       if (!sameObject(current, object)) previous = undefined;
@@ -162,6 +167,7 @@ export class ObjectIndex {
       next.deletedAt = undefined;
       this.deletedOrder.delete(next);
     }
+    return replaced;
   }
 
   /** Adds an object fetched outside the watches, unless a watch delivered it meanwhile; returns the cached version. */

@@ -44,7 +44,7 @@ describe('kube/object-cache', () => {
     await watches.stop();
   });
 
-  it('serves lookups by (kind, namespace, name) case-insensitively from metadata-only watches, with no GET', async () => {
+  it('serves lookups by (kind, namespace, name) case-insensitively from its watches, with no GET', async () => {
     api.for(RESOURCES.replicasets).put('Web-1', { generation: 1 }, 'shop');
     api.for(RESOURCES.pods).put('web-1-abc', { ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1' }] } as never, 'shop');
     make();
@@ -56,8 +56,9 @@ describe('kube/object-cache', () => {
     assert.equal(cache.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-abc' })?.metadata.ownerReferences?.[0]?.name, 'web-1');
     assert.equal(cache.get({ kind: 'Pod', namespace: 'shop', name: 'nope' }), undefined);
     assert.equal(gets.length, 0, 'a miss in a synced namespace costs no GET');
-    assert.ok(api.for(RESOURCES.pods).listCalls.every((c) => c.metadataOnly === true && c.namespace === 'shop'));
+    assert.ok(api.for(RESOURCES.replicasets).listCalls.every((c) => c.metadataOnly === true && c.namespace === 'shop'));
     assert.ok(api.for(RESOURCES.deployments).listCalls.every((c) => !c.metadataOnly), 'top-level kinds keep their spec');
+    assert.ok(api.for(RESOURCES.pods).listCalls.every((c) => !c.metadataOnly), 'Pods keep their status facts');
     assert.equal(cache.stats().watches, 7);
   });
 
@@ -292,5 +293,17 @@ describe('kube/object-cache', () => {
       live.stop();
       await liveWatches.stop();
     }
+  });
+
+  it('tells holders of each version with the one it replaced, so that status transitions can be read between them', async () => {
+    make();
+    const told: Array<[string | undefined, string | undefined]> = [];
+    cache.retain('shop', (object, previous) => told.push([object.metadata.resourceVersion, previous?.metadata.resourceVersion]));
+    assert.equal(await cache.waitForSync(), true);
+    await until(() => api.for(RESOURCES.pods).openWatches === 1);
+    api.for(RESOURCES.pods).put('p', {}, 'shop');
+    api.for(RESOURCES.pods).put('p', {}, 'shop');
+    await until(() => told.length === 2);
+    assert.deepEqual(told, [['101', undefined], ['102', '101']]);
   });
 });
