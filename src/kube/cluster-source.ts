@@ -69,7 +69,7 @@ export class ClusterSource implements ClusterSourcePort {
     return { unsubscribe: () => sub.unsubscribe() };
   }
 
-  retainObjects(namespace: string, onObject?: (object: KubeObject) => void): Subscription {
+  retainObjects(namespace: string, onObject?: (object: KubeObject, previous: KubeObject | undefined) => void): Subscription {
     const retention = this.cache.retain(namespace, onObject);
     return { unsubscribe: () => retention.release() };
   }

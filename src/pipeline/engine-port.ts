@@ -8,8 +8,8 @@ import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, Sp
 
 export interface CorrelatorLike {
   addEvent(event: KubeEvent, receivedAt: number): SpanRecord[];
-  /** the lookup has a new version of `object` */
-  objectChanged(object: KubeObject, now: number): SpanRecord[];
+  /** the lookup has a new version of `object`, which replaced `previous` */
+  objectChanged(object: KubeObject, now: number, previous?: KubeObject): SpanRecord[];
   tick(now: number): SpanRecord[];
   flush(now: number): SpanRecord[];
   reconfigure(config: EngineConfig): void;
@@ -19,5 +19,5 @@ export interface CorrelatorLike {
 export interface EngineFactory {
   create(config: EngineConfig, lookup: ObjectLookup): CorrelatorLike;
   tickIntervalMs(config: EngineConfig): number;
-  configFromSpec(spec: Pick<TraceCollectorSpec, 'correlation' | 'ownerKindRules'>): EngineConfig;
+  configFromSpec(spec: Pick<TraceCollectorSpec, 'correlation' | 'ownerKindRules' | 'spans'>): EngineConfig;
 }

@@ -279,8 +279,8 @@ export class Pipeline {
     const watch: EventWatch = { objects: { unsubscribe: () => {} }, subscription: { unsubscribe: () => {} } };
     this.watches.set(namespace, watch);
     // Retain the object caches first so owner lookups are served when the first events arrive.
-    watch.objects = this.options.source.retainObjects(namespace, (object) => {
-      if (this.watches.get(namespace) === watch) this.onObject(object);
+    watch.objects = this.options.source.retainObjects(namespace, (object, previous) => {
+      if (this.watches.get(namespace) === watch) this.onObject(object, previous);
     });
     watch.subscription = this.options.source.watchEvents(namespace, {
       onObject: (event) => {
@@ -327,11 +327,14 @@ export class Pipeline {
     }
   }
 
-  /** An object reached the lookup: events that arrived before it (separate watches) can go on now. */
-  private onObject(object: KubeObject): void {
+  /**
+   * An object reached the lookup: events that arrived before it (separate watches) can go on now,
+   * and its status transitions from `previous` become spans.
+   */
+  private onObject(object: KubeObject, previous: KubeObject | undefined): void {
     if (this.stopped) return;
     try {
-      this.export(this.correlator.objectChanged(object, this.now()));
+      this.export(this.correlator.objectChanged(object, this.now(), previous));
     } catch (err) {
       this.log.error({ err, object: { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name } }, 'engine failed on an object');
     }

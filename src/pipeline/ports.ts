@@ -124,9 +124,9 @@ export interface ClusterSourcePort {
    * cronjobs) that a pipeline needs objects of this namespace (or ALL_NAMESPACES). The kube
    * layer may scope its cache watches by it; releasing the last holder may stop them.
    * `onObject` is told of each object of the namespace once the lookup has it (added, changed
-   * or deleted), until unsubscribed.
+   * or deleted), with the version it replaced, until unsubscribed.
    */
-  retainObjects(namespace: string, onObject?: (object: KubeObject) => void): Subscription;
+  retainObjects(namespace: string, onObject?: (object: KubeObject, previous: KubeObject | undefined) => void): Subscription;
   /** Owner lookups served from the caches; answers for deleted objects where they were seen. */
   readonly lookup: ObjectLookup;
   /**

@@ -32,11 +32,11 @@ export class FakeClusterSource implements ClusterSourcePort {
   /** the retainers' object listeners, by namespace */
   readonly objectListeners = new Map<string, Set<(object: KubeObject) => void>>();
 
-  retainObjects(namespace: string, onObject?: (object: KubeObject) => void): Subscription {
+  retainObjects(namespace: string, onObject?: (object: KubeObject, previous: KubeObject | undefined) => void): Subscription {
     this.retained.set(namespace, (this.retained.get(namespace) ?? 0) + 1);
     let listeners = this.objectListeners.get(namespace);
     if (!listeners) this.objectListeners.set(namespace, (listeners = new Set()));
-    const listener = onObject ? (object: KubeObject) => onObject(object) : undefined;
+    const listener = onObject ? (object: KubeObject) => onObject(object, undefined) : undefined;
     if (listener) listeners.add(listener);
     let done = false;
     return {
