@@ -34,6 +34,10 @@ export interface EventContext extends Waiting {
   actorOwners: readonly Ref[] | undefined;
   /** a status transition's: the rollout generation it ends (§5.10) */
   outcome: { result: 'complete' | 'failed'; generation: number } | undefined;
+  /** §5.11: an ancestor's activity was found, but the event waits for the action that made its object */
+  passedAncestor: boolean;
+  /** §5.11: waiting past its window, in the queue of events that expect their own parent */
+  expecting: boolean;
 }
 
 /**
@@ -127,7 +131,7 @@ export function buildContext(
     seq,
     receivedAt,
     watched: NO_READS,
-    waiting: false,
+    waitingIn: undefined,
     queuedIn: 0,
     facts: spanFacts(event, involved),
     time: eventTime(event, receivedAt),
@@ -143,6 +147,8 @@ export function buildContext(
     objectOwners: undefined,
     actorOwners: undefined,
     outcome: undefined,
+    passedAncestor: false,
+    expecting: false,
   };
 }
 

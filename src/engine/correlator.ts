@@ -11,6 +11,7 @@ import { RecentStore, type RecentEntry } from './recent-store.js';
 import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
+import { parseTime } from './time.js';
 import { eventSpan, rootSpan, type SpanHandle } from './span-builder.js';
 import { rolloutInProgress, ROLLOUT_KINDS, statusTransitions, transitionEvent, type StatusTransition } from './status-rules.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
@@ -29,6 +30,13 @@ export const OPEN_ROOT_MAX_HOLD_MS = 15 * 60_000;
 
 /** Roots remembered by (object, generation), so that one made again after its recent entries expired keeps its ids and is not emitted twice. */
 const MAX_REMEMBERED_ROOTS = 20_000;
+
+/**
+ * §5.11: how long an event on an object made moments ago waits for the action that made it (a
+ * `Created pod` posted seconds late by a rate-limited controller) rather than being placed under
+ * an ancestor's activity. Past it the event goes under the ancestor, counted.
+ */
+export const EXPECTED_PARENT_WAIT_MS = 20_000;
 
 /** Objects whose ended rollouts are remembered (so that a generation ends once); the oldest are forgotten first. */
 const MAX_ENDED_ROLLOUTS = 100_000;
@@ -52,6 +60,10 @@ export class Correlator {
   private rules: CompiledRule[];
   private readonly recent: RecentStore;
   private readonly pending = new PendingQueue<EventContext>();
+  /** §5.11: events past their window that still wait for the action that made their object */
+  private readonly expecting = new PendingQueue<EventContext>();
+  /** `<owner kind>\0<object kind>` for every rule's involved and target kinds: owners that make their objects with an Event */
+  private creators: ReadonlySet<string>;
   private readonly retries = new ArrivalHeap<EventContext>(1);
   private readonly deferred = new ArrivalHeap<EventContext>(2);
   private readonly held = new HeldSpans();
@@ -74,6 +86,8 @@ export class Correlator {
     tracesStarted: 0,
     spansEmitted: 0,
     statusSpans: 0,
+    ownParentsAwaited: 0,
+    underAncestor: 0,
   };
   /** per object uid, the newest generation whose rollout ended (RolloutComplete or RolloutFailed made) */
   private readonly endedRollouts = new Map<string, number>();
@@ -83,6 +97,7 @@ export class Correlator {
   constructor(config: EngineConfig, private readonly lookup: ObjectLookup) {
     this.config = config;
     this.rules = compileRules(config.ownerKindRules);
+    this.creators = creatorKinds(this.rules);
     this.recent = new RecentStore(config.expireAfterMs);
   }
 
@@ -105,14 +120,14 @@ export class Correlator {
     const found = this.search(ctx);
     if (found === 'top') {
       this.place(ctx, undefined);
-    } else if (found) {
+    } else if (found && !(found.indirect && this.awaitsOwnParent(ctx))) {
       this.place(ctx, found.parent);
     } else {
       ctx.watched = this.reads.copy();
       this.pending.add(ctx);
-      while (this.pending.size > this.config.maxPendingEvents) {
+      while (this.pending.size + this.expecting.size > this.config.maxPendingEvents) {
         this.counters.pendingOverflow++;
-        this.giveUp(this.pending.oldest()!);
+        this.giveUp(this.oldestWaiting()!);
       }
     }
   }
@@ -126,9 +141,10 @@ export class Correlator {
    */
   objectChanged(object: KubeObject, now: number, previous?: KubeObject): SpanRecord[] {
     this.advance(now);
-    if (this.pending.size > 0) {
+    if (this.pending.size > 0 || this.expecting.size > 0) {
       this.changedKey = keyOf(object.kind, object.metadata.namespace, object.metadata.name);
       this.pending.forEachWatchingObject(this.changedKey, this.retryIfChangeMatters);
+      this.expecting.forEachWatchingObject(this.changedKey, this.retryIfChangeMatters);
       this.retryWaiting();
     }
     if (previous !== undefined && this.config.statusTransitions !== false) this.statusChanged(previous, object);
@@ -177,9 +193,18 @@ export class Correlator {
     this.advance(now);
     this.recent.expire(this.now);
     this.pending.compact();
+    this.expecting.compact();
     for (let p = this.pending.oldest(); p && this.now - p.receivedAt >= this.config.recentWindowMs; p = this.pending.oldest()) {
-      this.giveUp(p);
+      if (this.expectsOwnParent(p)) {
+        // §5.11: its window is over, but its own parent is still expected: it waits on, apart.
+        this.pending.remove(p);
+        p.expecting = true;
+        this.expecting.add(p);
+      } else {
+        this.giveUp(p);
+      }
     }
+    for (let p = this.expecting.oldest(); p && !this.expectsOwnParent(p); p = this.expecting.oldest()) this.giveUp(p);
     const window = this.config.recentWindowMs;
     const holdLimit = Math.max(this.config.expireAfterMs, 4 * window);
     this.held.releaseOld(this.now - 2 * window, this.now - holdLimit, this.now - Math.max(holdLimit, OPEN_ROOT_MAX_HOLD_MS), this.out);
@@ -189,7 +214,7 @@ export class Correlator {
   /** Gives up waiting on every pending event and returns every held span. */
   flush(now: number): SpanRecord[] {
     this.advance(now);
-    for (let p = this.pending.oldest(); p; p = this.pending.oldest()) this.giveUp(p);
+    for (let p = this.oldestWaiting(); p; p = this.oldestWaiting()) this.giveUp(p);
     this.held.releaseAll(this.out);
     return this.takeOut();
   }
@@ -197,6 +222,7 @@ export class Correlator {
   /** Applies a changed spec; pending events, held spans and recent actions are kept. */
   reconfigure(config: EngineConfig): void {
     this.rules = compileRules(config.ownerKindRules);
+    this.creators = creatorKinds(this.rules);
     this.config = config;
     this.recent.setExpireAfter(config.expireAfterMs);
   }
@@ -204,7 +230,7 @@ export class Correlator {
   stats(): EngineStats {
     return {
       ...this.counters,
-      pendingEvents: this.pending.size,
+      pendingEvents: this.pending.size + this.expecting.size,
       recentEntries: this.recent.size,
       heldSpans: this.held.size,
     };
@@ -301,6 +327,7 @@ export class Correlator {
       held: undefined,
     };
     if (!parent) this.counters.tracesStarted++;
+    else if (ctx.passedAncestor || ctx.expecting) this.counters.ownParentsAwaited++;
     const span = eventSpan({
       facts: ctx.facts,
       source: ctx.source,
@@ -339,6 +366,7 @@ export class Correlator {
   private store(actorKey: string, objectKey: string, entry: RecentEntry): void {
     this.recent.set(actorKey, objectKey, entry);
     this.pending.forEachWatching(actorKey, objectKey, this.enqueueRetry);
+    this.expecting.forEachWatching(actorKey, objectKey, this.enqueueRetry);
     this.retryWaiting();
   }
 
@@ -358,15 +386,16 @@ export class Correlator {
         const fromDeferred = p === undefined;
         if (p === undefined) p = this.deferred.pop();
         if (p === undefined) break;
-        if (!this.pending.has(p)) continue;
+        if (!this.queueOf(p).has(p)) continue;
         catchUp(p, this.lookup);
         const found = this.search(p);
-        if (found === undefined) {
-          this.pending.rewatch(p, this.reads);
-        } else if (found !== 'top' && found.indirect && !fromDeferred) {
+        const indirect = found !== undefined && found !== 'top' && found.indirect === true;
+        if (found === undefined || (indirect && fromDeferred && this.awaitsOwnParent(p))) {
+          this.queueOf(p).rewatch(p, this.reads);
+        } else if (indirect && !fromDeferred) {
           this.deferred.push(p);
         } else {
-          this.pending.remove(p);
+          this.unqueue(p);
           this.place(p, found === 'top' ? undefined : found.parent);
         }
       }
@@ -382,6 +411,7 @@ export class Correlator {
    * so the cap bounds memory without losing an event.
    */
   private giveUp(p: EventContext): void {
+    if (p.passedAncestor || p.expecting) this.counters.underAncestor++;
     const { actor, object } = p.action;
     let ref: Ref = object;
     let obj = this.lookup.get(object);
@@ -390,7 +420,7 @@ export class Correlator {
       obj = this.lookup.get(actor);
     }
     if (!obj) {
-      this.pending.remove(p);
+      this.unqueue(p);
       this.counters.eventsUnresolved++;
       this.place(p, undefined);
       return;
@@ -401,7 +431,7 @@ export class Correlator {
       const owners = ownerRefs(obj, ref);
       const hit = this.fromObject(ref, owners, p, this.reads.clear());
       if (hit) {
-        this.pending.remove(p);
+        this.unqueue(p);
         this.place(p, hit.parent);
         return;
       }
@@ -413,7 +443,7 @@ export class Correlator {
         // root is the highest object we know.
         const ownerHit = this.fromObject(next, ownerRefs(nextObj, next), p, this.reads.clear());
         if (ownerHit) {
-          this.pending.remove(p);
+          this.unqueue(p);
           this.place(p, ownerHit.parent);
           return;
         }
@@ -423,8 +453,8 @@ export class Correlator {
       obj = nextObj;
     }
     const root = this.makeRoot(ref, obj, p);
-    if (this.pending.has(p)) {
-      this.pending.remove(p);
+    if (this.queueOf(p).has(p)) {
+      this.unqueue(p);
       this.place(p, root);
     }
   }
@@ -500,6 +530,44 @@ export class Correlator {
     if (!newer) this.store('', key, entry);
   }
 
+  /**
+   * §5.11: whether `p`, on an object whose controller makes such objects with an Event (a Pod of a
+   * ReplicaSet: `Created pod`), made less than EXPECTED_PARENT_WAIT_MS before it was received, is
+   * still to wait for that action rather than go under an ancestor's activity. Marks it as having
+   * passed an ancestor by.
+   */
+  private awaitsOwnParent(p: EventContext): boolean {
+    if (!this.expectsOwnParent(p)) return false;
+    p.passedAncestor = true;
+    return true;
+  }
+
+  private expectsOwnParent(p: EventContext): boolean {
+    if (p.action.actor !== undefined || this.now - p.receivedAt >= EXPECTED_PARENT_WAIT_MS) return false;
+    const obj = this.lookup.get(p.action.object);
+    const created = parseTime(obj?.metadata.creationTimestamp)?.ms;
+    if (obj === undefined || created === undefined || p.receivedAt - created >= EXPECTED_PARENT_WAIT_MS) return false;
+    const owners = obj.metadata.ownerReferences;
+    const owner = owners?.find((o) => o.controller === true) ?? owners?.[0];
+    return owner !== undefined && this.creators.has(`${owner.kind}\u0000${obj.kind}`);
+  }
+
+  private queueOf(p: EventContext): PendingQueue<EventContext> {
+    return p.expecting ? this.expecting : this.pending;
+  }
+
+  private unqueue(p: EventContext): void {
+    this.queueOf(p).remove(p);
+  }
+
+  /** The waiting event that arrived first, in either queue. */
+  private oldestWaiting(): EventContext | undefined {
+    const a = this.pending.oldest();
+    const b = this.expecting.oldest();
+    if (a === undefined || b === undefined) return a ?? b;
+    return a.seq < b.seq ? a : b;
+  }
+
   private rolloutEnded(id: string, generation: number | undefined): boolean {
     const ended = this.endedRollouts.get(id);
     return ended !== undefined && generation !== undefined && ended >= generation;
@@ -548,4 +616,9 @@ function endRootOf(parent: SpanHandle, result: 'complete' | 'failed', message: s
   draft.open = false;
   draft.outcome = result;
   if (result === 'failed') draft.failure = message;
+}
+
+/** Which owners make which objects with an Event: every rule's (involved kind, target kind). */
+function creatorKinds(rules: readonly CompiledRule[]): ReadonlySet<string> {
+  return new Set(rules.map((r) => `${r.involvedKind}\u0000${r.targetKind}`));
 }

@@ -13,8 +13,8 @@ export interface Waiting {
   readonly receivedAt: number;
   /** actions the last parent search read, as flat (actor key or '', object key) pairs */
   watched: readonly string[];
-  /** set by the queue: whether the item waits in it (an item belongs to one queue) */
-  waiting: boolean;
+  /** set by the queues: the one the item waits in, if any (an item waits in one queue at a time) */
+  waitingIn: object | undefined;
   /** set by the ArrivalHeaps: one bit for each heap the item is queued in */
   queuedIn: number;
 }
@@ -56,7 +56,7 @@ export class Reads {
 
 export class PendingQueue<T extends Waiting> {
   /**
-   * Arrival order (seq increases). Removal only clears the item's `waiting` flag: the oldest
+   * Arrival order (seq increases). Removal only clears the item's `waitingIn` mark: the oldest
    * waiting item is found by moving `head` past removed ones, and `compact` drops the rest.
    * Cheaper than a Map keyed by seq, which hashed on every add, remove and membership test.
    */
@@ -77,17 +77,17 @@ export class PendingQueue<T extends Waiting> {
   }
 
   has(item: T): boolean {
-    return item.waiting;
+    return item.waitingIn === this;
   }
 
   oldest(): T | undefined {
     const items = this.items;
-    while (this.head < items.length && !items[this.head]!.waiting) items[this.head++] = undefined; // let it go
+    while (this.head < items.length && items[this.head]!.waitingIn !== this) items[this.head++] = undefined; // let it go
     return items[this.head];
   }
 
   add(item: T): void {
-    item.waiting = true;
+    item.waitingIn = this;
     this.items.push(item);
     this.count++;
     this.livePairs += item.watched.length / 2;
@@ -95,8 +95,8 @@ export class PendingQueue<T extends Waiting> {
   }
 
   remove(item: T): void {
-    if (!item.waiting) return;
-    item.waiting = false;
+    if (item.waitingIn !== this) return;
+    item.waitingIn = undefined;
     this.count--;
     this.livePairs -= item.watched.length / 2;
   }
@@ -142,7 +142,7 @@ export class PendingQueue<T extends Waiting> {
   /** Drops removed items from the queue, and rebuilds the index, when they have piled up. */
   compact(): void {
     if (this.items.length > 2 * this.count + 1024) {
-      this.items = this.items.filter((item, i) => i >= this.head && item!.waiting);
+      this.items = this.items.filter((item, i) => i >= this.head && item!.waitingIn === this);
       this.head = 0;
     }
     if (this.indexed <= 2 * this.livePairs + 1024) return;
@@ -150,7 +150,7 @@ export class PendingQueue<T extends Waiting> {
     this.indexed = 0;
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i]!;
-      if (item.waiting) this.index(item, item.watched);
+      if (item.waitingIn === this) this.index(item, item.watched);
     }
   }
 

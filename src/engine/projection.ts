@@ -5,11 +5,12 @@
  *
  * Kept: apiVersion, kind; name, namespace, uid, resourceVersion (watch stores dedupe by it) and
  * generation; owner references (kind, name, controller: owners are found by kind and name, the
- * controller first). Only for objects without owners, whose generations start traces (§5.6):
- * their managedFields entries (manager, operation, subresource, time and the `f:spec` tree) and
- * their spec. For an owned object, only the spec's `nodeName` (the `k8s.node.name` attribute).
- * Everything else (labels, annotations, status, the rest of the managedFields) is read by nobody,
- * and with 100,000s of cached objects it would be most of their memory.
+ * controller first); for the kinds the status rules read, a few status facts (§5.10). Only for
+ * objects without owners, whose generations start traces (§5.6): their managedFields entries
+ * (manager, operation, subresource, time and the `f:spec` tree) and their spec. For an owned
+ * object: its creationTimestamp (§5.11) and the spec's `nodeName` (the `k8s.node.name` attribute).
+ * Everything else (labels, annotations, the rest of the status and of the managedFields) is read
+ * by nobody, and with 100,000s of cached objects it would be most of their memory.
  *
  * The projection makes new objects and never changes its input: a watch's store and every
  * subscriber see the same projected version.
@@ -82,6 +83,8 @@ export class ObjectProjector {
       projected.statusFacts = before !== undefined && sameFacts(facts, before) ? before : facts;
     }
     if (owned) {
+      // An event on an object made moments ago waits longer for the action that made it (§5.11).
+      if (typeof m['creationTimestamp'] === 'string') meta.creationTimestamp = m['creationTimestamp'] === pm?.creationTimestamp ? pm.creationTimestamp : m['creationTimestamp'];
       const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
       if (typeof nodeName === 'string') projected.spec = this.nodeSpec(nodeName);
       return projected;

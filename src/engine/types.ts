@@ -186,6 +186,10 @@ export interface EngineStats {
   spansEmitted: number;
   /** status transitions made into spans (docs/design.md §5.10) */
   statusSpans: number;
+  /** §5.11: events placed under the action that made their object after waiting for it (an ancestor's activity was there first, or their window ended) */
+  ownParentsAwaited: number;
+  /** §5.11: events that waited for the action that made their object in vain, placed under an ancestor */
+  underAncestor: number;
   pendingEvents: number;
   recentEntries: number;
   heldSpans: number;

@@ -58,6 +58,8 @@ export class FakeCorrelator implements CorrelatorLike {
       eventsUnresolved: 0,
       pendingOverflow: 0,
       statusSpans: 0,
+      ownParentsAwaited: 0,
+      underAncestor: 0,
       tracesStarted: this.events.length > 0 ? 1 : 0,
       spansEmitted: this.events.length - this.held.length,
       pendingEvents: this.held.length,
