@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ReceivedSpan } from '../support/otlp-receiver/index.js';
 import {
+  EVENTS_ONLY,
   fixturePath,
   loadRecording,
   playEvents,
@@ -39,6 +40,7 @@ describe('e2e: restarts and leader election', function () {
       namespaces: ['default'],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
       correlation: { recentWindowSeconds: 1 },
+      spans: EVENTS_ONLY,
     });
     await waitForCondition(env.kubectl, 'kspan-system', 'rollouts', 'Ready', (c) => c.status === 'True');
     const recording = loadRecording(fixturePath('deployment-2-pods.ndjson'), { speed: 3 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   condition,
   duplicateSpanIds,
+  EVENTS_ONLY,
   expectedTree,
   fixturePath,
   loadRecording,
@@ -27,6 +28,7 @@ async function setup(): Promise<{ env: Env; recording: Recording }> {
     namespaces: ['default'],
     exporter: { endpoint: env.receiver.endpoint, insecure: true },
     correlation: { recentWindowSeconds: 2 }, // short, with room for a busy CI machine
+    spans: EVENTS_ONLY,
   });
   await waitForCondition(env.kubectl, 'kspan-system', 'rollouts', 'Ready', (c) => c.status === 'True');
   const recording = loadRecording(fixturePath('deployment-2-pods.ndjson'), { speed: 3 });

@@ -280,6 +280,14 @@ export interface Recording {
  * records follow at their recorded distance divided by `speed`. Every timestamp is moved the same
  * way, so the pipeline sees a live rollout (with speed 1, whole seconds: formats are kept).
  */
+/**
+ * The spans setting of the collectors that play the shared recording and compare with its expected
+ * tree: the recording holds one version of each object, taken mid-rollout, so its Deployment's
+ * rollout never completes and its root would wait for it (docs/design.md §5.10). Status spans have
+ * their own end-to-end test (status.test.ts).
+ */
+export const EVENTS_ONLY = { statusTransitions: false } as const;
+
 export function loadRecording(file: string, options: { speed?: number; leadMs?: number; alignEvent?: number } = {}): Recording {
   const speed = options.speed ?? 1;
   const records = readFileSync(file, 'utf8')

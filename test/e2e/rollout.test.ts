@@ -3,6 +3,7 @@ import type { KubeObject } from '../support/kube-api-server/index.js';
 import {
   condition,
   duplicateSpanIds,
+  EVENTS_ONLY,
   expectedTree,
   fixturePath,
   loadRecording,
@@ -74,6 +75,7 @@ describe('e2e: a recorded rollout through the operator process', function () {
       namespaces: ['default'],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
       correlation: { recentWindowSeconds: 2 }, // short, with room for a busy CI machine
+      spans: EVENTS_ONLY,
       resourceAttributes: { 'k8s.cluster.name': 'e2e' },
     });
     const ready = await waitFor('Ready=True', async () => {
