@@ -1,8 +1,8 @@
 /** `kspan operator`'s composition root: builds the client, watches, reconciler, leader election and endpoints, starts them, stops them in order on SIGTERM. */
 
 import { hostname } from 'node:os';
-import { API_GROUP, TRACE_COLLECTOR_KIND } from '../api/types.js';
-import { FINALIZER, TraceCollectorController } from '../controller/index.js';
+import { API_GROUP, TRACE_COLLECTOR_FINALIZER, TRACE_COLLECTOR_KIND } from '../api/types.js';
+import { TraceCollectorController } from '../controller/index.js';
 import type { KubeObjectLike } from '../kube/client.js';
 import { createKubeClient, type HttpKubeClient } from '../kube/client.js';
 import { ClusterSource } from '../kube/cluster-source.js';
@@ -12,16 +12,10 @@ import type { SharedSubscription } from '../kube/shared-watches.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { createLogger, HttpServer, OperatorMetrics } from '../observability/index.js';
 import { type Command, UserError } from './command.js';
-import { pipelineFactory, secretReader, traceCollectorClient } from './operator/adapters.js';
+import { pipelineFactory, secretReader, traceCollectorChange, traceCollectorClient } from './operator/adapters.js';
 import { OPERATOR_USAGE, parseOperatorFlags } from './operator/flags.js';
 
 export { OPERATOR_USAGE, parseOperatorFlags, type OperatorFlags } from './operator/flags.js';
-
-/** Only changes a reconcile acts on: new objects, spec (generation), deletion, finalizers. */
-function reconcileRelevant(obj: KubeObjectLike): string {
-  const m = obj.metadata ?? {};
-  return JSON.stringify([m.generation, m.deletionTimestamp, m.finalizers]);
-}
 
 export const operatorCommand: Command = async (args, io) => {
   const flags = parseOperatorFlags(args, io.env);
@@ -40,30 +34,24 @@ export const operatorCommand: Command = async (args, io) => {
   const metrics = new OperatorMetrics();
   const source = new ClusterSource({ client, logger: log.child({ component: 'watches' }) });
 
-  let controller: TraceCollectorController | undefined;
-  const reconciledOnce = new Set<string>();
-  const known = new Map<string, string>();
+  // Built at once but inert until start(): a standby keeps its store current from the watch, so
+  // that it reconciles from what it has seen the moment it leads.
+  const controller = new TraceCollectorController({
+    client: traceCollectorClient(client),
+    secrets: secretReader(client),
+    queue: new WorkQueue({ logger: log.child({ component: 'queue' }) }),
+    pipelines: pipelineFactory(source, metrics, log),
+    log,
+    options: {
+      noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
+      statusIntervalMs: flags.statusIntervalMs,
+      resyncIntervalMs: flags.resyncIntervalMs,
+      flushTimeoutMs: flags.shutdownTimeoutMs,
+    },
+  });
   const startController = (): void => {
-    if (controller) return;
     log.info({ identity }, 'starting the TraceCollector reconciler');
-    controller = new TraceCollectorController({
-      client: traceCollectorClient(client),
-      secrets: secretReader(client),
-      queue: new WorkQueue({ logger: log.child({ component: 'queue' }) }),
-      log,
-      options: {
-        noCrossNamespaceRefs: flags.noCrossNamespaceRefs,
-        statusIntervalMs: flags.statusIntervalMs,
-        resyncIntervalMs: flags.resyncIntervalMs,
-        flushTimeoutMs: flags.shutdownTimeoutMs,
-      },
-      onReconciled: (key) => reconciledOnce.add(key),
-      pipelines: pipelineFactory(source, metrics, log),
-    });
-    for (const key of known.keys()) {
-      const [namespace, name] = key.split('/') as [string, string];
-      controller.enqueue(namespace, name);
-    }
+    controller.start();
   };
 
   // TraceCollector watches (one per managed namespace, or one cluster-wide).
@@ -72,16 +60,7 @@ export const operatorCommand: Command = async (args, io) => {
     source.watches.subscribe<KubeObjectLike>(
       { resource: RESOURCES.tracecollectors, namespace },
       {
-        onEvent: ({ type, object }) => {
-          const ns = object.metadata?.namespace ?? '';
-          const name = object.metadata?.name ?? '';
-          const key = `${ns}/${name}`;
-          const relevant = reconcileRelevant(object);
-          if (type === 'DELETED') known.delete(key);
-          else if (known.get(key) === relevant) return;
-          else known.set(key, relevant);
-          controller?.enqueue(ns, name);
-        },
+        onEvent: (event) => controller.observe(traceCollectorChange(event)),
         onError: (err) => log.warn({ err: err.toJSON() }, `watch of ${TRACE_COLLECTOR_KIND}s failing, retrying`),
       },
     ),
@@ -95,9 +74,8 @@ export const operatorCommand: Command = async (args, io) => {
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
 
   metrics.setSources({
-    collectors: () =>
-      (controller?.pipelines() ?? []).map(({ namespace, name, pipeline }) => ({ namespace, name, ...pipeline.stats() })),
-    queueDepth: () => controller?.queueDepth ?? 0,
+    collectors: () => controller.pipelines().map(({ namespace, name, pipeline }) => ({ namespace, name, ...pipeline.stats() })),
+    queueDepth: () => controller.queueDepth,
     watches: () => source.watches.list().map((w) => ({ key: w.key, resource: w.scope.resource.plural, restarts: w.stats.restarts, relists: w.stats.relists })),
     objectCache: () => source.cache.stats(),
   });
@@ -116,8 +94,8 @@ export const operatorCommand: Command = async (args, io) => {
           if (stopping) return 'shutting down';
           if (!collectorWatches.every((w) => w.synced)) return `the ${TRACE_COLLECTOR_KIND} cache is not synced`;
           if (!leading) return undefined;
-          const waiting = [...known.keys()].filter((k) => !reconciledOnce.has(k));
-          return waiting.length > 0 ? `${waiting.length} ${TRACE_COLLECTOR_KIND}(s) not reconciled yet` : undefined;
+          const waiting = controller.unreconciled();
+          return waiting > 0 ? `${waiting} ${TRACE_COLLECTOR_KIND}(s) not reconciled yet` : undefined;
         },
       });
       servers.push(server);
@@ -143,7 +121,7 @@ export const operatorCommand: Command = async (args, io) => {
     hardStop.unref();
     stopping = (async () => {
       for (const w of collectorWatches) w.unsubscribe();
-      await controller?.stop(deadline);
+      await controller.stop(deadline);
       await source.stop();
       await elector?.stop();
       for (const s of servers) await s.close();
@@ -188,7 +166,7 @@ export const operatorCommand: Command = async (args, io) => {
   } else {
     startController();
   }
-  log.info({ watchNamespaces: scopes, group: API_GROUP, finalizer: FINALIZER }, 'operator started');
+  log.info({ watchNamespaces: scopes, group: API_GROUP, finalizer: TRACE_COLLECTOR_FINALIZER }, 'operator started');
 
   const code = await done;
   process.off('SIGTERM', onSignal);

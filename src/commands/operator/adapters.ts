@@ -1,13 +1,14 @@
 /** The operator's adapters: the kube, export, engine and pipeline layers behind the controller's ports. */
 
 import type { TraceCollector } from '../../api/types.js';
-import type { PipelineFactory, SecretReader, TraceCollectorClient } from '../../controller/index.js';
-import type { Log } from '../../pipeline/index.js';
+import type { PipelineFactory, SecretReader, TraceCollectorChange, TraceCollectorClient } from '../../controller/index.js';
+import type { Logger } from '../../core/log.js';
 import { Correlator, engineConfigFromSpec, tickIntervalMs } from '../../engine/index.js';
 import { createOtlpExporter } from '../../export/index.js';
 import type { HttpKubeClient, KubeObjectLike } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/errors.js';
 import { addFinalizer, removeFinalizer } from '../../kube/finalizers.js';
+import type { ChangeEvent } from '../../kube/list-watch.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { patchStatus } from '../../kube/status.js';
 import type { OperatorMetrics } from '../../observability/index.js';
@@ -19,18 +20,10 @@ export const engine: EngineFactory = {
   configFromSpec: engineConfigFromSpec,
 };
 
-/** The reconciler's API access, over the kube layer. */
+/** The reconciler's writes to TraceCollectors, over the kube layer (its reads come from the watch). */
 export function traceCollectorClient(client: HttpKubeClient): TraceCollectorClient {
   const type = RESOURCES.tracecollectors;
   return {
-    async get(namespace, name) {
-      try {
-        return await client.get<TraceCollector & KubeObjectLike>(type, { namespace, name });
-      } catch (err) {
-        if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
-        throw err;
-      }
-    },
     addFinalizer: (obj, finalizer) => addFinalizer(client, type, obj as TraceCollector & KubeObjectLike, finalizer),
     async removeFinalizer(obj, finalizer) {
       await removeFinalizer(client, type, obj as TraceCollector & KubeObjectLike, finalizer);
@@ -39,6 +32,11 @@ export function traceCollectorClient(client: HttpKubeClient): TraceCollectorClie
       await patchStatus(client, type, { namespace, name }, status as Record<string, unknown>);
     },
   };
+}
+
+/** A TraceCollector watch event as the controller takes it (the API server validated the object's shape). */
+export function traceCollectorChange(event: ChangeEvent<KubeObjectLike>): TraceCollectorChange {
+  return { type: event.type, object: event.object as unknown as TraceCollector };
 }
 
 export function secretReader(client: HttpKubeClient): SecretReader {
@@ -56,7 +54,7 @@ export function secretReader(client: HttpKubeClient): SecretReader {
 }
 
 /** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
-export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Log): PipelineFactory {
+export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Logger): PipelineFactory {
   return {
     create: ({ collector, settings, baseline, onStateChange }) => {
       const plog = log.child({ collector });
