@@ -1,13 +1,10 @@
-/**
- * The reconciler's decisions, pure: what a TraceCollector spec allows, and the status it should
- * show given what happened (an outcome), the pipeline's numbers and the clock.
- */
+/** The reconciler's pure decisions: what a TraceCollector spec allows, and the status an outcome, the pipeline's numbers and the clock call for. */
 
 import { ConditionReason, ConditionType, setCondition, toKubeTime } from '../api/conditions.js';
 import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
 import type { TraceCollector, TraceCollectorSpec, TraceCollectorStatus } from '../api/types.js';
 import { formatValidationErrors, validateTraceCollectorSpec } from '../api/validate.js';
-import type { PipelineStats, WatchProblem } from '../pipeline/index.js';
+import type { PipelineCounters, PipelineStats, WatchProblem } from '../pipeline/index.js';
 
 /** What a reconcile ended with. */
 export type Outcome =
@@ -52,7 +49,26 @@ export function describeForbidden(problem: Pick<WatchProblem, 'verb' | 'resource
   return `the operator is forbidden to ${problem.verb} ${problem.resource}${where} (RBAC: grant ${verbs} on ${problem.resource})`;
 }
 
-const COUNTERS = ['eventsReceived', 'spansExported', 'spansDropped', 'eventsUnresolved', 'tracesStarted'] as const;
+/**
+ * The pipeline's cumulative counters, which the status shows under the same names: the one list
+ * the status, the baseline of a new pipeline and the counters carried over a stop all read. Keyed
+ * by PipelineCounters so that a counter the pipeline adds fails to compile until it is listed.
+ */
+const COUNTER_FIELDS: Record<keyof PipelineCounters, true> = {
+  eventsReceived: true,
+  spansExported: true,
+  spansDropped: true,
+  eventsUnresolved: true,
+  tracesStarted: true,
+};
+export const STATUS_COUNTERS = Object.keys(COUNTER_FIELDS) as ReadonlyArray<keyof PipelineCounters>;
+
+/** The counters of a pipeline's stats (e.g. its final ones, to carry into the next status). */
+export function countersOf(stats: PipelineCounters): PipelineCounters {
+  const out: Partial<PipelineCounters> = {};
+  for (const key of STATUS_COUNTERS) out[key] = stats[key];
+  return out as PipelineCounters;
+}
 
 /**
  * The status a collector should show. Conditions keep their lastTransitionTime while their status
@@ -68,13 +84,13 @@ export function desiredStatus(obj: TraceCollector, outcome: Outcome, now: number
   const status: TraceCollectorStatus = { ...gen, conditions };
   if (outcome.kind === 'running') {
     const s = outcome.stats;
-    for (const key of COUNTERS) status[key] = s[key];
+    for (const key of STATUS_COUNTERS) status[key] = s[key];
     status.pendingEvents = s.pendingEvents;
     status.watchedNamespaces = s.watchedNamespaces;
     if (s.lastExportTime !== undefined) status.lastExportTime = toKubeTime(s.lastExportTime);
     else if (previous.lastExportTime !== undefined) status.lastExportTime = previous.lastExportTime;
   } else {
-    for (const key of COUNTERS) status[key] = previous[key] ?? 0;
+    for (const key of STATUS_COUNTERS) status[key] = previous[key] ?? 0;
     status.pendingEvents = 0;
     status.watchedNamespaces = [];
     if (previous.lastExportTime !== undefined) status.lastExportTime = previous.lastExportTime;
@@ -131,9 +147,9 @@ function exporterCondition(stats: PipelineStats): Cond {
 }
 
 /** Counters of a previous run, to carry over into a new pipeline (operator restart, resume). */
-export function baselineFrom(status: TraceCollectorStatus | undefined): Partial<Record<(typeof COUNTERS)[number], number>> {
-  const out: Partial<Record<(typeof COUNTERS)[number], number>> = {};
-  for (const key of COUNTERS) {
+export function baselineFrom(status: TraceCollectorStatus | undefined): Partial<PipelineCounters> {
+  const out: Partial<PipelineCounters> = {};
+  for (const key of STATUS_COUNTERS) {
     const v = status?.[key];
     if (typeof v === 'number') out[key] = v;
   }

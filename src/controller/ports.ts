@@ -1,14 +1,14 @@
-/**
- * What the reconciler needs from the edges. The composition root adapts the kube layer to these;
- * unit tests use in-memory fakes.
- */
+/** What the reconciler needs from the edges: the composition root adapts the kube layer to these, unit tests use fakes. */
 
 import type { TraceCollector, TraceCollectorStatus } from '../api/types.js';
 import type { PipelineCounters, PipelineSettings, PipelineStats } from '../pipeline/index.js';
 
+/**
+ * The reconciler's writes to TraceCollectors. There is no read: reconciles read the objects the
+ * TraceCollector watch delivered (TraceCollectorController.observe), which a running watch keeps
+ * current at no request cost.
+ */
 export interface TraceCollectorClient {
-  /** The current object (a GET), or undefined when it does not exist. */
-  get(namespace: string, name: string): Promise<TraceCollector | undefined>;
   /**
    * Add `finalizer` with the object's resourceVersion as precondition (a 409 rejects);
    * resolves to the updated object.
@@ -16,7 +16,10 @@ export interface TraceCollectorClient {
   addFinalizer(obj: TraceCollector, finalizer: string): Promise<TraceCollector>;
   /** Remove only `finalizer`, with the object's resourceVersion as precondition. */
   removeFinalizer(obj: TraceCollector, finalizer: string): Promise<void>;
-  /** Merge-patch of the status subresource. */
+  /**
+   * Merge-patch of the status subresource, without a resourceVersion precondition: the leader is
+   * the status's only writer, and every patch carries the whole computed status.
+   */
   patchStatus(namespace: string, name: string, status: TraceCollectorStatus): Promise<void>;
 }
 
@@ -48,6 +51,12 @@ export function statusCodeOf(err: unknown): number | undefined {
   if (typeof e.statusCode === 'number') return e.statusCode;
   if (typeof e.code === 'number') return e.code;
   return undefined;
+}
+
+/** One change delivered by the TraceCollector watch (DELETED also for a deletion a relist found). */
+export interface TraceCollectorChange {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: TraceCollector;
 }
 
 /** A per-key work queue with client-go semantics (src/kube WorkQueue satisfies it). */

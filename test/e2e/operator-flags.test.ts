@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import type { TraceCollectorStatus } from '../../src/api/types.js';
 import { operatorCommand, parseOperatorFlags } from '../../src/commands/operator.js';
+import { sleep, startEnv, waitFor, type Env } from './harness.js';
 
 describe('kspan operator flags', () => {
   it('has the documented defaults', () => {
@@ -61,5 +63,34 @@ describe('kspan operator flags', () => {
     stdout.on('data', (c: Buffer) => (text += c.toString()));
     assert.equal(await operatorCommand(['--help'], { stdout, stderr: new PassThrough(), env: {} }), 0);
     assert.match(text, /--no-cross-namespace-refs/);
+  });
+});
+
+describe('kspan operator wiring', function () {
+  this.timeout(60_000);
+  let env: Env | undefined;
+  after(async () => {
+    await env?.close();
+  });
+
+  it('reconciles from its TraceCollector watch: not one GET of a TraceCollector', async () => {
+    env = await startEnv();
+    await env.startOperator();
+    // Read straight from the test server's store: the counts below are the operator's alone.
+    const tc = () =>
+      env?.api.get('kspan.dev/v1alpha1', 'TraceCollector', 'kspan-system', 'tc') as
+        | { metadata: { finalizers?: string[] }; status?: TraceCollectorStatus }
+        | undefined;
+    const ready = () => tc()?.status?.conditions?.find((c) => c.type === 'Ready');
+    await env.kubectl.applyTraceCollector('kspan-system', 'tc', { exporter: { endpoint: env.receiver.endpoint, insecure: true } });
+    await waitFor('Ready=True', () => ready()?.status === 'True');
+    await sleep(1000); // a few status refreshes (--status-interval-seconds 0.3)
+    await env.kubectl.patchTraceCollector('kspan-system', 'tc', { spec: { suspend: true } });
+    await waitFor('Suspended', () => ready()?.reason === 'Suspended' && ready()?.observedGeneration === 2);
+    await env.kubectl.deleteTraceCollector('kspan-system', 'tc');
+    await waitFor('the TraceCollector is gone', () => tc() === undefined);
+    const counts = env.api.requestCounts();
+    assert.equal(counts['get tracecollectors'] ?? 0, 0, JSON.stringify(counts));
+    assert.ok((counts['patch tracecollectors/status'] ?? 0) >= 2, JSON.stringify(counts));
   });
 });

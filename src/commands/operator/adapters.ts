@@ -1,0 +1,79 @@
+/** The operator's adapters: the kube, export, engine and pipeline layers behind the controller's ports. */
+
+import type { TraceCollector } from '../../api/types.js';
+import type { PipelineFactory, SecretReader, TraceCollectorChange, TraceCollectorClient } from '../../controller/index.js';
+import type { Logger } from '../../core/log.js';
+import { Correlator, engineConfigFromSpec, tickIntervalMs } from '../../engine/index.js';
+import { createOtlpExporter } from '../../export/index.js';
+import type { HttpKubeClient, KubeObjectLike } from '../../kube/client.js';
+import { KubeApiError } from '../../kube/errors.js';
+import { addFinalizer, removeFinalizer } from '../../kube/finalizers.js';
+import type { ChangeEvent } from '../../kube/list-watch.js';
+import { RESOURCES } from '../../kube/resources.js';
+import { patchStatus } from '../../kube/status.js';
+import type { OperatorMetrics } from '../../observability/index.js';
+import { Pipeline, type ClusterSourcePort, type EngineFactory, type SpanExporterPort } from '../../pipeline/index.js';
+
+export const engine: EngineFactory = {
+  create: (config, lookup) => new Correlator(config, lookup),
+  tickIntervalMs,
+  configFromSpec: engineConfigFromSpec,
+};
+
+/** The reconciler's writes to TraceCollectors, over the kube layer (its reads come from the watch). */
+export function traceCollectorClient(client: HttpKubeClient): TraceCollectorClient {
+  const type = RESOURCES.tracecollectors;
+  return {
+    addFinalizer: (obj, finalizer) => addFinalizer(client, type, obj as TraceCollector & KubeObjectLike, finalizer),
+    async removeFinalizer(obj, finalizer) {
+      await removeFinalizer(client, type, obj as TraceCollector & KubeObjectLike, finalizer);
+    },
+    async patchStatus(namespace, name, status) {
+      await patchStatus(client, type, { namespace, name }, status as Record<string, unknown>);
+    },
+  };
+}
+
+/** A TraceCollector watch event as the controller takes it (the API server validated the object's shape). */
+export function traceCollectorChange(event: ChangeEvent<KubeObjectLike>): TraceCollectorChange {
+  return { type: event.type, object: event.object as unknown as TraceCollector };
+}
+
+export function secretReader(client: HttpKubeClient): SecretReader {
+  return {
+    async get(namespace, name) {
+      try {
+        const secret = await client.get<KubeObjectLike & { data?: Record<string, string> }>(RESOURCES.secrets, { namespace, name });
+        return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+      } catch (err) {
+        if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+/** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
+export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Logger): PipelineFactory {
+  return {
+    create: ({ collector, settings, baseline, onStateChange }) => {
+      const plog = log.child({ collector });
+      return new Pipeline({
+        collector,
+        settings,
+        baseline,
+        onStateChange,
+        source,
+        engine,
+        log: plog,
+        createExporter: (config) => {
+          const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog });
+          exporter.onExportRequest?.(({ durationMs, ok }) =>
+            metrics.exportLatency.observe({ ...collector, outcome: ok ? 'success' : 'failure' }, durationMs / 1000),
+          );
+          return exporter;
+        },
+      });
+    },
+  };
+}
