@@ -101,6 +101,9 @@ export interface TraceCollectorStatus {
   spansDropped?: number;
   eventsUnresolved?: number;
   tracesStarted?: number;
+  statusSpans?: number;
+  ownParentsAwaited?: number;
+  spansUnderAncestor?: number;
   pendingEvents?: number;
   lastExportTime?: string;
 }

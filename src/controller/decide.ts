@@ -60,6 +60,9 @@ const COUNTER_FIELDS: Record<keyof PipelineCounters, true> = {
   spansDropped: true,
   eventsUnresolved: true,
   tracesStarted: true,
+  statusSpans: true,
+  ownParentsAwaited: true,
+  spansUnderAncestor: true,
 };
 export const STATUS_COUNTERS = Object.keys(COUNTER_FIELDS) as ReadonlyArray<keyof PipelineCounters>;
 

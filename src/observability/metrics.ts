@@ -13,6 +13,9 @@ export interface CollectorNumbers {
   spansDropped: number;
   pendingEvents: number;
   pendingOverflow: number;
+  statusSpans: number;
+  ownParentsAwaited: number;
+  spansUnderAncestor: number;
   /** actions in the engine's recent store (kept for expireAfterSeconds after their last use) */
   recentActions: number;
   /** spans the engine holds until their end is known */
@@ -40,7 +43,7 @@ export interface MetricsSources {
   objectCache?(): ObjectCacheNumbers;
 }
 
-const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped', 'pendingOverflow'] as const;
+const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped', 'pendingOverflow', 'statusSpans', 'ownParentsAwaited', 'spansUnderAncestor'] as const;
 const LABELS = ['namespace', 'name'] as const;
 
 export class OperatorMetrics {
@@ -70,6 +73,9 @@ export class OperatorMetrics {
       spansDropped: new Counter({ name: 'kspan_spans_dropped_total', help: 'Spans given up on (queue full, rejected, retries exhausted).', labelNames: LABELS, registers }),
       // Not a loss: these events are placed, but before their window ended (raise maxPendingEvents).
       pendingOverflow: new Counter({ name: 'kspan_pending_overflow_total', help: 'Events given up waiting on early because maxPendingEvents was reached.', labelNames: LABELS, registers }),
+      statusSpans: new Counter({ name: 'kspan_status_spans_total', help: 'Spans made from status transitions (Pods Ready, rollouts complete or failed).', labelNames: LABELS, registers }),
+      ownParentsAwaited: new Counter({ name: 'kspan_own_parents_awaited_total', help: 'Events placed under the action that made their object after waiting for it.', labelNames: LABELS, registers }),
+      spansUnderAncestor: new Counter({ name: 'kspan_spans_under_ancestor_total', help: 'Events that waited for the action that made their object in vain, placed under an ancestor.', labelNames: LABELS, registers }),
     };
     this.sizes = {
       pendingEvents: new Gauge({ name: 'kspan_pending_events', help: 'Events waiting for their parent span.', labelNames: LABELS, registers }),

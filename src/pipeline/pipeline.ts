@@ -36,6 +36,12 @@ export interface PipelineCounters {
   tracesStarted: number;
   spansExported: number;
   spansDropped: number;
+  /** spans made from status transitions (docs/design.md §5.10) */
+  statusSpans: number;
+  /** events placed under the action that made their object after waiting for it (§5.11) */
+  ownParentsAwaited: number;
+  /** events that waited for that action in vain, placed under an ancestor (§5.11) */
+  spansUnderAncestor: number;
 }
 
 export interface PipelineStats extends PipelineCounters {
@@ -197,6 +203,9 @@ export class Pipeline {
       tracesStarted: (base.tracesStarted ?? 0) + engine.tracesStarted,
       spansExported: (base.spansExported ?? 0) + exporter.spansExported,
       spansDropped: (base.spansDropped ?? 0) + exporter.spansDropped,
+      statusSpans: (base.statusSpans ?? 0) + engine.statusSpans,
+      ownParentsAwaited: (base.ownParentsAwaited ?? 0) + engine.ownParentsAwaited,
+      spansUnderAncestor: (base.spansUnderAncestor ?? 0) + engine.underAncestor,
       pendingEvents: engine.pendingEvents,
       pendingOverflow: engine.pendingOverflow,
       spansQueued: exporter.spansQueued,
