@@ -121,7 +121,7 @@ export class Correlator {
     if (found === 'top') {
       this.place(ctx, undefined);
     } else if (found && !(found.indirect && this.awaitsOwnParent(ctx))) {
-      this.place(ctx, found.parent);
+      this.place(ctx, found.parent, found.indirect === true);
     } else {
       ctx.watched = this.reads.copy();
       this.pending.add(ctx);
@@ -319,15 +319,21 @@ export class Correlator {
 
   // ---- spans --------------------------------------------------------------------------------
 
-  /** Makes the event's span under `parent` (a new trace without one), stores and holds it. */
-  private place(ctx: EventContext, parent: SpanHandle | undefined): void {
+  /**
+   * Makes the event's span under `parent` (a new trace without one), stores and holds it.
+   * `viaAncestor`: the parent is an ancestor's activity, not an action on the event's own objects.
+   */
+  private place(ctx: EventContext, parent: SpanHandle | undefined, viaAncestor = false): void {
     const handle: SpanHandle = {
       traceId: parent ? parent.traceId : eventTraceId(ctx.eventId, ctx.count),
       spanId: eventSpanId(ctx.eventId, ctx.count),
       held: undefined,
     };
     if (!parent) this.counters.tracesStarted++;
-    else if (ctx.passedAncestor || ctx.expecting) this.counters.ownParentsAwaited++;
+    if (ctx.passedAncestor || ctx.expecting) {
+      if (viaAncestor || !parent) this.counters.underAncestor++;
+      else this.counters.ownParentsAwaited++;
+    }
     const span = eventSpan({
       facts: ctx.facts,
       source: ctx.source,
@@ -338,6 +344,8 @@ export class Correlator {
       sequence: ctx.seq,
       involvedNode: ctx.involvedNode,
     });
+    // Only an event about its object (no actor) waits for an action on it to adopt it.
+    span.viaAncestor = viaAncestor && ctx.action.actor === undefined;
     this.held.hold(ctx.involved.key, span, this.now, this.out);
     if (ctx.outcome !== undefined && parent !== undefined) endRootOf(parent, ctx.outcome.result, ctx.facts.message);
     // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
@@ -365,6 +373,7 @@ export class Correlator {
   /** Stores an entry and retries the events waiting on its key. */
   private store(actorKey: string, objectKey: string, entry: RecentEntry): void {
     this.recent.set(actorKey, objectKey, entry);
+    if (actorKey !== '') this.adoptUnderOwnParent(objectKey, entry.span);
     this.pending.forEachWatching(actorKey, objectKey, this.enqueueRetry);
     this.expecting.forEachWatching(actorKey, objectKey, this.enqueueRetry);
     this.retryWaiting();
@@ -396,7 +405,7 @@ export class Correlator {
           this.deferred.push(p);
         } else {
           this.unqueue(p);
-          this.place(p, found === 'top' ? undefined : found.parent);
+          this.place(p, found === 'top' ? undefined : found.parent, indirect);
         }
       }
     } finally {
@@ -411,7 +420,6 @@ export class Correlator {
    * so the cap bounds memory without losing an event.
    */
   private giveUp(p: EventContext): void {
-    if (p.passedAncestor || p.expecting) this.counters.underAncestor++;
     const { actor, object } = p.action;
     let ref: Ref = object;
     let obj = this.lookup.get(object);
@@ -432,7 +440,7 @@ export class Correlator {
       const hit = this.fromObject(ref, owners, p, this.reads.clear());
       if (hit) {
         this.unqueue(p);
-        this.place(p, hit.parent);
+        this.place(p, hit.parent, depth > 0 || hit.indirect === true);
         return;
       }
       const next: Ref | undefined = owners.find((o) => !visited.has(o.key));
@@ -444,7 +452,7 @@ export class Correlator {
         const ownerHit = this.fromObject(next, ownerRefs(nextObj, next), p, this.reads.clear());
         if (ownerHit) {
           this.unqueue(p);
-          this.place(p, ownerHit.parent);
+          this.place(p, ownerHit.parent, true);
           return;
         }
         break;
@@ -455,7 +463,7 @@ export class Correlator {
     const root = this.makeRoot(ref, obj, p);
     if (this.queueOf(p).has(p)) {
       this.unqueue(p);
-      this.place(p, root);
+      this.place(p, root, ref !== object);
     }
   }
 
@@ -528,6 +536,29 @@ export class Correlator {
     const latest = this.recent.peek('', key, this.now);
     const newer = latest?.objectGeneration !== undefined && generation !== undefined && latest.objectGeneration > generation;
     if (!newer) this.store('', key, entry);
+  }
+
+  /**
+   * §5.11: the action on an object (`Created pod: X`) arrived after the object's newest span was
+   * placed under an ancestor's activity; while that span is still held, it moves under the action,
+   * and so do the events that later find their parent through it. Only inside the same trace: its
+   * held descendants keep their trace id, and a span already exported stays where it is.
+   */
+  private adoptUnderOwnParent(objectKey: string, parent: SpanHandle): void {
+    const span = this.held.newestOn(objectKey);
+    if (span === undefined || !span.viaAncestor || span.parent === parent || span.handle.traceId !== parent.traceId) return;
+    // Never under one of its own descendants.
+    let up: SpanHandle | undefined = parent;
+    for (let depth = 0; up !== undefined && depth < MAX_WALK_DEPTH * 4; depth++) {
+      if (up === span.handle) return;
+      up = up.held?.parent;
+    }
+    span.parent = parent;
+    span.viaAncestor = false;
+    this.held.extendParents(span);
+    this.counters.ownParentsAwaited++;
+    const ofObject = this.recent.peek('', objectKey, this.now);
+    if (ofObject?.span === span.handle) ofObject.parent = parent;
   }
 
   /**

@@ -40,8 +40,13 @@ export class HeldSpans {
     this.extendParents(span);
   }
 
+  /** The newest span held on `key`, if any. */
+  newestOn(key: string): SpanDraft | undefined {
+    return this.byKey.get(key);
+  }
+
   /** Grows the ends of the held ancestors to cover `span` (up to the first one already released). */
-  private extendParents(span: SpanDraft): void {
+  extendParents(span: SpanDraft): void {
     let parent = span.parent?.held;
     for (let depth = 0; parent !== undefined && depth < MAX_PARENT_DEPTH; depth++) {
       if (parent.endTime < span.endTime) parent.endTime = span.endTime;

@@ -84,6 +84,8 @@ export interface SpanDraft {
   /** root spans: the object's version, and the operation of the change */
   object: KubeObject | undefined;
   operation: string;
+  /** placed under an ancestor's activity, not an action on its own objects (§5.11: may still move) */
+  viaAncestor: boolean;
   /** root spans of a rollout (§5.10): held until its generation completes, fails or is superseded */
   open: boolean;
   /** root spans: how its generation's rollout ended, once known */
@@ -199,6 +201,7 @@ export function eventSpan(input: EventSpanInput): SpanDraft {
     node: nodeName(facts, source, input.involvedNode),
     object: undefined,
     operation: '',
+    viaAncestor: false,
     open: false,
     outcome: undefined,
     failure: undefined,
@@ -233,6 +236,7 @@ export function rootSpan(input: RootSpanInput): SpanDraft {
     node: undefined,
     object: input.object,
     operation: input.operation,
+    viaAncestor: false,
     open: input.open,
     outcome: undefined,
     failure: undefined,

@@ -59,4 +59,20 @@ describe('engine: waiting for the action that made the object (5.11)', () => {
     h.flush(30);
     assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-1`)?.attributes['k8s.event.message'], `Scaled up replica set ${RS} to 1`);
   });
+
+  it('a span already placed under the ancestor moves under its own parent when that arrives while the span is held', () => {
+    const h = harness();
+    h.put(obj('Deployment', 'web', { gen: 1, managedFields: [specEntry('kubectl-client-side-apply', sec(0))] }), obj('ReplicaSet', RS, { gen: 1, owner: ['Deployment', 'web'] }), obj('Pod', POD, { owner: ['ReplicaSet', RS] }));
+    h.add(ev('Deployment', 'web', { component: 'deployment-controller', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${RS} to 1`, last: 0 }), 0.1);
+    h.add(ev('Pod', POD, { reporting: 'default-scheduler', reason: 'Scheduled', message: `Successfully assigned default/${POD} to node-1`, eventTime: micro(0.3) }), 0.3);
+    h.tick(2.5);
+    h.tick(5.5); // no creation time known: placed at the end of its window, under the scale-up
+    assert.equal(h.correlator.stats().pendingEvents, 0);
+    h.add(ev('ReplicaSet', RS, { component: 'replicaset-controller', reason: 'SuccessfulCreate', message: `Created pod: ${POD}`, last: 0 }), 7);
+    h.add(ev('Pod', POD, { component: 'kubelet', host: 'node-1', reason: 'Pulling', message: 'Pulling image "web:1"', last: 8 }), 8.1);
+    h.flush(40);
+    assert.equal(h.parentOf(`Successfully assigned default/${POD} to node-1`)?.attributes['k8s.event.message'], `Created pod: ${POD}`);
+    assert.equal(h.parentOf('Pulling image "web:1"')?.attributes['k8s.event.message'], `Created pod: ${POD}`);
+    assert.equal(h.correlator.stats().ownParentsAwaited, 1);
+  });
 });
