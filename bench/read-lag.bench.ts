@@ -70,8 +70,8 @@ function release(list: readonly Write[], lag: number): Map<string, number> {
     if (w.event) {
       take(correlator.addEvent(w.json as KubeEvent, at), at);
     } else {
-      lookup.put(w.json as KubeObject);
-      take(correlator.objectChanged(w.json as KubeObject, at), at);
+      const version = lookup.record(w.json as KubeObject);
+      if (version) take(correlator.objectChanged(version.current, at, version.previous), at);
     }
   }
   take(correlator.flush(nextTick), nextTick);

@@ -110,8 +110,9 @@ export function dueTimes(workloadOptions: WorkloadOptions, player: Player, spec:
     if (step.event) {
       for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.addEvent(object as unknown as KubeEvent, at), at, DUE_BY_EVENT);
     } else {
-      lookup.put(object as unknown as KubeObject);
-      for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(object as unknown as KubeObject, at), at, DUE_BY_EVENT);
+      // As the live cache does: the projected version, with the one it replaced (status transitions).
+      const version = lookup.record(object as unknown as KubeObject);
+      if (version) for (const r of replayed) if (covers(r, namespace)) emit(r, r.correlator.objectChanged(version.current, at, version.previous), at, DUE_BY_EVENT);
     }
   }
   // Let the engines run their course: everything still held becomes due by the ticks.
