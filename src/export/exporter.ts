@@ -26,12 +26,12 @@ import { RingQueue } from './queue.js';
 import { invalidRecordReason, ResourceCache, toReadableSpan } from './spans.js';
 import { DropLedger, type DropReason } from './drops.js';
 import { resolveOptions, type ExporterTunables, type OtlpExporterOptions } from './options.js';
+import { backoffDelay } from '../core/backoff.js';
 import {
   ExporterConfigError,
   resolveTransportSettings,
   sameRecord,
   sameTransportConfig,
-  Transport,
   warnAboutInheritedHeaders,
   type SpanTransport,
   type TransportFactory,
@@ -110,8 +110,8 @@ export class OtlpExporter implements SpanExporterPort {
     const o = resolveOptions(options);
     this.opts = o;
     this.queue = new RingQueue(config.maxQueueSize);
-    this.createTransport = o.createTransport ?? ((settings, limit) => new Transport(settings, limit));
-    this.drops = new DropLedger(o.logger, o.now, o.dropLogIntervalMs, () => ({ endpoint: this.config.endpoint }));
+    this.createTransport = o.createTransport;
+    this.drops = new DropLedger(o.logger, o.clock, o.dropLogIntervalMs, () => ({ endpoint: this.config.endpoint }));
 
     this.config = config;
     this.resources = new ResourceCache(config.resourceAttributes, this.opts.maxResources);
@@ -127,7 +127,7 @@ export class OtlpExporter implements SpanExporterPort {
         this.drop('shutdown', spans.length, 'the exporter is shut down');
         return;
       }
-      const at = this.opts.now();
+      const at = this.opts.clock.now();
       let evicted = 0;
       let invalid = 0;
       let firstInvalid: string | undefined;
@@ -176,7 +176,7 @@ export class OtlpExporter implements SpanExporterPort {
     // Waiting retries get their chance with the new settings now, with a fresh backoff.
     for (const batch of this.batches) {
       if (batch.sending) continue;
-      if (batch.timer !== undefined) this.opts.timers.clearTimeout(batch.timer);
+      if (batch.timer !== undefined) this.opts.clock.clearTimeout(batch.timer);
       batch.attempts = 0;
       this.attempt(batch);
     }
@@ -190,13 +190,13 @@ export class OtlpExporter implements SpanExporterPort {
       const waiter: FlushWaiter = {
         lastSeq,
         resolve: () => {
-          this.opts.timers.clearTimeout(waiter.timer);
+          this.opts.clock.clearTimeout(waiter.timer);
           this.flushWaiters.delete(waiter);
           resolve();
         },
         timer: undefined,
       };
-      waiter.timer = this.keepAliveTimer(() => waiter.resolve(), Math.max(0, deadline - this.opts.now()));
+      waiter.timer = this.keepAliveTimer(() => waiter.resolve(), Math.max(0, deadline - this.opts.clock.now()));
       this.flushWaiters.add(waiter);
       this.schedulePump();
     });
@@ -234,8 +234,15 @@ export class OtlpExporter implements SpanExporterPort {
    * does: without this, a CLI whose only pending work is a retry would exit before its deadline.
    */
   private keepAliveTimer(callback: () => void, ms: number): unknown {
-    const handle = this.opts.timers.setTimeout(callback, ms);
+    const handle = this.opts.clock.setTimeout(callback, ms);
     (handle as { ref?: () => void } | undefined)?.ref?.();
+    return handle;
+  }
+
+  /** Delivery work alone never holds a process open: flush() and shutdown() decide when it ends. */
+  private backgroundTimer(callback: () => void, ms: number): unknown {
+    const handle = this.opts.clock.setTimeout(callback, ms);
+    (handle as { unref?: () => void } | undefined)?.unref?.();
     return handle;
   }
 
@@ -299,7 +306,7 @@ export class OtlpExporter implements SpanExporterPort {
     const urgent = this.flushWaiters.size > 0;
     while (this.batches.size < limit && this.queue.length > 0) {
       const head = this.queue.peek() as QueuedSpan;
-      if (this.queue.length < this.opts.maxBatchSize && !urgent && this.opts.now() - head.at < this.opts.maxDelayMs) break;
+      if (this.queue.length < this.opts.maxBatchSize && !urgent && this.opts.clock.now() - head.at < this.opts.maxDelayMs) break;
       this.startBatch(this.queue.take(this.opts.maxBatchSize));
     }
     this.armDelayTimer(limit);
@@ -307,14 +314,14 @@ export class OtlpExporter implements SpanExporterPort {
 
   private armDelayTimer(limit: number): void {
     if (this.delayTimer !== undefined) {
-      this.opts.timers.clearTimeout(this.delayTimer);
+      this.opts.clock.clearTimeout(this.delayTimer);
       this.delayTimer = undefined;
     }
     const head = this.queue.peek();
     // With every slot taken, a finishing batch pumps again; no timer needed.
     if (!head || this.batches.size >= limit) return;
-    const wait = Math.max(0, head.at + this.opts.maxDelayMs - this.opts.now());
-    this.delayTimer = this.opts.timers.setTimeout(() => {
+    const wait = Math.max(0, head.at + this.opts.maxDelayMs - this.opts.clock.now());
+    this.delayTimer = this.backgroundTimer(() => {
       this.delayTimer = undefined;
       this.pump();
     }, wait);
@@ -325,7 +332,7 @@ export class OtlpExporter implements SpanExporterPort {
     if (!first) return;
     const records = entries.map((e) => e.record);
     const spans = records.map((r) => toReadableSpan(r, this.resources));
-    const batch: Batch = { records, spans, resourcesVersion: this.resourcesVersion, firstSeq: first.seq, attempts: 0, deadline: this.opts.now() + this.opts.retryDeadlineMs, sending: false };
+    const batch: Batch = { records, spans, resourcesVersion: this.resourcesVersion, firstSeq: first.seq, attempts: 0, deadline: this.opts.clock.now() + this.opts.retryDeadlineMs, sending: false };
     this.batches.add(batch);
     this.spansInFlight += spans.length;
     this.attempt(batch);
@@ -345,10 +352,10 @@ export class OtlpExporter implements SpanExporterPort {
     batch.attempts++;
     batch.sending = true;
     this.exportRequests++;
-    const startedAt = this.opts.now();
+    const startedAt = this.opts.clock.now();
     void transport.send(batch.spans).then((failure) => {
       batch.sending = false;
-      this.reportRequest({ durationMs: this.opts.now() - startedAt, ok: failure === undefined, spans: batch.spans.length });
+      this.reportRequest({ durationMs: this.opts.clock.now() - startedAt, ok: failure === undefined, spans: batch.spans.length });
       try {
         this.settle(batch, failure);
       } catch (err) {
@@ -373,7 +380,7 @@ export class OtlpExporter implements SpanExporterPort {
     if (!failure) {
       this.healthy = true;
       this.exported += batch.spans.length;
-      this.lastExportTime = this.opts.now();
+      this.lastExportTime = this.opts.clock.now();
       this.finish(batch);
       this.setState({ ready: true, reason: ConditionReason.ExportSucceeded, message: `exporting to ${endpoint}` });
     } else if (!failure.retryable) {
@@ -396,13 +403,13 @@ export class OtlpExporter implements SpanExporterPort {
         reason: ConditionReason.ExporterUnavailable,
         message: `${failure.codeName}: ${failure.details} (exporting to ${endpoint}, retrying)`,
       });
-      const retryAt = this.opts.now() + this.backoff(batch.attempts);
+      const retryAt = this.opts.clock.now() + this.backoff(batch.attempts);
       if (retryAt > batch.deadline || retryAt > this.shutdownDeadline) {
         this.finish(batch);
         const reason = retryAt > this.shutdownDeadline ? 'shutdown' : 'retry_deadline';
         this.drop(reason, batch.spans.length, `${failure.codeName}: ${failure.details}`);
       } else {
-        batch.timer = this.opts.timers.setTimeout(() => this.retry(batch), retryAt - this.opts.now());
+        batch.timer = this.backgroundTimer(() => this.retry(batch), retryAt - this.opts.clock.now());
       }
     }
     this.resolveFlushWaiters();
@@ -418,13 +425,12 @@ export class OtlpExporter implements SpanExporterPort {
   }
 
   private backoff(attempts: number): number {
-    const base = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** Math.max(0, attempts - 1));
-    // "Equal jitter": half fixed, half random, so retries of many exporters spread out.
-    return base / 2 + (base / 2) * this.opts.random();
+    // Counted per batch: the first retry of every batch starts from the initial delay.
+    return backoffDelay(Math.max(0, attempts - 1), { initialMs: this.opts.initialBackoffMs, maxMs: this.opts.maxBackoffMs, factor: 2 }, this.opts.random);
   }
 
   private finish(batch: Batch): void {
-    if (batch.timer !== undefined) this.opts.timers.clearTimeout(batch.timer);
+    if (batch.timer !== undefined) this.opts.clock.clearTimeout(batch.timer);
     batch.timer = undefined;
     this.batches.delete(batch);
     this.spansInFlight -= batch.spans.length;
@@ -449,7 +455,7 @@ export class OtlpExporter implements SpanExporterPort {
     this.shutdownDeadline = deadline;
     await this.flush(deadline);
     this.shutdownDone = true;
-    if (this.delayTimer !== undefined) this.opts.timers.clearTimeout(this.delayTimer);
+    if (this.delayTimer !== undefined) this.opts.clock.clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     // Whatever is still here missed the deadline.
     const left = this.queue.take(this.queue.length).length;
@@ -469,10 +475,10 @@ export class OtlpExporter implements SpanExporterPort {
       await Promise.race([
         transport.shutdown(),
         new Promise<void>((resolve) => {
-          timer = this.keepAliveTimer(resolve, Math.max(0, deadline - this.opts.now()));
+          timer = this.keepAliveTimer(resolve, Math.max(0, deadline - this.opts.clock.now()));
         }),
       ]);
-      this.opts.timers.clearTimeout(timer);
+      this.opts.clock.clearTimeout(timer);
     }
   }
 

@@ -14,7 +14,7 @@ import type { OtlpExporterOptions } from './options.js';
 export { OtlpExporter };
 export type { OtlpExporterStats } from './exporter.js';
 export type { DropReason } from './drops.js';
-export type { ExportLogger, ExportTimers, OtlpExporterOptions } from './options.js';
+export type { OtlpExporterOptions } from './options.js';
 export { classifyExportError, statusName, type ExportFailure } from './grpc-status.js';
 export { invalidRecordReason, isValidSpanId, isValidTraceId, ResourceCache, toHrTime, toReadableSpan } from './spans.js';
 export {

@@ -4,18 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { createOtlpExporter, type ExportFailure, type ExportTimers, type OtlpExporterOptions, type SpanTransport } from '../../src/export/index.js';
+import { sleepOn, type Clock } from '../../src/core/clock.js';
+import { createOtlpExporter, type ExportFailure, type OtlpExporterOptions, type SpanTransport } from '../../src/export/index.js';
 import { memoryLogger, plaintextConfig, records } from './helpers.js';
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-class FakeClock implements ExportTimers {
+class FakeClock implements Clock {
   time = 1_000_000;
   private nextId = 0;
   private readonly timers = new Map<number, { at: number; callback: () => void }>();
   readonly now = (): number => this.time;
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepOn(this, ms, signal);
 
   setTimeout(callback: () => void, ms: number): unknown {
     const id = ++this.nextId;
@@ -91,8 +93,7 @@ describe('export delivery (fake clock and transport)', () => {
   let transports: FakeTransports;
   const make = (options: OtlpExporterOptions = {}, maxQueueSize = 10_000) =>
     createOtlpExporter(plaintextConfig('127.0.0.1:4317', { maxQueueSize }), {
-      now: clock.now,
-      timers: clock,
+      clock,
       random: () => 0.5,
       createTransport: transports.factory,
       maxDelayMs: 0,
@@ -251,8 +252,7 @@ describe('export delivery (fake clock and transport)', () => {
 
   it('holds spans while the configuration is invalid and sends them once update() fixes it', async () => {
     const exporter = createOtlpExporter(plaintextConfig('http://127.0.0.1:4317', { insecure: false }), {
-      now: clock.now,
-      timers: clock,
+      clock,
       createTransport: transports.factory,
       maxDelayMs: 0,
     });

@@ -1,6 +1,7 @@
 import type { SpanRecord } from '../../src/engine/types.js';
 import type { ExporterState, ResolvedExporterConfig } from '../../src/pipeline/ports.js';
-import type { ExportLogger, OtlpExporterOptions } from '../../src/export/index.js';
+import type { Logger } from '../../src/core/log.js';
+import type { OtlpExporterOptions } from '../../src/export/index.js';
 
 /** Unique, valid ids derived from a number. */
 export const traceIdOf = (n: number): string => `7a${n.toString(16).padStart(30, '0')}`;
@@ -53,19 +54,21 @@ export const fastOptions: OtlpExporterOptions = {
 };
 
 export interface LogLine {
-  level: 'warn' | 'info' | 'error';
+  level: 'debug' | 'info' | 'warn' | 'error';
   obj: object;
   msg: string;
 }
 
-export function memoryLogger(): ExportLogger & { lines: LogLine[] } {
+/** Keeps every line; a child's lines carry its bindings and land in the same list. */
+export function memoryLogger(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  return {
-    lines,
-    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const at = (level: LogLine['level']) => (obj: object, msg?: string): void => {
+      lines.push({ level, obj: { ...bindings, ...obj }, msg: msg ?? '' });
+    };
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
   };
+  return Object.assign(make({}), { lines });
 }
 
 export function stateRecorder(): { states: ExporterState[]; listener: (s: ExporterState) => void } {
