@@ -12,7 +12,7 @@ import { OtlpExporter } from './exporter.js';
 import type { OtlpExporterOptions } from './options.js';
 
 export { OtlpExporter };
-export type { OtlpExporterStats } from './exporter.js';
+export type { OtlpExporterStats } from './stats.js';
 export type { DropReason } from './drops.js';
 export type { OtlpExporterOptions } from './options.js';
 export { classifyExportError, statusName, type ExportFailure } from './grpc-status.js';
