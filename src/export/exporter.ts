@@ -1,5 +1,5 @@
 /** OtlpExporter: one TraceCollector's span delivery, composed from the modules beside it. */
-import type { Clock } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { SpanRecord } from '../engine/types.js';
 import type { ExporterState, ExportRequestInfo, ResolvedExporterConfig, SpanExporterPort } from '../pipeline/ports.js';
@@ -327,7 +327,7 @@ export class OtlpExporter implements SpanExporterPort {
     const transport = this.channel.release();
     if (transport) {
       // Closing waits for calls in flight; do not wait past the deadline for them.
-      let timer: unknown;
+      let timer: TimerHandle;
       await Promise.race([
         transport.shutdown(),
         new Promise<void>((resolve) => {
