@@ -2,7 +2,8 @@
  * Every span the exporter gives up on is counted under a reason, and summarised in the log at
  * most once per interval per reason (the count since the previous line, and the total).
  */
-import type { ExportLogger } from './options.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 
 export type DropReason = 'queue_full' | 'invalid' | 'rejected' | 'retry_deadline' | 'shutdown';
 export const DROP_REASONS: readonly DropReason[] = ['queue_full', 'invalid', 'rejected', 'retry_deadline', 'shutdown'];
@@ -15,8 +16,8 @@ export class DropLedger {
   private readonly lastLog: Partial<Record<DropReason, number>> = {};
 
   constructor(
-    private readonly logger: ExportLogger,
-    private readonly now: () => number,
+    private readonly logger: Logger,
+    private readonly clock: Pick<Clock, 'now'>,
     private readonly intervalMs: number,
     /** fields added to each log line (e.g. the endpoint) */
     private readonly context: () => object,
@@ -26,7 +27,7 @@ export class DropLedger {
     if (count <= 0) return;
     this.dropped[reason] += count;
     this.unlogged[reason] += count;
-    const now = this.now();
+    const now = this.clock.now();
     const last = this.lastLog[reason];
     if (last === undefined || now - last >= this.intervalMs) {
       this.lastLog[reason] = now;

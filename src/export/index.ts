@@ -12,9 +12,9 @@ import { OtlpExporter } from './exporter.js';
 import type { OtlpExporterOptions } from './options.js';
 
 export { OtlpExporter };
-export type { OtlpExporterStats } from './exporter.js';
+export type { OtlpExporterStats } from './stats.js';
 export type { DropReason } from './drops.js';
-export type { ExportLogger, ExportTimers, OtlpExporterOptions } from './options.js';
+export type { OtlpExporterOptions } from './options.js';
 export { classifyExportError, statusName, type ExportFailure } from './grpc-status.js';
 export { invalidRecordReason, isValidSpanId, isValidTraceId, ResourceCache, toHrTime, toReadableSpan } from './spans.js';
 export {

@@ -2,19 +2,9 @@
  * Exporter tunables and injectables, with their defaults and checks (a bad tunable is a
  * programming error: RangeError at construction, unlike a bad exporter configuration).
  */
-import type { TransportFactory } from './transport.js';
-
-/** pino-compatible; the exporter logs only transitions and rate-limited drop summaries. */
-export interface ExportLogger {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface ExportTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { systemClock, type Clock, type RandomSource } from '../core/clock.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { grpcTransportFactory, type TransportFactory } from './transport.js';
 
 export interface OtlpExporterOptions {
   /** spans per export request (default 512) */
@@ -36,12 +26,12 @@ export interface OtlpExporterOptions {
   dropLogIntervalMs?: number;
   /** distinct (service, instance) Resources kept (default 1000) */
   maxResources?: number;
-  logger?: ExportLogger;
-  /** clock, ms since epoch (default Date.now); deadlines passed to flush/shutdown use it */
-  now?: () => number;
-  /** in [0, 1) (default Math.random), for backoff jitter */
-  random?: () => number;
-  timers?: ExportTimers;
+  /** the exporter logs only state transitions, rate-limited drop summaries and its own faults */
+  logger?: Logger;
+  /** time and timers (default the system clock); deadlines passed to flush/shutdown are read on it */
+  clock?: Clock;
+  /** for backoff jitter (default Math.random) */
+  random?: RandomSource;
   /** builds the channel for checked settings (default: OTLP/gRPC); for tests */
   createTransport?: TransportFactory;
 }
@@ -56,28 +46,13 @@ export interface ExporterTunables {
   retryDeadlineMs: number;
   dropLogIntervalMs: number;
   maxResources: number;
-  logger: ExportLogger;
-  now: () => number;
-  random: () => number;
-  timers: ExportTimers;
-  createTransport?: TransportFactory;
+  logger: Logger;
+  clock: Clock;
+  random: RandomSource;
+  createTransport: TransportFactory;
 }
 
 const MAX_IN_FLIGHT_LIMIT = 25;
-
-const noopLogger: ExportLogger = { warn() {}, info() {}, error() {} };
-
-const defaultTimers: ExportTimers = {
-  setTimeout(callback, ms) {
-    const t = setTimeout(callback, ms);
-    // Delivery timers must not keep a process alive on their own; flush/shutdown drive the end.
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
 
 function positiveInt(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
@@ -102,10 +77,9 @@ export function resolveOptions(options: OtlpExporterOptions = {}): ExporterTunab
     retryDeadlineMs: nonNegative(options.retryDeadlineMs, 300_000, 'retryDeadlineMs'),
     dropLogIntervalMs: nonNegative(options.dropLogIntervalMs, 10_000, 'dropLogIntervalMs'),
     maxResources: positiveInt(options.maxResources, 1000, 'maxResources'),
-    logger: options.logger ?? noopLogger,
-    now: options.now ?? Date.now,
+    logger: options.logger ?? silentLogger,
+    clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
-    timers: options.timers ?? defaultTimers,
-    ...(options.createTransport === undefined ? {} : { createTransport: options.createTransport }),
+    createTransport: options.createTransport ?? grpcTransportFactory,
   };
 }

@@ -12,7 +12,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ResolvedExporterConfig } from '../pipeline/ports.js';
-import type { ExportLogger } from './options.js';
+import type { Logger } from '../core/log.js';
 import { classifyExportError, type ExportFailure } from './grpc-status.js';
 
 /** An exporter configuration that cannot work; reported through the exporter state, never thrown out. */
@@ -157,6 +157,7 @@ export interface SpanTransport {
   shutdown(): Promise<void>;
 }
 
+/** Builds the channel for checked settings; the exporter's tests inject fakes through it. */
 export type TransportFactory = (settings: TransportSettings, concurrencyLimit: number) => SpanTransport;
 
 const INHERITED_HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
@@ -166,7 +167,7 @@ let warnedAboutInheritedHeaders = false;
  * The OTLP exporter adds headers from these variables to every request it sends, so in the
  * operator they would reach every collector's endpoint, whoever owns it. Say so, once.
  */
-export function warnAboutInheritedHeaders(logger: ExportLogger): void {
+export function warnAboutInheritedHeaders(logger: Pick<Logger, 'warn'>): void {
   if (warnedAboutInheritedHeaders) return;
   const set = INHERITED_HEADER_VARIABLES.filter((name) => (process.env[name] ?? '').trim() !== '');
   if (set.length === 0) return;
@@ -235,3 +236,6 @@ export function sameTransportConfig(a: ResolvedExporterConfig, b: ResolvedExport
     sameBuffer(a.tls?.key, b.tls?.key)
   );
 }
+
+/** The default factory: one OTLP/gRPC channel per settings. */
+export const grpcTransportFactory: TransportFactory = (settings, concurrencyLimit) => new Transport(settings, concurrencyLimit);

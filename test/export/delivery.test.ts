@@ -3,85 +3,8 @@
  * and delay, in-flight limits while failing, retry deadlines, channel renewal, log rate limits.
  */
 import assert from 'node:assert/strict';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { createOtlpExporter, type ExportFailure, type ExportTimers, type OtlpExporterOptions, type SpanTransport } from '../../src/export/index.js';
-import { memoryLogger, plaintextConfig, records } from './helpers.js';
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-class FakeClock implements ExportTimers {
-  time = 1_000_000;
-  private nextId = 0;
-  private readonly timers = new Map<number, { at: number; callback: () => void }>();
-  readonly now = (): number => this.time;
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = ++this.nextId;
-    this.timers.set(id, { at: this.time + ms, callback });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** delays from now of the pending timers, soonest first */
-  pending(): number[] {
-    return [...this.timers.values()].map((t) => t.at - this.time).sort((a, b) => a - b);
-  }
-
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].callback();
-      await settle();
-    }
-    this.time = end;
-    await settle();
-  }
-}
-
-interface Call {
-  spans: ReadableSpan[];
-  transport: number;
-  answer(failure?: ExportFailure): void;
-}
-
-class FakeTransports {
-  readonly calls: Call[] = [];
-  created = 0;
-  shutDown = 0;
-  readonly factory = (): SpanTransport => {
-    const id = ++this.created;
-    return {
-      send: (spans) =>
-        new Promise<ExportFailure | undefined>((resolve) => {
-          this.calls.push({ spans, transport: id, answer: resolve });
-        }),
-      shutdown: async () => {
-        this.shutDown++;
-      },
-    };
-  };
-
-  /** calls not answered yet */
-  open(): Call[] {
-    return this.calls.filter((c) => !(c as { done?: boolean }).done);
-  }
-
-  async answer(call: Call | undefined, failure?: ExportFailure): Promise<void> {
-    assert.ok(call, 'a call to answer');
-    (call as { done?: boolean }).done = true;
-    call.answer(failure);
-    await settle();
-  }
-}
+import { createOtlpExporter, type ExportFailure, type OtlpExporterOptions } from '../../src/export/index.js';
+import { FakeClock, FakeTransports, memoryLogger, plaintextConfig, records, settle } from './helpers.js';
 
 const unavailable: ExportFailure = { code: 14, codeName: 'UNAVAILABLE', details: 'down', retryable: true };
 const exhausted: ExportFailure = { code: 8, codeName: 'RESOURCE_EXHAUSTED', details: 'memory limiter', retryable: true };
@@ -91,8 +14,7 @@ describe('export delivery (fake clock and transport)', () => {
   let transports: FakeTransports;
   const make = (options: OtlpExporterOptions = {}, maxQueueSize = 10_000) =>
     createOtlpExporter(plaintextConfig('127.0.0.1:4317', { maxQueueSize }), {
-      now: clock.now,
-      timers: clock,
+      clock,
       random: () => 0.5,
       createTransport: transports.factory,
       maxDelayMs: 0,
@@ -251,8 +173,7 @@ describe('export delivery (fake clock and transport)', () => {
 
   it('holds spans while the configuration is invalid and sends them once update() fixes it', async () => {
     const exporter = createOtlpExporter(plaintextConfig('http://127.0.0.1:4317', { insecure: false }), {
-      now: clock.now,
-      timers: clock,
+      clock,
       createTransport: transports.factory,
       maxDelayMs: 0,
     });

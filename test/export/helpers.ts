@@ -1,6 +1,10 @@
+import assert from 'node:assert/strict';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { sleepOn, type Clock } from '../../src/core/clock.js';
 import type { SpanRecord } from '../../src/engine/types.js';
 import type { ExporterState, ResolvedExporterConfig } from '../../src/pipeline/ports.js';
-import type { ExportLogger, OtlpExporterOptions } from '../../src/export/index.js';
+import type { Logger } from '../../src/core/log.js';
+import type { ExportFailure, OtlpExporterOptions, SpanTransport, TransportSettings } from '../../src/export/index.js';
 
 /** Unique, valid ids derived from a number. */
 export const traceIdOf = (n: number): string => `7a${n.toString(16).padStart(30, '0')}`;
@@ -53,19 +57,21 @@ export const fastOptions: OtlpExporterOptions = {
 };
 
 export interface LogLine {
-  level: 'warn' | 'info' | 'error';
+  level: 'debug' | 'info' | 'warn' | 'error';
   obj: object;
   msg: string;
 }
 
-export function memoryLogger(): ExportLogger & { lines: LogLine[] } {
+/** Keeps every line; a child's lines carry its bindings and land in the same list. */
+export function memoryLogger(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  return {
-    lines,
-    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const at = (level: LogLine['level']) => (obj: object, msg?: string): void => {
+      lines.push({ level, obj: { ...bindings, ...obj }, msg: msg ?? '' });
+    };
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => make({ ...bindings, ...more }) };
   };
+  return Object.assign(make({}), { lines });
 }
 
 export function stateRecorder(): { states: ExporterState[]; listener: (s: ExporterState) => void } {
@@ -79,4 +85,87 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function nanos(ms: number): bigint {
   const seconds = Math.floor(ms / 1000);
   return BigInt(seconds) * 1_000_000_000n + BigInt(Math.round((ms - seconds * 1000) * 1000)) * 1000n;
+}
+
+/** Lets promise callbacks and immediates (the exporter's pump) run. */
+export const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** Time stands still until advance(), which fires due timers in order. */
+export class FakeClock implements Clock {
+  time = 1_000_000;
+  private nextId = 0;
+  private readonly timers = new Map<number, { at: number; callback: () => void }>();
+  readonly now = (): number => this.time;
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepOn(this, ms, signal);
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = ++this.nextId;
+    this.timers.set(id, { at: this.time + ms, callback });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** delays from now of the pending timers, soonest first */
+  pending(): number[] {
+    return [...this.timers.values()].map((t) => t.at - this.time).sort((a, b) => a - b);
+  }
+
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.timers.delete(due[0]);
+      this.time = due[1].at;
+      due[1].callback();
+      await settle();
+    }
+    this.time = end;
+    await settle();
+  }
+}
+
+export interface Call {
+  spans: ReadableSpan[];
+  transport: number;
+  answer(failure?: ExportFailure): void;
+}
+
+/** Transports whose sends stay open until the test answers them. */
+export class FakeTransports {
+  readonly calls: Call[] = [];
+  created = 0;
+  shutDown = 0;
+  /** the concurrency limit each transport was built with */
+  readonly limits: number[] = [];
+  readonly factory = (_settings: TransportSettings, concurrencyLimit: number): SpanTransport => {
+    this.limits.push(concurrencyLimit);
+    const id = ++this.created;
+    return {
+      send: (spans) =>
+        new Promise<ExportFailure | undefined>((resolve) => {
+          this.calls.push({ spans, transport: id, answer: resolve });
+        }),
+      shutdown: async () => {
+        this.shutDown++;
+      },
+    };
+  };
+
+  /** calls not answered yet */
+  open(): Call[] {
+    return this.calls.filter((c) => !(c as { done?: boolean }).done);
+  }
+
+  async answer(call: Call | undefined, failure?: ExportFailure): Promise<void> {
+    assert.ok(call, 'a call to answer');
+    (call as { done?: boolean }).done = true;
+    call.answer(failure);
+    await settle();
+  }
 }
