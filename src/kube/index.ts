@@ -3,9 +3,6 @@
  * Everything the controller and pipelines need from the Kubernetes API goes through here.
  */
 
-/** Injectable logger (pino-compatible), clock and randomness; capped jittered backoff. */
-export { Backoff, type BackoffOptions, type Clock, type KubeLogger, type RandomSource, silentLogger, systemClock } from './clock.js';
-
 /** Typed API failure: branch on `statusCode` (403/404/409/410/5xx; 0 = no answer). */
 export { KubeApiError, type KubeApiErrorFields, type KubeVerb } from './errors.js';
 
