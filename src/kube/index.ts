@@ -78,7 +78,7 @@ export { type Worker, type WorkQueueOptions, WorkQueue, type WorkQueueStats, typ
 export { patchStatus, type PatchStatusOptions } from './status.js';
 
 /** Finalizer add/remove touching only ours, with a resourceVersion precondition and 409 retry. */
-export { addFinalizer, type FinalizerOptions, hasFinalizer, KSPAN_FINALIZER, removeFinalizer } from './finalizers.js';
+export { addFinalizer, type FinalizerOptions, hasFinalizer, removeFinalizer } from './finalizers.js';
 
 /** Lease-based leader election (coordination.k8s.io/v1), release on stop. */
 export { type Lease, type LeaseSpec, LeaderElector, type LeaderElectionOptions, microTime } from './leader-election.js';
