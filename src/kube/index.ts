@@ -17,27 +17,26 @@ export {
   type ResourceType,
 } from './resources.js';
 
-/**
- * The client: `createKubeClient(flagPath)` loads --kubeconfig, else $KUBECONFIG, else in-cluster;
- * `KubeClient` is list/watch/get/create/replace/mergePatch/jsonPatch/delete, throwing KubeApiError.
- */
-export {
-  createKubeClient,
-  HttpKubeClient,
-  type HttpKubeClientOptions,
-  type JsonPatchOperation,
-  type KubeClient,
-  type KubeObjectLike,
-  type ListerWatcher,
-  type ListOptions,
-  loadKubeConfig,
-  type ObjectKey,
-  type ObjectList,
-  type ObjectMetaLike,
-  type RawWatchEvent,
-  type RequestOptions,
-  type WatchOptions,
+/** What callers depend on: `KubeClient` is list/watch/get/create/replace/mergePatch/jsonPatch/delete, throwing KubeApiError. */
+export type {
+  JsonPatchOperation,
+  KubeClient,
+  KubeObjectLike,
+  ListerWatcher,
+  ListOptions,
+  ObjectKey,
+  ObjectList,
+  ObjectMetaLike,
+  RawWatchEvent,
+  RequestOptions,
+  WatchOptions,
 } from './client.js';
+
+/** `loadKubeConfig(flagPath)`: --kubeconfig, else $KUBECONFIG, else in-cluster. */
+export { loadKubeConfig } from './kubeconfig.js';
+
+/** The client over HTTP(S): `createKubeClient(flagPath)` loads the config and builds it. */
+export { createKubeClient, HttpKubeClient, type HttpKubeClientOptions } from './http-client.js';
 
 /**
  * Resilient list+watch: bookmarks, randomised watch timeouts, relist on 410 delivering only real
