@@ -7,7 +7,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { createKubeClient, type HttpKubeClient, type KubeObjectLike } from '../kube/client.js';
+import type { KubeObjectLike } from '../kube/client.js';
+import { createKubeClient, type HttpKubeClient } from '../kube/http-client.js';
 import { KubeApiError } from '../kube/errors.js';
 import { ListWatch } from '../kube/list-watch.js';
 import { RESOURCES, type ResourceType } from '../kube/resources.js';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { API_GROUP, TRACE_COLLECTOR_FINALIZER, TRACE_COLLECTOR_KIND } from '../api/types.js';
 import { TraceCollectorController } from '../controller/index.js';
 import type { KubeObjectLike } from '../kube/client.js';
-import { createKubeClient, type HttpKubeClient } from '../kube/client.js';
+import { createKubeClient, type HttpKubeClient } from '../kube/http-client.js';
 import { ClusterSource } from '../kube/cluster-source.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import { RESOURCES } from '../kube/resources.js';

@@ -3,6 +3,7 @@
  * namespace watches plus the owner object caches, wired to one client.
  */
 
+import { type Logger, silentLogger } from '../core/log.js';
 import type { KubeEvent, KubeObject } from '../engine/types.js';
 import type {
   ClusterSourcePort,
@@ -12,7 +13,6 @@ import type {
   WatchProblem,
 } from '../pipeline/ports.js';
 import type { KubeClient, KubeObjectLike, ListerWatcher } from './client.js';
-import { silentLogger, type KubeLogger } from './clock.js';
 import type { KubeApiError } from './errors.js';
 import type { ListWatchListener } from './list-watch.js';
 import { ObjectCache, type ObjectCacheOptions } from './object-cache.js';
@@ -29,7 +29,7 @@ export interface ClusterSourceOptions extends SharedWatchesOptions {
 export class ClusterSource implements ClusterSourcePort {
   readonly watches: SharedWatches;
   readonly cache: ObjectCache;
-  private readonly logger: KubeLogger;
+  private readonly logger: Logger;
 
   constructor(options: ClusterSourceOptions) {
     this.logger = options.logger ?? silentLogger;

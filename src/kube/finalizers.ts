@@ -1,5 +1,6 @@
 /**
- * Finalizer add/remove that changes only our finalizer and never loses someone else's.
+ * Finalizer add/remove that changes only our finalizer and never loses someone else's (the
+ * operator's is TRACE_COLLECTOR_FINALIZER, src/api/types.ts: one name for the API and the code).
  *
  * Each write is a merge patch of `metadata.finalizers` (the whole list, as merge patch replaces
  * arrays) together with `metadata.resourceVersion` of the version the list was computed from: the
@@ -10,9 +11,6 @@
 import type { KubeClient, KubeObjectLike } from './client.js';
 import { KubeApiError } from './errors.js';
 import type { ResourceType } from './resources.js';
-
-/** The finalizer kspan puts on TraceCollectors. */
-export const KSPAN_FINALIZER = 'kspan.dev/finalizer';
 
 export interface FinalizerOptions {
   /** attempts before the last 409 is thrown (default 5) */

@@ -3,9 +3,6 @@
  * Everything the controller and pipelines need from the Kubernetes API goes through here.
  */
 
-/** Injectable logger (pino-compatible), clock and randomness; capped jittered backoff. */
-export { Backoff, type BackoffOptions, type Clock, type KubeLogger, type RandomSource, silentLogger, systemClock } from './clock.js';
-
 /** Typed API failure: branch on `statusCode` (403/404/409/410/5xx; 0 = no answer). */
 export { KubeApiError, type KubeApiErrorFields, type KubeVerb } from './errors.js';
 
@@ -20,27 +17,26 @@ export {
   type ResourceType,
 } from './resources.js';
 
-/**
- * The client: `createKubeClient(flagPath)` loads --kubeconfig, else $KUBECONFIG, else in-cluster;
- * `KubeClient` is list/watch/get/create/replace/mergePatch/jsonPatch/delete, throwing KubeApiError.
- */
-export {
-  createKubeClient,
-  HttpKubeClient,
-  type HttpKubeClientOptions,
-  type JsonPatchOperation,
-  type KubeClient,
-  type KubeObjectLike,
-  type ListerWatcher,
-  type ListOptions,
-  loadKubeConfig,
-  type ObjectKey,
-  type ObjectList,
-  type ObjectMetaLike,
-  type RawWatchEvent,
-  type RequestOptions,
-  type WatchOptions,
+/** What callers depend on: `KubeClient` is list/watch/get/create/replace/mergePatch/jsonPatch/delete, throwing KubeApiError. */
+export type {
+  JsonPatchOperation,
+  KubeClient,
+  KubeObjectLike,
+  ListerWatcher,
+  ListOptions,
+  ObjectKey,
+  ObjectList,
+  ObjectMetaLike,
+  RawWatchEvent,
+  RequestOptions,
+  WatchOptions,
 } from './client.js';
+
+/** `loadKubeConfig(flagPath)`: --kubeconfig, else $KUBECONFIG, else in-cluster. */
+export { loadKubeConfig } from './kubeconfig.js';
+
+/** The client over HTTP(S): `createKubeClient(flagPath)` loads the config and builds it. */
+export { createKubeClient, HttpKubeClient, type HttpKubeClientOptions } from './http-client.js';
 
 /**
  * Resilient list+watch: bookmarks, randomised watch timeouts, relist on 410 delivering only real
@@ -81,7 +77,7 @@ export { type Worker, type WorkQueueOptions, WorkQueue, type WorkQueueStats, typ
 export { patchStatus, type PatchStatusOptions } from './status.js';
 
 /** Finalizer add/remove touching only ours, with a resourceVersion precondition and 409 retry. */
-export { addFinalizer, type FinalizerOptions, hasFinalizer, KSPAN_FINALIZER, removeFinalizer } from './finalizers.js';
+export { addFinalizer, type FinalizerOptions, hasFinalizer, removeFinalizer } from './finalizers.js';
 
 /** Lease-based leader election (coordination.k8s.io/v1), release on stop. */
 export { type Lease, type LeaseSpec, LeaderElector, type LeaderElectionOptions, microTime } from './leader-election.js';

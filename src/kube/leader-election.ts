@@ -12,7 +12,8 @@
  * - stop() releases the Lease (empty holderIdentity) so a standby takes over at once.
  */
 
-import { type Clock, type KubeLogger, type RandomSource, silentLogger, systemClock } from './clock.js';
+import { type Clock, type RandomSource, systemClock } from '../core/clock.js';
+import { type Logger, silentLogger } from '../core/log.js';
 import type { KubeClient, KubeObjectLike } from './client.js';
 import { KubeApiError } from './errors.js';
 import { RESOURCES } from './resources.js';
@@ -47,13 +48,13 @@ export interface LeaderElectionOptions {
   /** the observed holder changed (undefined: nobody holds it) */
   onNewLeader?(identity: string | undefined): void;
   clock?: Clock;
-  logger?: KubeLogger;
+  logger?: Logger;
   random?: RandomSource;
 }
 
 export class LeaderElector {
   private readonly clock: Clock;
-  private readonly logger: KubeLogger;
+  private readonly logger: Logger;
   private readonly random: RandomSource;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;

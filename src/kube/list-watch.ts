@@ -17,9 +17,11 @@
  */
 
 import { setImmediate } from 'node:timers/promises';
-import { Backoff, type BackoffOptions, type Clock, type KubeLogger, type RandomSource, silentLogger, systemClock } from './clock.js';
-import { type KubeObjectLike, type ListerWatcher, type ListOptions, type RawWatchEvent, watchErrorFromEvent } from './client.js';
-import { KubeApiError } from './errors.js';
+import { Backoff, type BackoffOptions } from '../core/backoff.js';
+import { type Clock, type RandomSource, systemClock } from '../core/clock.js';
+import { type Logger as KubeLogger, silentLogger } from '../core/log.js';
+import type { KubeObjectLike, ListerWatcher, ListOptions, RawWatchEvent } from './client.js';
+import { KubeApiError, watchErrorFromEvent } from './errors.js';
 import { describeResource, type ResourceType } from './resources.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';

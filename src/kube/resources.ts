@@ -88,6 +88,18 @@ export function resourcePath(type: ResourceType, namespace?: string, name?: stri
   return `${base}${ns}/${type.plural}/${encodeURIComponent(name)}${sub}`;
 }
 
+/**
+ * List items carry no apiVersion/kind, and metadata-only responses say PartialObjectMetadata:
+ * puts the resource's own back so that consumers always see e.g. `apps/v1 ReplicaSet`.
+ */
+export function restoreTypeMeta(object: { kind?: string; apiVersion?: string } | undefined, type: ResourceType): void {
+  if (!object || typeof object !== 'object') return;
+  if (!object.kind || object.kind === 'PartialObjectMetadata') {
+    object.kind = type.kind;
+    object.apiVersion = apiVersionOf(type);
+  }
+}
+
 /** Short human form for logs and errors: `apps/v1 replicasets`. */
 export function describeResource(type: ResourceType): string {
   return `${apiVersionOf(type)} ${type.plural}`;

@@ -10,8 +10,8 @@
  * so each subscriber sees every object version at most once.
  */
 
-import type { Clock, KubeLogger, RandomSource } from './clock.js';
-import { silentLogger } from './clock.js';
+import type { Clock, RandomSource } from '../core/clock.js';
+import { type Logger as KubeLogger, silentLogger } from '../core/log.js';
 import type { KubeObjectLike, ListerWatcher } from './client.js';
 import { ListWatch, type ListWatchListener, type ListWatchOptions, type ListWatchScope, type ListWatchStats } from './list-watch.js';
 import { apiVersionOf } from './resources.js';

@@ -3,11 +3,13 @@
  * - a key queued several times is processed once (dedup while waiting);
  * - a key is never processed by two workers at once; added while processing, it is queued again
  *   after the running attempt finishes;
- * - failures requeue with per-key exponential backoff; success forgets the key's failures;
+ * - failures requeue with per-key jittered exponential backoff; success forgets the key's failures;
  * - delayed adds (`addAfter`), and shutdown that can drain what is queued.
  */
 
-import { type KubeLogger, silentLogger } from './clock.js';
+import { backoffDelay } from '../core/backoff.js';
+import { type Clock, type RandomSource, systemClock, type TimerHandle } from '../core/clock.js';
+import { type Logger, silentLogger } from '../core/log.js';
 
 /** What a worker may ask for after processing a key. */
 export interface WorkResult {
@@ -22,7 +24,11 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   /** cap on retry delays (default 5 min) */
   maxDelayMs?: number;
-  logger?: KubeLogger;
+  logger?: Logger;
+  /** delayed adds and retries run on its timers (default: the system clock) */
+  clock?: Clock;
+  /** the backoff's jitter (default Math.random) */
+  random?: RandomSource;
 }
 
 export interface WorkQueueStats {
@@ -41,10 +47,12 @@ export class WorkQueue<K = string> {
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly failuresByKey = new Map<K, number>();
-  private readonly delayed = new Map<K, { timer: ReturnType<typeof setTimeout>; at: number }>();
+  private readonly delayed = new Map<K, { timer: TimerHandle; at: number }>();
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
-  private readonly logger: KubeLogger;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly random: RandomSource;
   private wakeUp: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
   private workers: Promise<void>[] = [];
@@ -57,6 +65,8 @@ export class WorkQueue<K = string> {
     this.baseDelayMs = options.baseDelayMs ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
     this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
   }
 
   /** Queues a key (no-op if it is already waiting, or after shutdown). */
@@ -78,24 +88,28 @@ export class WorkQueue<K = string> {
       this.add(key);
       return;
     }
-    const at = Date.now() + delayMs;
+    const at = this.clock.now() + delayMs;
     const pending = this.delayed.get(key);
     if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    if (pending) this.clock.clearTimeout(pending.timer);
+    const timer = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
     }, delayMs);
-    // A pending retry alone must not keep the process alive (the operator has servers for that).
-    timer.unref?.();
+    // A pending retry alone must not keep the process alive (the operator has servers for that);
+    // the system clock's handles are Node timers, a fake clock's are not.
+    (timer as { unref?: () => void } | null | undefined)?.unref?.();
     this.delayed.set(key, { timer, at });
   }
 
-  /** Queues a key after its backoff delay: base * 2^failures, capped. Counts one failure. */
+  /**
+   * Queues a key after its backoff delay (base * 2^failures, capped, drawn from the upper half so
+   * that keys failing together do not retry together). Counts one failure.
+   */
   addRateLimited(key: K): void {
     const failures = this.failuresByKey.get(key) ?? 0;
     this.failuresByKey.set(key, failures + 1);
-    this.addAfter(key, Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(failures, 30)));
+    this.addAfter(key, backoffDelay(failures, { initialMs: this.baseDelayMs, maxMs: this.maxDelayMs, factor: 2 }, this.random));
   }
 
   /** Forgets a key's failures (its next failure starts from the base delay again). */
@@ -138,7 +152,7 @@ export class WorkQueue<K = string> {
   async shutdown(options: { drain?: boolean } = {}): Promise<void> {
     this.shuttingDown = true;
     this.draining = options.drain ?? true;
-    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    for (const { timer } of this.delayed.values()) this.clock.clearTimeout(timer);
     this.delayed.clear();
     if (!this.draining) {
       for (const key of this.queue) this.dirty.delete(key);
@@ -199,7 +213,7 @@ export class WorkQueue<K = string> {
   private cancelDelay(key: K): void {
     const pending = this.delayed.get(key);
     if (!pending) return;
-    clearTimeout(pending.timer);
+    this.clock.clearTimeout(pending.timer);
     this.delayed.delete(key);
   }
 

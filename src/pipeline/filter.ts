@@ -36,9 +36,9 @@ export function passesFilter(event: KubeEvent, filter: FilterSpec | undefined): 
 export class SeenEvents {
   private readonly seen = new Set<string>();
   /**
-   * The keys in arrival order, a ring once full. A Set gives up its oldest key only by iterating
-   * past every key deleted before it (V8 compacts them away only now and then): at 100,000 keys
-   * that cost ~20 µs per event, 8% of the operator's CPU in the soak benchmark.
+   * The keys in arrival order, a ring once full, so that forgetting the oldest is O(1). A Set
+   * yields its oldest key only by iterating past every key deleted before it (V8 compacts its
+   * tables only now and then), a cost that grows with the capacity on every event.
    */
   private readonly order: string[] = [];
   private oldest = 0;

@@ -2,5 +2,4 @@ export { Pipeline, type PipelineCounters, type PipelineOptions, type PipelineSet
 export type { CorrelatorLike, EngineFactory } from './engine-port.js';
 export { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
 export { resolveNamespaces, selectorMatches, needsNamespaceWatch, type NamespaceScope } from './namespaces.js';
-export { silentLog, type Log } from './log.js';
 export * from './ports.js';

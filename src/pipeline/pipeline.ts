@@ -4,11 +4,12 @@
  */
 
 import type { TraceCollectorSpec } from '../api/types.js';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import { type Logger, silentLogger } from '../core/log.js';
 import { TickSchedule } from '../engine/schedule.js';
 import type { EngineConfig, KubeEvent, KubeObject, SpanRecord } from '../engine/types.js';
 import type { CorrelatorLike, EngineFactory } from './engine-port.js';
 import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
-import { silentLog, type Log } from './log.js';
 import { needsNamespaceWatch, resolveNamespaces, type NamespaceScope } from './namespaces.js';
 import {
   ALL_NAMESPACES,
@@ -78,21 +79,10 @@ export interface PipelineOptions {
   baseline?: Partial<PipelineCounters>;
   /** called when watch problems, sync state or the exporter state change */
   onStateChange?: () => void;
-  log?: Log;
-  now?: () => number;
-  /** the tick timer (default: the global setTimeout/clearTimeout); for tests */
-  timers?: PipelineTimers;
+  log?: Logger;
+  /** the time and the tick timer (default: the system clock) */
+  clock?: Clock;
 }
-
-export interface PipelineTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const globalTimers: PipelineTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 interface EventWatch {
   subscription: Subscription;
@@ -101,8 +91,8 @@ interface EventWatch {
 
 export class Pipeline {
   private readonly startedAt: number;
-  private readonly now: () => number;
-  private readonly log: Log;
+  private readonly clock: Clock;
+  private readonly log: Logger;
   private readonly correlator: CorrelatorLike;
   private readonly exporter: SpanExporterPort;
   private readonly seen = new SeenEvents();
@@ -115,19 +105,17 @@ export class Pipeline {
   private settings: PipelineSettings;
   private engineConfig: EngineConfig;
   private scope: NamespaceScope = { all: false, names: [] };
-  private readonly timers: PipelineTimers;
   private readonly ticks: TickSchedule;
-  private tickTimer: unknown;
+  private tickTimer: TimerHandle;
   private stopped = false;
   private eventsSkippedOld = 0;
   private eventsFiltered = 0;
 
   constructor(private readonly options: PipelineOptions) {
-    this.now = options.now ?? Date.now;
-    this.log = options.log ?? silentLog;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? silentLogger;
     this.settings = options.settings;
-    this.timers = options.timers ?? globalTimers;
-    this.startedAt = this.now();
+    this.startedAt = this.clock.now();
     this.engineConfig = options.engine.configFromSpec(this.settings.spec);
     this.ticks = new TickSchedule(this.tickInterval());
     this.ticks.start(this.startedAt);
@@ -164,7 +152,7 @@ export class Pipeline {
   async stop(options: { flush: boolean; deadline: number }): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tickTimer !== undefined) this.timers.clearTimeout(this.tickTimer);
+    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     this.namespaceWatch?.unsubscribe();
     this.namespaceWatch = undefined;
     for (const watch of this.watches.values()) {
@@ -172,8 +160,8 @@ export class Pipeline {
       watch.objects.unsubscribe();
     }
     this.watches.clear();
-    if (options.flush) await this.exportFinal(this.correlator.flush(this.now()), options.deadline);
-    await this.exporter.shutdown(options.flush ? options.deadline : this.now());
+    if (options.flush) await this.exportFinal(this.correlator.flush(this.clock.now()), options.deadline);
+    await this.exporter.shutdown(options.flush ? options.deadline : this.clock.now());
   }
 
   /**
@@ -184,7 +172,7 @@ export class Pipeline {
    */
   private async exportFinal(spans: SpanRecord[], deadline: number): Promise<void> {
     for (let start = 0; start < spans.length; start += FINAL_FLUSH_CHUNK) {
-      if (start > 0 && this.now() < deadline) await this.exporter.flush(deadline);
+      if (start > 0 && this.clock.now() < deadline) await this.exporter.flush(deadline);
       this.export(spans.slice(start, start + FINAL_FLUSH_CHUNK));
     }
   }
@@ -329,7 +317,7 @@ export class Pipeline {
       return;
     }
     try {
-      this.export(this.correlator.addEvent(event, this.now()));
+      this.export(this.correlator.addEvent(event, this.clock.now()));
     } catch (err) {
       // An engine bug on one event must not stop the stream (nor other collectors on the watch).
       this.log.error({ err, event: { namespace: event.metadata.namespace, name: event.metadata.name } }, 'engine failed on an event');
@@ -343,7 +331,7 @@ export class Pipeline {
   private onObject(object: KubeObject, previous: KubeObject | undefined): void {
     if (this.stopped) return;
     try {
-      this.export(this.correlator.objectChanged(object, this.now(), previous));
+      this.export(this.correlator.objectChanged(object, this.clock.now(), previous));
     } catch (err) {
       this.log.error({ err, object: { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name } }, 'engine failed on an object');
     }
@@ -354,15 +342,16 @@ export class Pipeline {
   }
 
   /**
-   * Ticks fall on the schedule replay uses (from the start, every interval): a late timer or a
-   * long tick delays that tick only, not every later one (chained timers drifted by both, run
-   * after run, and a span left that much later). Ticks missed during a stall run as one, now.
+   * Ticks fall on the schedule replay uses (from the start, every interval), so that a capture
+   * replays with the spans leaving at the ticks they left at live. Each timer aims at the next
+   * scheduled tick rather than one interval after the last: a late timer or a long tick delays
+   * that tick only, never the later ones. Ticks missed during a stall run as one, now.
    */
   private scheduleTick(): void {
     if (this.stopped) return;
-    this.tickTimer = this.timers.setTimeout(
+    this.tickTimer = this.clock.setTimeout(
       () => {
-        const now = this.now();
+        const now = this.clock.now();
         if (this.ticks.runDue(now, NO_TICK) > 0) {
           try {
             this.export(this.correlator.tick(now));
@@ -372,7 +361,7 @@ export class Pipeline {
         }
         this.scheduleTick();
       },
-      Math.max(0, this.ticks.next! - this.now()),
+      Math.max(0, this.ticks.next! - this.clock.now()),
     );
   }
 

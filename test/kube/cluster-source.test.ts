@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { silentLogger } from '../../src/core/log.js';
 import { ClusterSource } from '../../src/kube/cluster-source.js';
 import { RESOURCES } from '../../src/kube/resources.js';
 import type { NamespaceInfo, WatchProblem } from '../../src/pipeline/ports.js';
@@ -64,7 +65,7 @@ describe('kube/cluster-source', () => {
 
   it('watchObjectKind logs a kind it cannot cache instead of throwing at the pipeline', () => {
     const warnings: string[] = [];
-    const logger = { debug: () => {}, info: () => {}, warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), error: () => {} };
+    const logger = { ...silentLogger, warn: (_: object, msg?: string) => void warnings.push(msg ?? '') };
     const logged = new ClusterSource({ client: api, clock: new FakeClock(), logger });
     logged.watchObjectKind('', 'Rollout');
     assert.deepEqual(warnings, ['cannot cache this owner kind']);

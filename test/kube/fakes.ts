@@ -3,10 +3,11 @@
  * with resourceVersions, history, compaction and scripted failures; a fake clock; a recording logger.
  */
 
-import type { Clock, KubeLogger } from '../../src/kube/clock.js';
+import type { Logger } from '../../src/core/log.js';
 import type { KubeObjectLike, ListerWatcher, ListOptions, ObjectList, RawWatchEvent, WatchOptions } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import type { ResourceType } from '../../src/kube/resources.js';
+import { FakeClock as SharedFakeClock } from '../support/fake-clock.js';
 
 interface HistoryEntry {
   rv: number;
@@ -186,18 +187,13 @@ export class FakeApi implements ListerWatcher {
   }
 }
 
-/** A clock whose sleeps return at once (on the next macrotask) and advance time. */
-export class FakeClock implements Clock {
-  readonly sleeps: number[] = [];
-  constructor(public time = 1_700_000_000_000) {}
-  now(): number {
-    return this.time;
-  }
-  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(ms);
-    if (signal?.aborted) return;
-    this.time += ms;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * The shared fake clock with instant sleeps: list+watch retry loops run through their backoffs
+ * at once, the pauses they asked for recorded in `sleeps`.
+ */
+export class FakeClock extends SharedFakeClock {
+  constructor(start?: number) {
+    super({ ...(start !== undefined ? { start } : {}), instantSleeps: true });
   }
 }
 
@@ -207,12 +203,19 @@ export interface LogLine {
   msg: string | undefined;
 }
 
-export function recordingLogger(): KubeLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
+/** A logger that keeps every line; its children write to the same `lines`, their bindings merged in. */
+export function recordingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
   const at = (level: string) => (obj: object, msg?: string) => {
-    lines.push({ level, obj, msg });
+    lines.push({ level, obj: Object.keys(bindings).length > 0 ? { ...bindings, ...obj } : obj, msg });
   };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
+  };
 }
 
 /** Waits until `condition` holds (polling on macrotasks), failing after `timeoutMs`. */
@@ -221,36 +224,5 @@ export async function until(condition: () => boolean, timeoutMs = 3000, what = '
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** A clock that only moves when the test advances it; sleeps resolve as time passes. */
-export class ManualClock implements Clock {
-  private timers: Array<{ at: number; resolve: () => void }> = [];
-  constructor(public time = 1_700_000_000_000) {}
-  now(): number {
-    return this.time;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const timer = { at: this.time + ms, resolve };
-      this.timers.push(timer);
-      signal?.addEventListener('abort', () => {
-        this.timers = this.timers.filter((t) => t !== timer);
-        resolve();
-      }, { once: true });
-    });
-  }
-  /** Moves time forward in steps, letting the async loops run between steps. */
-  async advance(ms: number, stepMs = 100): Promise<void> {
-    const end = this.time + ms;
-    while (this.time < end) {
-      this.time = Math.min(end, this.time + stepMs);
-      const due = this.timers.filter((t) => t.at <= this.time);
-      this.timers = this.timers.filter((t) => t.at > this.time);
-      for (const t of due) t.resolve();
-      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-    }
   }
 }

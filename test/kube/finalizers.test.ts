@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { TRACE_COLLECTOR_FINALIZER } from '../../src/api/types.js';
 import type { KubeObjectLike, ObjectKey, RequestOptions } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
-import { addFinalizer, hasFinalizer, KSPAN_FINALIZER, removeFinalizer } from '../../src/kube/finalizers.js';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../../src/kube/finalizers.js';
 import { RESOURCES, type ResourceType } from '../../src/kube/resources.js';
 import { patchStatus } from '../../src/kube/status.js';
 
@@ -49,44 +50,44 @@ class OneObject {
 describe('kube/finalizers and status', () => {
   it('adds only our finalizer, with the resourceVersion as precondition', async () => {
     const server = new OneObject();
-    const updated = await addFinalizer(server.client, RESOURCES.tracecollectors, server.object!, KSPAN_FINALIZER);
-    assert.deepEqual(updated.metadata?.finalizers, ['other.io/keep', KSPAN_FINALIZER]);
-    assert.deepEqual(server.patches[0]!.patch, { metadata: { resourceVersion: '1', finalizers: ['other.io/keep', KSPAN_FINALIZER] } });
+    const updated = await addFinalizer(server.client, RESOURCES.tracecollectors, server.object!, TRACE_COLLECTOR_FINALIZER);
+    assert.deepEqual(updated.metadata?.finalizers, ['other.io/keep', TRACE_COLLECTOR_FINALIZER]);
+    assert.deepEqual(server.patches[0]!.patch, { metadata: { resourceVersion: '1', finalizers: ['other.io/keep', TRACE_COLLECTOR_FINALIZER] } });
     // already there: no write
-    await addFinalizer(server.client, RESOURCES.tracecollectors, updated, KSPAN_FINALIZER);
+    await addFinalizer(server.client, RESOURCES.tracecollectors, updated, TRACE_COLLECTOR_FINALIZER);
     assert.equal(server.patches.length, 1);
-    assert.equal(hasFinalizer(updated, KSPAN_FINALIZER), true);
+    assert.equal(hasFinalizer(updated, TRACE_COLLECTOR_FINALIZER), true);
   });
 
   it('on a concurrent change (409) re-reads and keeps the other writer’s finalizer', async () => {
     const server = new OneObject();
     const stale = structuredClone(server.object!);
     server.beforePatch = () => server.bump((o) => o.metadata!.finalizers!.push('third.io/added'));
-    const updated = await addFinalizer(server.client, RESOURCES.tracecollectors, stale, KSPAN_FINALIZER);
+    const updated = await addFinalizer(server.client, RESOURCES.tracecollectors, stale, TRACE_COLLECTOR_FINALIZER);
     assert.equal(server.patches.length, 2);
-    assert.deepEqual(updated.metadata?.finalizers, ['other.io/keep', 'third.io/added', KSPAN_FINALIZER]);
+    assert.deepEqual(updated.metadata?.finalizers, ['other.io/keep', 'third.io/added', TRACE_COLLECTOR_FINALIZER]);
   });
 
   it('removes only our finalizer; a vanished object is fine; conflicts give up after maxAttempts', async () => {
     const server = new OneObject();
-    server.bump((o) => o.metadata!.finalizers!.push(KSPAN_FINALIZER));
-    const removed = await removeFinalizer(server.client, RESOURCES.tracecollectors, server.object!, KSPAN_FINALIZER);
+    server.bump((o) => o.metadata!.finalizers!.push(TRACE_COLLECTOR_FINALIZER));
+    const removed = await removeFinalizer(server.client, RESOURCES.tracecollectors, server.object!, TRACE_COLLECTOR_FINALIZER);
     assert.deepEqual(removed?.metadata?.finalizers, ['other.io/keep']);
 
-    server.bump((o) => o.metadata!.finalizers!.push(KSPAN_FINALIZER));
+    server.bump((o) => o.metadata!.finalizers!.push(TRACE_COLLECTOR_FINALIZER));
     const snapshot = structuredClone(server.object!);
     server.object = undefined;
-    assert.equal(await removeFinalizer(server.client, RESOURCES.tracecollectors, snapshot, KSPAN_FINALIZER), undefined);
+    assert.equal(await removeFinalizer(server.client, RESOURCES.tracecollectors, snapshot, TRACE_COLLECTOR_FINALIZER), undefined);
 
     const busy = new OneObject();
-    busy.bump((o) => o.metadata!.finalizers!.push(KSPAN_FINALIZER));
+    busy.bump((o) => o.metadata!.finalizers!.push(TRACE_COLLECTOR_FINALIZER));
     const always = (): void => {
       busy.bump(() => undefined);
       busy.beforePatch = always;
     };
     busy.beforePatch = always;
     await assert.rejects(
-      removeFinalizer(busy.client, RESOURCES.tracecollectors, busy.object!, KSPAN_FINALIZER, { maxAttempts: 3 }),
+      removeFinalizer(busy.client, RESOURCES.tracecollectors, busy.object!, TRACE_COLLECTOR_FINALIZER, { maxAttempts: 3 }),
       (err: unknown) => err instanceof KubeApiError && err.statusCode === 409,
     );
     assert.equal(busy.patches.length, 3);

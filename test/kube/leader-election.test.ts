@@ -3,7 +3,7 @@ import type { KubeObjectLike, ObjectKey } from '../../src/kube/client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { type Lease, LeaderElector, microTime } from '../../src/kube/leader-election.js';
 import type { ResourceType } from '../../src/kube/resources.js';
-import { ManualClock } from './fakes.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 /** An in-memory Lease store with resourceVersion checks, reachable through per-replica clients. */
 class LeaseStore {
@@ -43,7 +43,7 @@ class LeaseStore {
 }
 
 describe('kube/leader-election', () => {
-  let clock: ManualClock;
+  let clock: FakeClock;
   let store: LeaseStore;
   const electors: LeaderElector[] = [];
 
@@ -66,7 +66,7 @@ describe('kube/leader-election', () => {
   }
 
   beforeEach(() => {
-    clock = new ManualClock();
+    clock = new FakeClock();
     store = new LeaseStore();
   });
 

@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
 import { WorkQueue } from '../../src/kube/work-queue.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { until } from './fakes.js';
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('kube/work-queue', () => {
   let queue: WorkQueue<string>;
+  let clock: FakeClock;
+
+  beforeEach(() => {
+    clock = new FakeClock();
+  });
 
   afterEach(async () => {
     await queue?.shutdown({ drain: false });
   });
 
   it('deduplicates keys waiting to be processed', async () => {
-    queue = new WorkQueue();
+    queue = new WorkQueue({ clock });
     const seen: string[] = [];
     queue.add('a');
     queue.add('a');
@@ -25,7 +31,7 @@ describe('kube/work-queue', () => {
   });
 
   it('never runs one key on two workers at once; a key added while processing runs once more after', async () => {
-    queue = new WorkQueue();
+    queue = new WorkQueue({ clock });
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
@@ -52,14 +58,15 @@ describe('kube/work-queue', () => {
   });
 
   it('requeues failures with per-key exponential backoff and forgets on success', async () => {
-    queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 40 });
+    // The top of the jitter range, so that the gaps show the exponential growth.
+    queue = new WorkQueue({ baseDelayMs: 5, maxDelayMs: 40, clock, random: () => 0.95 });
     const times: number[] = [];
     queue.start(async () => {
-      times.push(Date.now());
+      times.push(clock.now());
       if (times.length < 4) throw new Error('not yet');
     });
     queue.add('k');
-    await until(() => times.length === 4);
+    await clock.advanceUntil(() => times.length === 4);
     await queue.whenIdle();
     assert.equal(queue.requeues('k'), 0, 'forgotten after success');
     assert.equal(queue.stats().failures, 3);
@@ -68,7 +75,7 @@ describe('kube/work-queue', () => {
   });
 
   it('supports delayed adds (earliest wins) and worker-requested requeues', async () => {
-    queue = new WorkQueue();
+    queue = new WorkQueue({ clock });
     const seen: string[] = [];
     queue.start(async (k) => {
       seen.push(k);
@@ -77,12 +84,12 @@ describe('kube/work-queue', () => {
     queue.addAfter('late', 10_000);
     queue.addAfter('late', 5);
     queue.add('again');
-    await until(() => seen.length === 3);
+    await clock.advanceUntil(() => seen.length === 3, 3000);
     assert.deepEqual([...seen].sort(), ['again', 'again', 'late']);
   });
 
   it('shutdown drains queued keys by default and ignores later adds', async () => {
-    queue = new WorkQueue();
+    queue = new WorkQueue({ clock });
     const seen: string[] = [];
     queue.start(async (k) => {
       await tick(1);
@@ -99,7 +106,7 @@ describe('kube/work-queue', () => {
   });
 
   it('shutdown without drain only waits for the running key', async () => {
-    queue = new WorkQueue();
+    queue = new WorkQueue({ clock });
     const seen: string[] = [];
     queue.start(async (k) => {
       await tick(2);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { TraceCollectorSpec } from '../../src/api/types.js';
 import type { KubeEvent } from '../../src/engine/types.js';
 import { Pipeline, type PipelineOptions } from '../../src/pipeline/index.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { FakeClusterSource } from './fakes/cluster-source.js';
 import { fakeEngine } from './fakes/engine.js';
 import { exporterConfig, FakeExporter } from './fakes/exporter.js';
@@ -169,17 +170,14 @@ describe('Pipeline', () => {
   });
 
   it('ticks on the schedule replay uses: a late or long tick does not push the later ones back', async () => {
-    let now = 0;
-    const timers: Array<{ callback: () => void; ms: number }> = [];
+    const clock = new FakeClock({ start: 0 });
+    // The pending tick timer fires with the time set to `at`: late, or a little early.
     const fire = (at: number) => {
-      now = at;
-      timers.shift()!.callback();
+      clock.time = at;
+      assert.ok(clock.fireNext());
     };
-    const delays = () => timers.map((t) => t.ms);
-    const { engine, pipeline, stop } = setup(
-      { correlation: { recentWindowSeconds: 2 } as never },
-      { now: () => now, timers: { setTimeout: (callback, ms) => timers.push({ callback, ms }), clearTimeout: () => timers.splice(0) } },
-    );
+    const delays = () => clock.pending();
+    const { engine, pipeline, stop } = setup({ correlation: { recentWindowSeconds: 2 } as never }, { clock });
     assert.deepEqual(delays(), [1000], 'the first tick one interval (window/2) after the start');
     fire(1300); // 300 ms late
     assert.deepEqual(delays(), [700], 'the next tick stays at 2000');

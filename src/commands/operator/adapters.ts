@@ -5,7 +5,8 @@ import type { PipelineFactory, SecretReader, TraceCollectorChange, TraceCollecto
 import type { Logger } from '../../core/log.js';
 import { Correlator, engineConfigFromSpec, tickIntervalMs } from '../../engine/index.js';
 import { createOtlpExporter } from '../../export/index.js';
-import type { HttpKubeClient, KubeObjectLike } from '../../kube/client.js';
+import type { KubeObjectLike } from '../../kube/client.js';
+import type { HttpKubeClient } from '../../kube/http-client.js';
 import { KubeApiError } from '../../kube/errors.js';
 import { addFinalizer, removeFinalizer } from '../../kube/finalizers.js';
 import type { ChangeEvent } from '../../kube/list-watch.js';

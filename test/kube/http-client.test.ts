@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { HttpKubeClient, isBodyTimeout, type RawWatchEvent } from '../../src/kube/client.js';
+import type { RawWatchEvent } from '../../src/kube/client.js';
+import { HttpKubeClient, isBodyTimeout } from '../../src/kube/http-client.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { customResource, RESOURCES, resourcePath } from '../../src/kube/resources.js';
 
@@ -13,7 +14,7 @@ interface Seen {
   body: string;
 }
 
-describe('kube/client (HTTP details)', () => {
+describe('kube/http-client', () => {
   let server: Server;
   let client: HttpKubeClient;
   let seen: Seen[];
