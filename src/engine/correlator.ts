@@ -11,7 +11,6 @@ import { RecentStore, type RecentEntry } from './recent-store.js';
 import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
-import { parseTime } from './time.js';
 import { eventSpan, rootSpan, type SpanHandle } from './span-builder.js';
 import { rolloutInProgress, ROLLOUT_KINDS, statusTransitions, transitionEvent, type StatusTransition } from './status-rules.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
@@ -576,8 +575,8 @@ export class Correlator {
   private expectsOwnParent(p: EventContext): boolean {
     if (p.action.actor !== undefined || this.now - p.receivedAt >= EXPECTED_PARENT_WAIT_MS) return false;
     const obj = this.lookup.get(p.action.object);
-    const created = parseTime(obj?.metadata.creationTimestamp)?.ms;
-    if (obj === undefined || created === undefined || p.receivedAt - created >= EXPECTED_PARENT_WAIT_MS) return false;
+    const created = obj?.metadata.createdAt;
+    if (obj === undefined || created === undefined || p.receivedAt - created * 1000 >= EXPECTED_PARENT_WAIT_MS) return false;
     const owners = obj.metadata.ownerReferences;
     const owner = owners?.find((o) => o.controller === true) ?? owners?.[0];
     return owner !== undefined && this.creators.has(`${owner.kind}\u0000${obj.kind}`);

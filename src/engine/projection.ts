@@ -7,8 +7,9 @@
  * generation; owner references (kind, name, controller: owners are found by kind and name, the
  * controller first); for the kinds the status rules read, a few status facts (§5.10). Only for
  * objects without owners, whose generations start traces (§5.6): their managedFields entries
- * (manager, operation, subresource, time and the `f:spec` tree) and their spec. For an owned
- * object: its creationTimestamp (§5.11) and the spec's `nodeName` (the `k8s.node.name` attribute).
+ * (manager, operation, subresource, time and the `f:spec` tree) and their spec (of a bare Pod or
+ * a Job only the node, see SPEC_NOT_KEPT). For an owned object: its creationTimestamp (§5.11) and
+ * the spec's `nodeName` (the `k8s.node.name` attribute).
  * Everything else (labels, annotations, the rest of the status and of the managedFields) is read
  * by nobody, and with 100,000s of cached objects it would be most of their memory.
  *
@@ -33,13 +34,37 @@ export interface RawObject {
 export const STATUS_KINDS: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 /**
- * A plain object with room inside for all its properties: V8 gives an object made by `{}` room
- * for four and keeps the rest in a second array, while an object made by a constructor gets room
- * for as many as its first instances had. Its prototype is Object.prototype, so to everyone else
- * these are plain objects.
+ * A constructor of plain objects with room inside for all their properties. V8 gives an object
+ * made by `{}` room for four and keeps the rest in a second array, while an object made by a
+ * constructor gets room for as many as its first instances had: one constructor per shape, so
+ * that a small shape is not given the room of a large one. The prototype is Object.prototype, so
+ * to everyone else these are plain objects.
  */
-const PlainRecord = function PlainRecord() {} as unknown as new () => Record<string, unknown>;
-PlainRecord.prototype = Object.prototype;
+function recordOfOneShape(): new () => Record<string, unknown> {
+  const Plain = function () {} as unknown as new () => Record<string, unknown>;
+  Plain.prototype = Object.prototype;
+  return Plain;
+}
+const ObjectRecord = recordOfOneShape();
+const OwnedObjectRecord = recordOfOneShape();
+const MetaRecord = recordOfOneShape();
+const OwnedMetaRecord = recordOfOneShape();
+const EntryRecord = recordOfOneShape();
+const PodFactsRecord = recordOfOneShape();
+const WorkloadFactsRecord = recordOfOneShape();
+
+/** Whole seconds since the Unix epoch of an RFC 3339 time, or undefined. */
+function epochSeconds(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+/**
+ * Top-level kinds whose spec is not kept: a bare Pod's or a Job's spec is large (watched whole for
+ * their status) and hardly ever changes; their changes are attributed by managedFields alone.
+ */
+const SPEC_NOT_KEPT: ReadonlySet<string> = new Set(['Pod', 'Job']);
 
 /** Past this many distinct `f:spec` trees, or node names, the tables start over (values stay correct either way). */
 const MAX_TREES = 10_000;
@@ -64,16 +89,16 @@ export class ObjectProjector {
     if (!raw || typeof raw.kind !== 'string' || !isRecord(raw.metadata) || typeof raw.metadata['name'] !== 'string') return undefined;
     const m = raw.metadata;
     const pm = previous?.metadata;
-    const meta = new PlainRecord() as unknown as ObjectMeta;
+    const owners = m['ownerReferences'];
+    const owned = Array.isArray(owners) && owners.length > 0;
+    const meta = (owned ? new OwnedMetaRecord() : new MetaRecord()) as unknown as ObjectMeta;
     meta.name = m['name'] as string;
     if (m['namespace'] !== undefined) meta.namespace = this.string(m['namespace']) as string;
     if (m['uid'] !== undefined) meta.uid = m['uid'] === pm?.uid ? pm.uid : (m['uid'] as string);
     if (m['resourceVersion'] !== undefined) meta.resourceVersion = m['resourceVersion'] as string;
     if (m['generation'] !== undefined) meta.generation = m['generation'] as number;
-    const owners = m['ownerReferences'];
-    const owned = Array.isArray(owners) && owners.length > 0;
     if (Array.isArray(owners)) meta.ownerReferences = this.ownerList(owners, pm?.ownerReferences);
-    const projected = new PlainRecord() as unknown as KubeObject;
+    const projected = (owned ? new OwnedObjectRecord() : new ObjectRecord()) as unknown as KubeObject;
     if (raw.apiVersion !== undefined) projected.apiVersion = this.string(raw.apiVersion) as string;
     projected.kind = this.string(raw.kind) as string;
     projected.metadata = meta;
@@ -82,11 +107,14 @@ export class ObjectProjector {
       const before = previous?.statusFacts;
       projected.statusFacts = before !== undefined && sameFacts(facts, before) ? before : facts;
     }
-    if (owned) {
-      // An event on an object made moments ago waits longer for the action that made it (§5.11).
-      if (typeof m['creationTimestamp'] === 'string') meta.creationTimestamp = m['creationTimestamp'] === pm?.creationTimestamp ? pm.creationTimestamp : m['creationTimestamp'];
+    if (owned || SPEC_NOT_KEPT.has(raw.kind)) {
       const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
       if (typeof nodeName === 'string') projected.spec = this.nodeSpec(nodeName);
+    }
+    if (owned) {
+      // An event on an object made moments ago waits longer for the action that made it (§5.11).
+      const created = typeof m['createdAt'] === 'number' ? m['createdAt'] : epochSeconds(m['creationTimestamp']);
+      if (created !== undefined) meta.createdAt = created;
       return projected;
     }
     const entries = m['managedFields'];
@@ -94,7 +122,7 @@ export class ObjectProjector {
       const before = pm?.managedFields;
       meta.managedFields = Array.isArray(entries) ? entries.map((e: unknown, i) => this.entry(e, before?.[i])) : (entries as ManagedFieldsEntry[]);
     }
-    if (raw.spec !== undefined) {
+    if (raw.spec !== undefined && !SPEC_NOT_KEPT.has(raw.kind)) {
       // Within one generation the spec is the same (the API server bumps the generation on every spec change).
       const sameGeneration = pm !== undefined && meta.generation !== undefined && meta.generation === pm.generation && meta.uid === pm.uid;
       projected.spec = sameGeneration && previous!.spec !== undefined ? previous!.spec : shareEqual(raw.spec, previous?.spec);
@@ -127,14 +155,15 @@ export class ObjectProjector {
 
   /** What the status rules read of `status` (see StatusFacts), per kind. */
   private statusFacts(kind: string, status: Record<string, unknown>, spec: unknown, managedFields: unknown): StatusFacts {
-    const facts = new PlainRecord() as unknown as StatusFacts;
+    const facts = (kind === 'Pod' ? new PodFactsRecord() : new WorkloadFactsRecord()) as unknown as StatusFacts;
     facts.manager = this.string(statusManager(managedFields)) as string;
     const conditions = Array.isArray(status['conditions']) ? status['conditions'].filter(isRecord) : [];
     if (kind === 'Pod') {
       const ready = conditions.find((c) => c['type'] === 'Ready');
       if (ready !== undefined) {
         facts.ready = this.string(ready['status']) as string;
-        if (typeof ready['lastTransitionTime'] === 'string') facts.readySince = ready['lastTransitionTime'];
+        const since = epochSeconds(ready['lastTransitionTime']);
+        if (since !== undefined) facts.readySince = since;
       }
       const containers = [status['initContainerStatuses'], status['containerStatuses']].flatMap((list) => (Array.isArray(list) ? list.filter(isRecord) : []));
       let restarts = 0;
@@ -144,7 +173,7 @@ export class ObjectProjector {
         const last = newestTermination(containers);
         if (last !== undefined) {
           facts.lastTermination = last.text;
-          facts.lastTerminationAt = last.at;
+          if (last.at !== undefined) facts.lastTerminationAt = last.at;
         }
       }
       return facts;
@@ -179,7 +208,8 @@ export class ObjectProjector {
   private condition(facts: StatusFacts, condition: Record<string, unknown>, reason: string, time: unknown): void {
     facts.condition = this.string(reason) as string;
     facts.conditionStatus = this.string(condition['status']) as string;
-    if (typeof time === 'string') facts.conditionTime = time;
+    const at = epochSeconds(time);
+    if (at !== undefined) facts.conditionTime = at;
     if (condition['status'] !== 'True' || reason === 'Failed') {
       const message = condition['message'];
       if (typeof message === 'string') facts.conditionMessage = message;
@@ -212,7 +242,7 @@ export class ObjectProjector {
     const e = entry as ManagedFieldsEntry;
     if (previous !== undefined && e.time !== undefined && e.time === previous.time && e.manager === previous.manager
       && e.operation === previous.operation && e.subresource === previous.subresource) return previous;
-    const kept = new PlainRecord() as ManagedFieldsEntry;
+    const kept = new EntryRecord() as ManagedFieldsEntry;
     if (e.manager !== undefined) kept.manager = this.string(e.manager) as string;
     if (e.operation !== undefined) kept.operation = this.string(e.operation) as string;
     if (e.subresource !== undefined) kept.subresource = this.string(e.subresource) as string;
@@ -290,13 +320,13 @@ function statusManager(entries: unknown): string {
 }
 
 /** The most recent termination among containers that restarted: what ended it, and when. */
-function newestTermination(containers: Array<Record<string, unknown>>): { text: string; at: string } | undefined {
-  let newest: { text: string; at: string } | undefined;
+function newestTermination(containers: Array<Record<string, unknown>>): { text: string; at: number | undefined } | undefined {
+  let newest: { text: string; at: number | undefined } | undefined;
   for (const c of containers) {
     const terminated = isRecord(c['lastState']) && isRecord(c['lastState']['terminated']) ? c['lastState']['terminated'] : undefined;
     if (!terminated || typeof c['restartCount'] !== 'number' || c['restartCount'] === 0) continue;
-    const at = typeof terminated['finishedAt'] === 'string' ? terminated['finishedAt'] : '';
-    if (newest !== undefined && at <= newest.at) continue;
+    const at = epochSeconds(terminated['finishedAt']);
+    if (newest !== undefined && (at ?? -Infinity) <= (newest.at ?? -Infinity)) continue;
     const reason = typeof terminated['reason'] === 'string' ? terminated['reason'] : 'Terminated';
     const exit = typeof terminated['exitCode'] === 'number' ? `, exit code ${terminated['exitCode']}` : '';
     newest = { text: `${String(c['name'] ?? 'container')}: ${reason}${exit}`, at };

@@ -21,8 +21,8 @@ export interface StatusTransition {
   /** the span's name is `<Kind>.<reason>` */
   reason: string;
   message: string;
-  /** the transition's own time when the status records one (RFC 3339), else the receive time is used */
-  time: string | undefined;
+  /** the transition's own time when the status records one (whole seconds since the epoch), else the receive time is used */
+  time: number | undefined;
   warning: boolean;
   /** identifies this transition among the object's (with its uid, the span id) */
   key: string;
@@ -128,6 +128,7 @@ export function transitionEvent(object: KubeObject, transition: StatusTransition
   }
   if (meta.uid !== undefined) event.involvedObject.uid = meta.uid;
   if (object.apiVersion !== undefined) event.involvedObject.apiVersion = object.apiVersion;
-  if (transition.time !== undefined) event.eventTime = transition.time;
+  // Whole seconds, as the status wrote it: §5.2 then prefers the receive time when it is that close.
+  if (transition.time !== undefined) event.eventTime = new Date(transition.time * 1000).toISOString().replace('.000Z', 'Z');
   return event;
 }

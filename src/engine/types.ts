@@ -34,6 +34,8 @@ export interface ObjectMeta {
   generation?: number;
   resourceVersion?: string;
   creationTimestamp?: string;
+  /** the projection's form of creationTimestamp: whole seconds since the Unix epoch (§5.11) */
+  createdAt?: number;
   deletionTimestamp?: string;
   ownerReferences?: OwnerReference[];
   managedFields?: ManagedFieldsEntry[];
@@ -53,20 +55,20 @@ export interface KubeObject {
 
 /**
  * The few status facts the status rules read (docs/design.md §5.10), per kind: a Pod's readiness
- * and restarts, a workload's rollout counters, a Job's outcome. Times are RFC 3339 strings as the
- * API server wrote them.
+ * and restarts, a workload's rollout counters, a Job's outcome. Times are whole seconds since the
+ * Unix epoch (the API server writes them to the second): a number costs no string per object.
  */
 export interface StatusFacts {
   /** the manager of the newest managedFields entry on the status subresource: who wrote this status */
   manager: string;
   /** Pod: the Ready condition's status ('True', 'False', 'Unknown') and its lastTransitionTime */
   ready?: string;
-  readySince?: string;
+  readySince?: number;
   /** Pod: the containers' restartCount, summed */
   restarts?: number;
   /** Pod: the newest termination of a container that restarted ("app: OOMKilled, exit code 137"), and when */
   lastTermination?: string;
-  lastTerminationAt?: string;
+  lastTerminationAt?: number;
   /** Deployment, StatefulSet, DaemonSet: the generation the status describes, and the replica counts */
   observedGeneration?: number;
   desired?: number;
@@ -81,7 +83,7 @@ export interface StatusFacts {
    */
   condition?: string;
   conditionStatus?: string;
-  conditionTime?: string;
+  conditionTime?: number;
   conditionMessage?: string;
 }
 

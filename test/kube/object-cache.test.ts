@@ -75,7 +75,7 @@ describe('kube/object-cache', () => {
     cache.retain('shop');
     assert.equal(await cache.waitForSync(), true);
     const pod = cache.get({ kind: 'Pod', namespace: 'shop', name: 'web-1-abc' })!;
-    assert.deepEqual(Object.keys(pod.metadata).sort(), ['creationTimestamp', 'name', 'namespace', 'ownerReferences', 'resourceVersion', 'uid']);
+    assert.deepEqual(Object.keys(pod.metadata).sort(), ['createdAt', 'name', 'namespace', 'ownerReferences', 'resourceVersion', 'uid']);
     assert.deepEqual(pod.metadata.ownerReferences, [{ kind: 'ReplicaSet', name: 'web-1', controller: true }]);
     const deployment = cache.get({ kind: 'Deployment', namespace: 'shop', name: 'web' })!;
     assert.equal(deployment.metadata.generation, 3);
