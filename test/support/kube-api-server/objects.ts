@@ -158,9 +158,11 @@ function qosClass(pod: KubeObject): string {
 
 /**
  * The status a created object has: the registry's (a Pod is Pending with its QoS class) and the
- * fields of the type's status that have no omitempty (counters that read 0).
+ * fields of the type's status that have no omitempty (counters that read 0); a built-in's status
+ * is a struct, so it is at least `{}`; a custom resource's is gone.
  */
 function initialStatus(t: ResourceType, obj: KubeObject): Record<string, unknown> | undefined {
+  if (t.crd !== undefined) return undefined;
   switch (`${t.group}/${t.resource}`) {
     case '/pods':
       return { phase: 'Pending', qosClass: qosClass(obj) };
@@ -171,8 +173,13 @@ function initialStatus(t: ResourceType, obj: KubeObject): Record<string, unknown
       return { replicas: 0, availableReplicas: 0 };
     case 'apps/daemonsets':
       return { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+    case '/services':
+      return { loadBalancer: {} };
+    case '/persistentvolumeclaims':
+    case '/persistentvolumes':
+      return { phase: 'Pending' };
     default:
-      return undefined;
+      return {};
   }
 }
 

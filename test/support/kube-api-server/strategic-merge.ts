@@ -14,14 +14,17 @@ export class StrategicMergeError extends Error {}
 const DELETE_FROM = '$deleteFromPrimitiveList/';
 const SET_ORDER = '$setElementOrder/';
 
-/** A patch value stored where nothing was before: without directives. */
-function clean(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((item) => !(isObj(item) && item['$patch'] !== undefined && Object.keys(item).length === 1)).map(clean);
+/**
+ * A patch value stored as it is: without directives and, for a value under a key the original
+ * lacked, without nulls (the server patches with IgnoreUnmatchedNulls); list items keep theirs.
+ */
+function clean(v: unknown, dropNulls = true): unknown {
+  if (Array.isArray(v)) return v.filter((item) => !(isObj(item) && item['$patch'] !== undefined && Object.keys(item).length === 1)).map((item) => clean(item, dropNulls));
   if (!isObj(v)) return v;
   const out: Obj = {};
   for (const [k, sub] of Object.entries(v)) {
     if (k.startsWith('$')) continue;
-    if (sub !== null) out[k] = clean(sub);
+    if (sub !== null || !dropNulls) out[k] = clean(sub, dropNulls);
   }
   return out;
 }
@@ -83,14 +86,14 @@ function mergeMap(original: Obj, patch: Obj, t: FieldType): Obj | undefined {
 
 function mergeList(original: unknown[], patch: unknown[], t: FieldType): unknown[] {
   const replace = patch.some((item) => isObj(item) && item['$patch'] === 'replace');
-  if (replace) return clean(patch.filter((item) => !(isObj(item) && item['$patch'] === 'replace'))) as unknown[];
+  if (replace) return clean(patch.filter((item) => !(isObj(item) && item['$patch'] === 'replace')), false) as unknown[];
   if (t.mergePrimitives === true) {
     const out = [...original];
     for (const item of patch) if (!out.some((o) => JSON.stringify(o) === JSON.stringify(item))) out.push(item);
     return out;
   }
   const key = t.mergeKey;
-  if (key === undefined) return clean(patch) as unknown[];
+  if (key === undefined) return clean(patch, false) as unknown[];
   const out = original.map((item) => structuredClone(item));
   const it = itemType(t);
   for (const item of patch) {
@@ -101,7 +104,7 @@ function mergeList(original: unknown[], patch: unknown[], t: FieldType): unknown
       if (at >= 0) out.splice(at, 1);
       continue;
     }
-    if (at < 0) out.push(clean(item));
+    if (at < 0) out.push(clean(item, false));
     else {
       const m = mergeMap(out[at] as Obj, item, it);
       if (m === undefined) out.splice(at, 1);
