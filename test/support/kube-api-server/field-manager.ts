@@ -119,7 +119,12 @@ export function manageApply(
     setEntries(stored, entries);
     return stored;
   } catch (err) {
-    if (!(err instanceof ApplyConflict)) throw err;
-    throw new ApiError(status(409, 'Conflict', err.message, { causes: conflictCauses(err) }));
+    throw asApiError(err);
   }
+}
+
+/** An apply conflict as the real server answers it: 409 Conflict with one cause per field. */
+export function asApiError(err: unknown): unknown {
+  if (!(err instanceof ApplyConflict)) return err;
+  return new ApiError(status(409, 'Conflict', err.message, { causes: conflictCauses(err) }));
 }

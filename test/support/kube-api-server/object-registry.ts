@@ -4,7 +4,7 @@
  * with its managedFields, each deletion with the garbage collector's part.
  */
 import { establishedStatus, resourceTypesOfCrd } from './crds.js';
-import { checkApplyConfig, entriesOf, manageApply, manageCreate, manageUpdate, setEntries, structureOf } from './field-manager.js';
+import { asApiError, checkApplyConfig, entriesOf, manageApply, manageCreate, manageUpdate, setEntries, structureOf } from './field-manager.js';
 import { builtinType } from './field-types.js';
 import { FOREGROUND_FINALIZER, GarbageCollector, ORPHAN_FINALIZER, propagationOf, type Propagation } from './gc.js';
 import { checkDeletePreconditions, hasFinalizers, isNoop, isObj, kubeNow, prepareCreate, prepareUpdate, specChanged, type WriteOptions } from './objects.js';
@@ -163,7 +163,13 @@ export class ObjectRegistry {
   writeScale(route: ObjectRoute, write: ScaleWrite, req: WriteRequest): KubeObject {
     const { t } = route;
     const existing = this.mustGet(route);
-    const { next, entries } = scaleParent(t, existing, write, req.manager, this.now(), entriesOf(existing));
+    let scaled: ReturnType<typeof scaleParent>;
+    try {
+      scaled = scaleParent(t, existing, write, req.manager, this.now(), entriesOf(existing));
+    } catch (err) {
+      throw asApiError(err);
+    }
+    const { next, entries } = scaled;
     setEntries(next, entries);
     if (t.generation && specChanged(t, existing, next)) next.metadata['generation'] = (Number(existing.metadata['generation']) || 0) + 1;
     return scaleOf(t, this.commit(t, existing, next));
