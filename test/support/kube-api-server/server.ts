@@ -1,6 +1,6 @@
 /**
  * The HTTP front of the test apiserver: authentication, authorization, injected failures,
- * request counting, then the verb handlers over the store.
+ * request counting, reads (get, list, watch) over the store, writes handed to the registry.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
