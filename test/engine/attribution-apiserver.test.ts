@@ -3,6 +3,7 @@
  * its HTTP API, as a real one would: which manager made each generation of a Deployment.
  */
 import assert from 'node:assert/strict';
+import { ObjectProjector } from '../../src/engine/projection.js';
 import { attributeChange } from '../../src/engine/root-attribution.js';
 import type { KubeObject } from '../../src/engine/types.js';
 import { startKubeApiServer, type KubeApiTestServer } from '../support/kube-api-server/index.js';
@@ -23,9 +24,10 @@ describe('root attribution of managedFields written by the test apiserver', () =
   afterEach(() => api.close());
 
   it('names the manager of each generation: create, image change, scale, apply; status writes change nothing', async () => {
-    /** The last version seen of each generation. */
+    /** The last version seen of each generation, as the engine sees it (projected, like the object caches do). */
+    const projector = new ObjectProjector();
     const generations = new Map<number, KubeObject>();
-    const seen = (o: KubeObject) => generations.set(Number(o.metadata.generation), o);
+    const seen = (o: KubeObject) => generations.set(Number(o.metadata.generation), projector.project(o)!);
     const attribute = (gen: number) => attributeChange(generations.get(gen)!, generations.get(gen - 1));
     const status = async (replicas: number) => {
       const current = (await call(api, 'GET', `${DEPLOYMENTS}/web`)).body;

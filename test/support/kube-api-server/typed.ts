@@ -96,8 +96,9 @@ function walkCompare(l: unknown, r: unknown, t: FieldType, path: PathElement[], 
 }
 
 /**
- * The fields an applied configuration sets: every leaf, every list item, and the map nodes that
- * are empty or are a map's keys rather than a struct's fields.
+ * The fields an applied configuration sets (structured-merge-diff's ToFieldSet): every leaf and
+ * atomic value, every list item, and every key of a map (as opposed to a struct's fields, which
+ * are only on the way to their leaves); an empty or null map or list sets nothing.
  */
 export function toFieldSet(value: unknown, t: FieldType): FieldSet {
   const set = new FieldSet();
@@ -107,6 +108,7 @@ export function toFieldSet(value: unknown, t: FieldType): FieldSet {
 
 function walkSet(v: unknown, t: FieldType, path: PathElement[], set: FieldSet): void {
   const shape = shapeOf(t, v, undefined);
+  if (shape !== 'leaf' && v === null) return;
   if (shape === 'leaf' || (shape === 'map' && !isObj(v)) || (shape === 'list' && !Array.isArray(v))) {
     set.insert(path);
     return;
@@ -117,7 +119,7 @@ function walkSet(v: unknown, t: FieldType, path: PathElement[], set: FieldSet): 
       const p = [...path, fieldElement(k)];
       walkSet(sub, fieldType(t, k), p, set);
       const declared = t.map !== true && (t.fields?.[k] !== undefined || t.values === undefined);
-      if (sub === null || (isObj(sub) && Object.keys(sub).length === 0) || !declared) set.insert(p);
+      if (!declared) set.insert(p);
     }
     return;
   }
