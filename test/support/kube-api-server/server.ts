@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Authorizer } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, SERVER_VERSION } from './discovery.js';
 import type { FieldValidation } from './crd-schema.js';
-import { emptyListStats, listPage, listSource, recordList, type ListStats } from './lists.js';
+import { emptyListStats, listPage, listSource, recordList, type ListRecord, type ListStats } from './lists.js';
 import { managerName } from './managed-fields.js';
 import { isObj, kubeNow, specChanged } from './objects.js';
 import { ObjectRegistry, type ObjectRoute, type WriteRequest } from './object-registry.js';
@@ -183,7 +183,13 @@ export class KubeApi {
       ...(route.namespace === undefined ? {} : { namespace: route.namespace }),
       ...(route.name === undefined ? {} : { name: route.name }),
     });
-    this.maybeFail(verb, resource);
+    try {
+      this.maybeFail(verb, resource);
+    } catch (err) {
+      // An injected failure of a list is a list the client made: counted with its code.
+      if (verb === 'list' && err instanceof ApiError) recordList(this.lists, { ...listRecord(route, q), code: err.code });
+      throw err;
+    }
 
     const partial = wantsPartialMetadata(req.headers.accept);
     const warnings: string[] = [];
@@ -349,14 +355,7 @@ export class KubeApi {
 
   private listResponse(route: ObjectRoute, q: URLSearchParams, partial: boolean): unknown {
     const matches = this.selection(route, q);
-    const record = {
-      resource: route.t.resource,
-      ...(route.namespace === undefined ? {} : { namespace: route.namespace }),
-      ...(q.get('resourceVersion') === null ? {} : { resourceVersion: q.get('resourceVersion')! }),
-      ...(q.get('resourceVersionMatch') === null ? {} : { resourceVersionMatch: q.get('resourceVersionMatch')! }),
-      ...(q.get('limit') === null ? {} : { limit: Number(q.get('limit')) }),
-      source: listSource(q),
-    };
+    const record = listRecord(route, q);
     let served: ReturnType<typeof listPage>;
     try {
       const selective = Boolean(q.get('labelSelector')) || Boolean(q.get('fieldSelector'));
@@ -415,6 +414,21 @@ function fieldValidationOf(q: URLSearchParams): FieldValidation {
   if (value === null || value === '') return 'Warn';
   if (value === 'Strict' || value === 'Warn' || value === 'Ignore') return value;
   throw errors.badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(value)}: supported values: "Ignore", "Warn", "Strict"`);
+}
+
+/** What the list log says of a list request (its answer's code comes later). */
+function listRecord(route: ObjectRoute, q: URLSearchParams): Omit<ListRecord, 'code'> {
+  const rv = q.get('resourceVersion');
+  const match = q.get('resourceVersionMatch');
+  const limit = q.get('limit');
+  return {
+    resource: route.t.resource,
+    ...(route.namespace === undefined ? {} : { namespace: route.namespace }),
+    ...(rv === null ? {} : { resourceVersion: rv }),
+    ...(match === null ? {} : { resourceVersionMatch: match }),
+    ...(limit === null ? {} : { limit: Number(limit) }),
+    source: listSource(q),
+  };
 }
 
 /** PatchOptions / CreateOptions / UpdateOptions validation: fieldManager and force. */
