@@ -4,7 +4,7 @@ import { ApplyConflict, baseEntries, conflictCauses, decodeEntries, encodeEntrie
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { ApiError, errors, status } from './status.js';
 import type { KubeObject } from './store.js';
-import { deepEqual } from './typed.js';
+import { deepEqual } from './objects.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);

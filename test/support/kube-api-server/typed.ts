@@ -5,19 +5,9 @@
  */
 import { fieldElement, FieldSet, keyElement, valueElement, type PathElement } from './fieldset.js';
 import { fieldType, itemType, type FieldType } from './field-types.js';
+import { deepEqual, isObj } from './objects.js';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  if (isObj(a) && isObj(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    return ka.length === Object.keys(b).filter((k) => b[k] !== undefined).length && ka.every((k) => deepEqual(a[k], b[k]));
-  }
-  return false;
-}
 
 type Shape = 'map' | 'list' | 'leaf';
 
