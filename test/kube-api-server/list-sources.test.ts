@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKubeClient } from '../../src/kube/client.js';
+import { createKubeClient } from '../../src/kube/http-client.js';
 import { ListWatch } from '../../src/kube/list-watch.js';
 import { RESOURCES } from '../../src/kube/resources.js';
 import { until } from '../kube/fakes.js';
