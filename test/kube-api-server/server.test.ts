@@ -289,7 +289,7 @@ describe('kube-api-server semantics', () => {
       assert.match(created.body.metadata.name, /^web-[a-z0-9]{5}$/);
       assert.match(created.body.metadata.uid, /^[0-9a-f-]{36}$/);
       assert.match(created.body.metadata.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      assert.equal(created.body.status, undefined, 'create resets the status of a resource with a status subresource');
+      assert.deepEqual(created.body.status, { phase: 'Pending', qosClass: 'BestEffort' }, 'create resets the status of a resource with a status subresource to the registry\'s');
       const again = await call(api, 'POST', '/api/v1/namespaces/default/pods', { metadata: { name: created.body.metadata.name } });
       assert.equal(again.status, 409);
       assert.equal(again.body.reason, 'AlreadyExists');

@@ -1,5 +1,6 @@
 /** Discovery documents (the legacy, unaggregated JSON form every client understands). */
 import { apiVersionOf, VERBS, type ResourceRegistry } from './resources.js';
+import { scalable } from './scale.js';
 import { errors } from './status.js';
 
 export const SERVER_VERSION = {
@@ -59,7 +60,14 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
       ...(t.categories === undefined ? {} : { categories: t.categories }),
     };
     const status = { name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] };
-    return t.statusSubresource ? [main, status] : [main];
+    const scale = { name: `${t.resource}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    const binding = { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] };
+    return [
+      main,
+      ...(t.group === '' && t.resource === 'pods' ? [binding] : []),
+      ...(scalable(t) ? [scale] : []),
+      ...(t.statusSubresource ? [status] : []),
+    ];
   });
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
 }

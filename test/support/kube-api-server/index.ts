@@ -1,9 +1,11 @@
 /**
  * A Kubernetes API server for tests: plain HTTP on 127.0.0.1, a free port, in-process.
  * It has the real apiserver's semantics where kspan depends on them (discovery, list/watch with
- * resourceVersions, bookmarks, 410 Gone after compaction, selectors, create/update/patch/delete
- * with conflicts, the status subresource, generation, finalizers, CRDs with schema validation,
- * PartialObjectMetadata, bearer tokens with 401/403) plus hooks to steer it from a test.
+ * resourceVersions, lists from the watch cache or consistent, bookmarks, 410 Gone after
+ * compaction, selectors, create/update/patch/apply/delete with conflicts, managedFields, the
+ * status, scale and binding subresources, generation, finalizers, cascading deletion, CRDs with
+ * schema validation, PartialObjectMetadata, bearer tokens with 401/403) plus hooks to steer it
+ * from a test.
  *
  *   const api = await startKubeApiServer();          // CRDs from <repo>/crds are installed
  *   api.writeKubeconfig(path);                       // for kspan / client-node
@@ -18,10 +20,12 @@ import { fileURLToPath } from 'node:url';
 import type { ForbidRule } from './auth.js';
 import { readCrdDir } from './crds.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import type { ListStats } from './lists.js';
 import { KubeApi, type FailRule } from './server.js';
 import type { KubeObject } from './store.js';
 
 export type { ForbidRule } from './auth.js';
+export type { ListRecord, ListSource, ListStats } from './lists.js';
 export type { FailRule } from './server.js';
 export type { KubeObject } from './store.js';
 export { kubeconfigYaml } from './kubeconfig.js';
@@ -37,8 +41,13 @@ export interface KubeApiServerOptions {
   maxHistory?: number;
   /** namespaces that exist at start (default default, kube-system, kube-public, kube-node-lease) */
   namespaces?: string[];
-  /** clock for creationTimestamp, deletionTimestamp (default Date.now) */
+  /** clock for creationTimestamp, deletionTimestamp, managedFields times (default Date.now) */
   now?: () => number;
+  /**
+   * how many resourceVersions the watch cache trails the store by (default 0): lists served from
+   * it (resourceVersion 0) see the state that much older, NotOlderThan a newer version is 504
+   */
+  watchCacheLag?: number;
 }
 
 export interface KubeApiTestServer {
@@ -73,6 +82,11 @@ export interface KubeApiTestServer {
   /** requests by "<verb> <resource>", e.g. "list events", "watch pods", "patch tracecollectors/status" */
   requestCounts(): Record<string, number>;
   resetRequestCounts(): void;
+  /** lists by where they were served from (watch cache, consistent read, exact read, continued), and a log of each */
+  listStats(): ListStats;
+  resetListStats(): void;
+  /** the watchCacheLag option, changed at run time */
+  setWatchCacheLag(revisions: number): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +100,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     maxHistory: options.maxHistory ?? 10_000,
     adminToken,
     now: options.now ?? Date.now,
+    watchCacheLag: options.watchCacheLag ?? 0,
   });
   for (const name of options.namespaces ?? DEFAULT_NAMESPACES) {
     api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
@@ -125,6 +140,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     failRequests: (rule) => api.failRequests(rule),
     requestCounts: () => api.requestCounts(),
     resetRequestCounts: () => api.resetRequestCounts(),
+    listStats: () => api.listStats(),
+    resetListStats: () => api.resetListStats(),
+    setWatchCacheLag: (revisions) => void (api.watchCacheLag = Math.max(0, revisions)),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         api.dropWatches(true);

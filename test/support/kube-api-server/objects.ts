@@ -121,10 +121,66 @@ export function prepareCreate(
   meta['uid'] = randomUUID();
   meta['creationTimestamp'] = kubeNow(now);
   if (t.generation) meta['generation'] = 1;
-  // The status of a resource with a status subresource is the controller's: a create resets it.
-  if (t.statusSubresource) delete obj['status'];
+  // The status of a resource with a status subresource is the controller's: a create resets it
+  // (to what the registry's strategy and the type's zero value give).
+  if (t.statusSubresource) {
+    const status = initialStatus(t, obj);
+    if (status === undefined) delete obj['status'];
+    else obj['status'] = status;
+  }
   admit(t, obj, options);
   return obj;
+}
+
+/** Requests (defaulting to limits) of a container, per resource. */
+function requestsOf(c: unknown): { requests: Record<string, unknown>; limits: Record<string, unknown> } {
+  const resources = isObj(c) && isObj(c['resources']) ? c['resources'] : {};
+  const limits = isObj(resources['limits']) ? resources['limits'] : {};
+  return { requests: { ...limits, ...(isObj(resources['requests']) ? resources['requests'] : {}) }, limits };
+}
+
+/** The Pod's QoS class, as the registry computes it at create (cpu and memory only). */
+function qosClass(pod: KubeObject): string {
+  const spec = isObj(pod['spec']) ? pod['spec'] : {};
+  const containers = [...(Array.isArray(spec['containers']) ? spec['containers'] : []), ...(Array.isArray(spec['initContainers']) ? spec['initContainers'] : [])];
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const { requests, limits } = requestsOf(c);
+    for (const r of ['cpu', 'memory']) {
+      if (requests[r] !== undefined || limits[r] !== undefined) any = true;
+      if (limits[r] === undefined || String(requests[r]) !== String(limits[r])) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/**
+ * The status a created object has: the registry's (a Pod is Pending with its QoS class) and the
+ * fields of the type's status that have no omitempty (counters that read 0); a built-in's status
+ * is a struct, so it is at least `{}`; a custom resource's is gone.
+ */
+function initialStatus(t: ResourceType, obj: KubeObject): Record<string, unknown> | undefined {
+  if (t.crd !== undefined) return undefined;
+  switch (`${t.group}/${t.resource}`) {
+    case '/pods':
+      return { phase: 'Pending', qosClass: qosClass(obj) };
+    case 'apps/replicasets':
+    case '/replicationcontrollers':
+      return { replicas: 0 };
+    case 'apps/statefulsets':
+      return { replicas: 0, availableReplicas: 0 };
+    case 'apps/daemonsets':
+      return { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+    case '/services':
+      return { loadBalancer: {} };
+    case '/persistentvolumeclaims':
+    case '/persistentvolumes':
+      return { phase: 'Pending' };
+    default:
+      return {};
+  }
 }
 
 function checkPreconditions(t: ResourceType, existing: KubeObject, obj: KubeObject, name: string): void {

@@ -1,8 +1,10 @@
 /**
  * Patch formats the apiserver accepts: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and
- * strategic merge patch — the last treated as a merge patch, which is exact for the kinds kspan
- * patches (custom resources have no strategic merge keys; the real server rejects SMP for them).
+ * strategic merge patch (strategic-merge.ts; custom resources have no strategic merge keys and
+ * the real server rejects it for them). Server-side apply is managed-fields.ts's.
  */
+import { STRUCT, type FieldType } from './field-types.js';
+import { strategicMerge, StrategicMergeError } from './strategic-merge.js';
 
 export class PatchError extends Error {
   constructor(
@@ -156,17 +158,24 @@ export function patchTypeOf(contentType: string): (typeof PATCH_TYPES)[keyof typ
 }
 
 /**
- * Applies a patch body of the given Content-Type. Server-side apply is approximated by a merge
- * patch (no field ownership). Custom resources have no strategic merge keys, so the apiserver
- * refuses strategic merge patches for them.
+ * Applies a merge, JSON or strategic merge patch body of the given Content-Type (`structure` gives the
+ * strategic merge keys). Custom resources have no strategic merge keys, so the apiserver refuses
+ * strategic merge patches for them.
  */
-export function applyPatch(doc: unknown, contentType: string, body: unknown, customResource: boolean): unknown {
+export function applyPatch(doc: unknown, contentType: string, body: unknown, customResource: boolean, structure: FieldType = STRUCT): unknown {
   const type = patchTypeOf(contentType);
   if (type === undefined || (type === PATCH_TYPES.strategic && customResource)) {
     const accepted = customResource ? [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply] : Object.values(PATCH_TYPES);
     throw new PatchError(`the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`, 415);
   }
   if (type === PATCH_TYPES.json) return jsonPatch(doc, body);
+  if (type === PATCH_TYPES.apply) throw new PatchError('server-side apply is not a patch of the document', 400);
   if (!isPlainObject(body)) throw new PatchError('merge patch must be a JSON object', 400);
-  return mergePatch(doc, body);
+  if (type === PATCH_TYPES.merge) return mergePatch(doc, body);
+  try {
+    return strategicMerge(doc, body, structure);
+  } catch (err) {
+    if (err instanceof StrategicMergeError) throw new PatchError(err.message, 400);
+    throw err;
+  }
 }

@@ -5,6 +5,7 @@
  * plus discovery (/api, /apis, /apis/{group}, group versions, /version).
  */
 import type { ResourceRegistry, ResourceType } from './resources.js';
+import { scalable } from './scale.js';
 import { errors } from './status.js';
 
 export type Route =
@@ -57,7 +58,7 @@ export function parseRoute(pathname: string, registry: ResourceRegistry): Route 
   const t = resource === undefined ? undefined : registry.byResource(group, version, resource);
   if (t === undefined || extra.length > 0) throw errors.pathNotFound();
   if (t.namespaced !== (namespace !== undefined) && name !== undefined) throw errors.pathNotFound();
-  if (subresource !== undefined && !(subresource === 'status' && t.statusSubresource)) throw errors.pathNotFound();
+  if (subresource !== undefined && !hasSubresource(t, subresource)) throw errors.pathNotFound();
   return {
     type: 'object',
     t,
@@ -66,4 +67,10 @@ export function parseRoute(pathname: string, registry: ResourceRegistry): Route 
     ...(subresource === undefined ? {} : { subresource }),
     legacyWatch,
   };
+}
+
+function hasSubresource(t: ResourceType, subresource: string): boolean {
+  if (subresource === 'status') return t.statusSubresource;
+  if (subresource === 'scale') return scalable(t);
+  return subresource === 'binding' && t.group === '' && t.resource === 'pods';
 }

@@ -145,6 +145,11 @@ export class Store {
     return [...this.objects].filter(([, bucket]) => bucket.size > 0).map(([key]) => key);
   }
 
+  /** The stored objects of a type, in one namespace or all, unordered and not copied: read them, never change them. */
+  peekAll(key: string, namespace?: string): Iterable<Readonly<KubeObject>> {
+    return this.objects.get(key)?.values(namespace) ?? [];
+  }
+
   /** Objects of a type, in one namespace or all, in key order (copies). */
   list(key: string, namespace?: string): KubeObject[] {
     return sortedByKey(this.objects.get(key)?.values(namespace) ?? []).map((o) => structuredClone(o));
