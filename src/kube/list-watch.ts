@@ -19,7 +19,7 @@
 import { setImmediate } from 'node:timers/promises';
 import { Backoff, type BackoffOptions } from '../core/backoff.js';
 import { type Clock, type RandomSource, systemClock } from '../core/clock.js';
-import { type Logger as KubeLogger, silentLogger } from '../core/log.js';
+import { type Logger, silentLogger } from '../core/log.js';
 import type { KubeObjectLike, ListerWatcher, ListOptions, RawWatchEvent } from './client.js';
 import { KubeApiError, watchErrorFromEvent } from './errors.js';
 import { describeResource, type ResourceType } from './resources.js';
@@ -88,7 +88,7 @@ export interface ListWatchOptions extends ListWatchScope {
    * server that closes every watch at once cannot make us spin. Default 1000 ms.
    */
   minWatchDurationMs?: number;
-  logger?: KubeLogger;
+  logger?: Logger;
   clock?: Clock;
   random?: RandomSource;
 }
@@ -131,7 +131,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
   /** separate from `backoff`, which every successful list resets: a 410 loop must still slow down */
   private readonly goneBackoff: Backoff;
   private goneStreak = 0;
-  private readonly logger: KubeLogger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly random: RandomSource;
   private readonly abort = new AbortController();

@@ -11,7 +11,7 @@
  */
 
 import type { Clock, RandomSource } from '../core/clock.js';
-import { type Logger as KubeLogger, silentLogger } from '../core/log.js';
+import { type Logger, silentLogger } from '../core/log.js';
 import type { KubeObjectLike, ListerWatcher } from './client.js';
 import { ListWatch, type ListWatchListener, type ListWatchOptions, type ListWatchScope, type ListWatchStats } from './list-watch.js';
 import { apiVersionOf } from './resources.js';
@@ -35,7 +35,7 @@ export type ListWatchTuning = Pick<ListWatchOptions, 'pageSize' | 'watchTimeoutS
 
 export interface SharedWatchesOptions {
   client: ListerWatcher;
-  logger?: KubeLogger;
+  logger?: Logger;
   clock?: Clock;
   random?: RandomSource;
   tuning?: ListWatchTuning;
@@ -71,7 +71,7 @@ export function watchKey(scope: ListWatchScope): string {
 
 export class SharedWatches {
   private readonly entries = new Map<string, Entry>();
-  private readonly logger: KubeLogger;
+  private readonly logger: Logger;
   private stopped = false;
 
   constructor(private readonly options: SharedWatchesOptions) {
@@ -153,7 +153,7 @@ export class SharedWatches {
   }
 }
 
-function safely(logger: KubeLogger, call: () => void): void {
+function safely(logger: Logger, call: () => void): void {
   try {
     call();
   } catch (err) {
