@@ -14,12 +14,14 @@
  * the controllers' informer round trips). Deterministic: one seeded PRNG per scenario.
  *
  * `npx tsx test/support/rollout-scenarios.ts [DIR]` writes every scenario to
- * DIR/<name>.ndjson (default test/fixtures/status).
+ * DIR/<name>.ndjson (default test/fixtures/status). `objectVersions`, `statusUpdates` and
+ * `shiftStatusUpdates` move a capture's status updates in time, for arrival-order properties.
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CaptureRecord } from '../../src/replay/capture.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -1881,6 +1883,69 @@ export class Cluster {
     this.sim.run(this.startMs + durationMs);
     return this.sim.capture(flushAfterMs);
   }
+}
+
+// ---- arrival order -------------------------------------------------------------------------
+
+/** What a version is apart from its status (and its resourceVersion, and who wrote what when). */
+function specAndMeta(record: CaptureRecord): string {
+  if (record.kind !== 'object') return '';
+  const { resourceVersion: _rv, managedFields: _mf, ...meta } = record.object.metadata;
+  return JSON.stringify([record.object.spec, meta]);
+}
+
+/** The versions of one object, in the order its watch delivered them; `movable` marks its status updates. */
+interface ObjectVersions {
+  indexes: number[];
+  movable: boolean[];
+}
+
+/** Every object's versions; a status update is a version that differs from the one before only in its status. */
+export function objectVersions(records: readonly CaptureRecord[]): ObjectVersions[] {
+  const byObject = new Map<string, ObjectVersions>();
+  records.forEach((r, i) => {
+    if (r.kind !== 'object') return;
+    const uid = r.object.metadata.uid ?? `${r.object.kind}/${r.object.metadata.namespace}/${r.object.metadata.name}`;
+    let v = byObject.get(uid);
+    if (!v) byObject.set(uid, (v = { indexes: [], movable: [] }));
+    const previous = v.indexes[v.indexes.length - 1];
+    v.movable.push(previous !== undefined && specAndMeta(r) === specAndMeta(records[previous]!));
+    v.indexes.push(i);
+  });
+  return [...byObject.values()];
+}
+
+/** The indexes of the status updates, in capture order: `shiftMs[k]` applies to the k-th. */
+export function statusUpdates(versions: readonly ObjectVersions[]): number[] {
+  return versions.flatMap((v) => v.indexes.filter((_, k) => v.movable[k])).sort((a, b) => a - b);
+}
+
+const EPSILON_MS = 0.001;
+
+/**
+ * The capture with the k-th status update received `shiftMs[k]` later (earlier when negative),
+ * kept after its object's previous version (as moved) and before its next version that does not
+ * move; the rest stay where they were.
+ */
+export function shiftStatusUpdates(records: readonly CaptureRecord[], versions: readonly ObjectVersions[], shiftMs: readonly number[]): CaptureRecord[] {
+  const shiftOf = new Map(statusUpdates(versions).map((i, k) => [i, shiftMs[k] ?? 0]));
+  const at = records.map((r) => r.at);
+  for (const v of versions) {
+    for (let k = 1; k < v.indexes.length; k++) {
+      if (!v.movable[k]) continue;
+      const i = v.indexes[k]!;
+      let fixed = k + 1;
+      while (fixed < v.indexes.length && v.movable[fixed]) fixed++;
+      const upper = fixed < v.indexes.length ? records[v.indexes[fixed]!]!.at - (fixed - k) * EPSILON_MS : Infinity;
+      const lower = at[v.indexes[k - 1]!]! + EPSILON_MS;
+      at[i] = Math.min(Math.max(records[i]!.at + shiftOf.get(i)!, lower), upper);
+    }
+  }
+  const flushAt = records[records.length - 1]!.kind === 'flush' ? records[records.length - 1]!.at : Infinity;
+  return records
+    .map((r, i) => ({ r: { ...r, at: Math.min(at[i]!, flushAt) }, i }))
+    .sort((a, b) => a.r.at - b.r.at || a.i - b.i)
+    .map((x) => x.r);
 }
 
 // ---- the scenarios -----------------------------------------------------------------------
