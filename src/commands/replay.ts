@@ -35,7 +35,7 @@ Options:
 const OUTPUTS = ['tree', 'waterfall', 'json'] as const;
 type Output = (typeof OUTPUTS)[number];
 
-async function readText(path: string, what: string): Promise<string> {
+export async function readText(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
@@ -45,7 +45,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-async function loadRules(path: string): Promise<OwnerKindRule[]> {
+export async function loadRules(path: string): Promise<OwnerKindRule[]> {
   const text = await readText(path, 'rules file');
   let value: unknown;
   try {
