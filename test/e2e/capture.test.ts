@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../src/commands/capture.js';
 import type { SpanRecord } from '../../src/engine/types.js';
@@ -80,7 +80,7 @@ describe('e2e: kspan capture', function () {
     await env.kubectl.createNamespace(ns);
     // Before the capture: not recorded as events, but the objects are listed.
     env.api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns }, spec: { nodeName: 'node-1' } });
-    env.api.put({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'old', namespace: ns }, involvedObject: { kind: 'Pod', namespace: ns, name: 'bystander' }, reason: 'Old', message: 'before', source: { component: 'kubelet' }, lastTimestamp: new Date().toISOString(), type: 'Normal' });
+    env.api.put({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'old', namespace: ns }, involvedObject: { kind: 'Pod', namespace: ns, name: 'bystander' }, reason: 'Old', message: 'before', source: { component: 'kubelet' }, lastTimestamp: new Date(Date.now() - 3_600_000).toISOString(), type: 'Normal' });
     const op = await env.startOperator();
     await env.kubectl.applyTraceCollector('kspan-system', 'shop', {
       namespaces: [ns],
@@ -121,5 +121,63 @@ describe('e2e: kspan capture', function () {
     process.stderr.write(`      capture: ${same}/${live.length} spans with the live parent; ${replayed.events} events, ${replayed.bytes} bytes (${Math.round((replayed.bytes / replayed.events) * 1000)} bytes per 1,000 events)\n`);
     assert.ok(live.length >= 60, `a create, a rollout and a scale make many spans (${live.length})`);
     assert.deepEqual(replayed.tree, live);
+  });
+
+  it('an operator with --record-dir records what its pipeline fed the engine, and that replays to the trees it made', async () => {
+    const ns = 'cart';
+    await env.kubectl.createNamespace(ns);
+    env.api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns }, spec: { nodeName: 'node-1' } });
+    const dir = join(env.dir, 'recordings');
+    const op = await env.startOperator(['--record-dir', dir]);
+    await env.kubectl.applyTraceCollector('kspan-system', ns, {
+      namespaces: [ns],
+      exporter: { endpoint: env.receiver.endpoint, insecure: true },
+      correlation: { recentWindowSeconds: WINDOW_SECONDS },
+      debug: { recordInput: { maxSeconds: 600 } },
+    });
+    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', ns), 'Ready')?.status === 'True');
+    await waitFor('the recording to start', () => op.hasLog((l) => l.msg === 'recording the input'));
+
+    const workload = new Workload(env.api, env.kubectl, ns);
+    await workload.create(3);
+    await sleep(WINDOW_SECONDS * 1000 + 1500);
+    await workload.updateImage();
+    await sleep(WINDOW_SECONDS * 1000 + 1500);
+    await workload.scale(5);
+    await sleep(WINDOW_SECONDS * 1000 + 1000);
+    assert.equal(await op.terminate(), 0);
+    const live = receivedTree(spansIn(env.receiver, ns));
+
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1, files.join(', '));
+    assert.match(files[0]!, /^kspan-system_cart_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.ndjson$/);
+    const file = join(dir, files[0]!);
+    const header = readHeader(readFileSync(file, 'utf8'), file)?.header;
+    assert.equal(header?.recorder, 'operator');
+    assert.deepEqual(header?.collector, { namespace: 'kspan-system', name: ns });
+    assert.equal(header?.correlation?.recentWindowSeconds, WINDOW_SECONDS);
+    assert.ok(header?.tickOrigin);
+    const replayed = replayFileTree(file);
+    process.stderr.write(`      operator recording: ${agreement(live, replayed.tree)}/${live.length} spans with the live parent; ${replayed.events} events, ${replayed.bytes} bytes\n`);
+    assert.deepEqual(replayed.tree, live);
+  });
+
+  it('a collector asking for a recording from an operator without --record-dir says so in the log, and still runs', async () => {
+    const op = await env.startOperator();
+    await env.kubectl.applyTraceCollector('kspan-system', 'norecord', {
+      namespaces: ['default'],
+      exporter: { endpoint: env.receiver.endpoint, insecure: true },
+      debug: { recordInput: {} },
+    });
+    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', 'norecord'), 'Ready')?.status === 'True');
+    await waitFor('the warning', () => op.hasLog((l) => l.level === 'warn' && /without --record-dir/.test(l.msg)));
+    assert.equal(await op.terminate(), 0);
+  });
+
+  it('refuses a recording bound out of range at apply time', async () => {
+    await assert.rejects(
+      env.kubectl.applyTraceCollector('kspan-system', 'badrecord', { exporter: { endpoint: env.receiver.endpoint, insecure: true }, debug: { recordInput: { maxBytes: 10 } } }),
+      (err: unknown) => err instanceof Error && /maxBytes/.test(err.message),
+    );
   });
 });
