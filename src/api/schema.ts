@@ -288,6 +288,35 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
         },
       },
     },
+    debug: {
+      type: 'object',
+      description: 'Help for diagnosing the operator itself.',
+      properties: {
+        recordInput: {
+          type: 'object',
+          description:
+            'Record the events and object versions this collector\'s pipeline feeds its engine, with their receive times, as a capture file that `kspan replay` reads (docs/troubleshooting.md). Needs the operator\'s --record-dir; the file is <record-dir>/<namespace>_<name>_<start time>.ndjson. A recording starts when the pipeline starts or when this field is set, and ends at the first bound reached, when the field is removed or changed, or when the pipeline stops.',
+          properties: {
+            maxBytes: {
+              type: 'integer',
+              format: 'int64',
+              minimum: 4096,
+              maximum: 10737418240,
+              default: DEFAULTS.recordMaxBytes,
+              description: `Stop before the file grows past this many bytes (default ${DEFAULTS.recordMaxBytes}, 100 MiB).`,
+            },
+            maxSeconds: {
+              type: 'integer',
+              format: 'int32',
+              minimum: 1,
+              maximum: 604800,
+              default: DEFAULTS.recordMaxSeconds,
+              description: `Stop this many seconds after the recording started (default ${DEFAULTS.recordMaxSeconds}).`,
+            },
+          },
+        },
+      },
+    },
     resourceAttributes: {
       type: 'object',
       description: 'Extra OpenTelemetry resource attributes on every span, e.g. k8s.cluster.name.',

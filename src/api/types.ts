@@ -59,6 +59,19 @@ export interface SpansSpec {
   statusTransitions?: boolean;
 }
 
+/** Help for diagnosing the operator itself. */
+export interface DebugSpec {
+  /** record the pipeline's input to a capture file under the operator's --record-dir (docs/troubleshooting.md) */
+  recordInput?: RecordInputSpec;
+}
+
+export interface RecordInputSpec {
+  /** stop before the file grows past this many bytes (default 100 MiB) */
+  maxBytes?: number;
+  /** stop this many seconds after the recording started (default 3600) */
+  maxSeconds?: number;
+}
+
 export interface LabelSelectorRequirement {
   key: string;
   operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
@@ -78,6 +91,7 @@ export interface TraceCollectorSpec {
   filter?: FilterSpec;
   correlation?: CorrelationSpec;
   spans?: SpansSpec;
+  debug?: DebugSpec;
   resourceAttributes?: Record<string, string>;
   suspend?: boolean;
 }
@@ -137,4 +151,6 @@ export const DEFAULTS = {
   compression: 'none',
   types: ['Normal', 'Warning'],
   statusTransitions: true,
+  recordMaxBytes: 104_857_600,
+  recordMaxSeconds: 3600,
 } as const;

@@ -1,38 +1,43 @@
 /**
- * `kspan capture`: records the Events of chosen namespaces from a live cluster, with the objects
- * they involve and those objects' owners, to the NDJSON capture format (docs/design.md §6) that
- * `kspan replay` reads — for bug reports and new test recordings.
+ * `kspan capture`: records what the operator's engine would read of chosen namespaces, as the
+ * operator reads it (docs/design.md §6): the object caches' list+watches with the engine's
+ * projection, synced before the Events watch starts, every object version and Event written in
+ * the order received, after a header record naming the settings. For bug reports and recordings.
  */
 
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import type { OwnerKindRule } from '../api/types.js';
+import type { KubeEvent } from '../engine/types.js';
 import type { KubeObjectLike } from '../kube/client.js';
 import { createKubeClient, type HttpKubeClient } from '../kube/http-client.js';
-import { KubeApiError } from '../kube/errors.js';
-import { ListWatch } from '../kube/list-watch.js';
-import { RESOURCES, type ResourceType } from '../kube/resources.js';
+import { ObjectCache } from '../kube/object-cache.js';
+import { customResource, RESOURCES } from '../kube/resources.js';
+import { SharedWatches, type SharedSubscription } from '../kube/shared-watches.js';
+import { makeHeader } from '../replay/header.js';
+import { CaptureWriter } from '../replay/writer.js';
 import { type Command, UserError } from './command.js';
+import { loadRules } from './replay.js';
+import { kspanVersion } from './version.js';
 
 export const CAPTURE_USAGE = `Usage: kspan capture --namespace NS [--namespace NS ...] [options]
 
-Records the Events of the given namespaces, the objects they involve and those objects' owners,
-as NDJSON capture records for 'kspan replay'. Events that exist before the capture starts are not
-recorded. Stops after --duration, or on Ctrl-C.
+Records what kspan's engine reads of the given namespaces, as the operator reads it: the Pods,
+ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs and CronJobs (projected as the operator's
+caches keep them), listed before the Events are watched, then every object version and Event in
+the order received. The first record names the settings 'kspan replay' then uses. Events that
+exist before the capture starts are not recorded. Stops after --duration, or on Ctrl-C.
 
 Options:
   --namespace NS, -n NS   namespace to record (repeatable; "*" for all namespaces)
   --duration D            how long to record: 90s, 5m, 1h (default 60s)
   --output FILE, -o FILE  write here instead of standard output
+  --rules FILE            owner-kind rules (as spec.ownerKindRules): their target kinds are
+                          recorded too, and the header names them
+  --window SECONDS        the correlation window the header names for replay (default 5)
   --kubeconfig PATH       kubeconfig file (else $KUBECONFIG, else in-cluster config)
 `;
-
-/** Kinds whose objects are recorded (owners and involved objects); never Secrets. */
-const RECORDABLE: ReadonlyMap<string, ResourceType> = new Map(
-  [RESOURCES.pods, RESOURCES.replicasets, RESOURCES.deployments, RESOURCES.statefulsets, RESOURCES.daemonsets, RESOURCES.jobs, RESOURCES.cronjobs].map(
-    (t) => [t.kind, t],
-  ),
-);
 
 /** "90s", "5m", "1h", "1500ms" or plain seconds -> ms. */
 export function parseDuration(value: string): number {
@@ -43,68 +48,79 @@ export function parseDuration(value: string): number {
   return n * unit;
 }
 
-interface Writer {
-  write(record: { at: string; kind: 'object' | 'event' | 'flush'; object: unknown }): void;
+export interface CaptureSession {
+  writer: CaptureWriter;
+  /** resolves once the object caches have listed and the Events watches run; false when stopped first */
+  started: Promise<boolean>;
+  /** the failures of the watches, newest last (403s included), while they retry */
+  problems(): string[];
+  stop(): Promise<void>;
 }
 
 /**
- * Turns events into records: for each event, the involved object and its owner chain (fetched
- * now, written when new or changed), then the event itself, all in receive order.
+ * Starts recording: the object caches of `namespaces` (the operator's ObjectCache on
+ * SharedWatches: same kinds, same views, same projection), and once they have listed, the
+ * Events of the same namespaces. Records go to `writer` in receive order; JavaScript runs the
+ * watches' callbacks one at a time, so that is one order.
  */
-export class CaptureRecorder {
-  private readonly written = new Map<string, string>();
-  private chain: Promise<void> = Promise.resolve();
-  objects = 0;
-  events = 0;
+export function startCapture(options: {
+  client: HttpKubeClient;
+  namespaces: readonly string[];
+  rules: readonly OwnerKindRule[];
+  writer: CaptureWriter;
+  now?: () => number;
+}): CaptureSession {
+  const { client, namespaces, writer } = options;
+  const now = options.now ?? Date.now;
+  const watches = new SharedWatches({ client });
+  const cache = new ObjectCache({ watches });
+  for (const rule of options.rules) if (rule.targetApiVersion) cache.addResource(customResource(rule.targetApiVersion, rule.targetKind));
+  const holds = namespaces.map((ns) => cache.retain(ns, (object) => void writer.object(object, now())));
+  const events: SharedSubscription[] = [];
+  const failures = new Map<string, string>();
+  let stopped = false;
 
-  constructor(
-    private readonly client: Pick<HttpKubeClient, 'get'>,
-    private readonly out: Writer,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Queue one received event; records are written in the order events are received. */
-  onEvent(event: KubeObjectLike): void {
-    const at = new Date(this.now()).toISOString();
-    this.chain = this.chain.then(() => this.record(event, at)).catch(() => undefined);
-  }
-
-  /** Resolves when every received event is written. */
-  drain(): Promise<void> {
-    return this.chain;
-  }
-
-  private async record(event: KubeObjectLike, at: string): Promise<void> {
-    const involved = event['involvedObject'] as { kind?: string; namespace?: string; name?: string } | undefined;
-    if (involved?.kind && involved.name) {
-      await this.recordObject(involved.kind, involved.namespace ?? event.metadata?.namespace, involved.name, at, 0);
+  const started = cache.waitForSync().then((synced) => {
+    if (!synced || stopped) return false;
+    for (const namespace of namespaces) {
+      let listed = false;
+      events.push(
+        watches.subscribe<KubeObjectLike>(
+          { resource: RESOURCES.events, namespace, keep: 'versions' },
+          {
+            // Events that existed before the capture are history, not part of it.
+            onEvent: ({ type, object }) => {
+              if (listed && type !== 'DELETED') writer.event(object as unknown as KubeEvent, now());
+            },
+            onSynced: () => {
+              listed = true;
+            },
+          },
+        ),
+      );
     }
-    this.out.write({ at, kind: 'event', object: event });
-    this.events++;
-  }
+    return true;
+  });
 
-  private async recordObject(kind: string, namespace: string | undefined, name: string, at: string, depth: number): Promise<void> {
-    const type = RECORDABLE.get(kind);
-    if (!type || depth > 8) return;
-    let obj: KubeObjectLike;
-    try {
-      obj = await this.client.get<KubeObjectLike>(type, namespace ? { namespace, name } : { name });
-    } catch (err) {
-      if (err instanceof KubeApiError && (err.statusCode === 404 || err.statusCode === 403)) return;
-      throw err;
-    }
-    // Owners first, so that a replay knows them when it reads the object.
-    const owners = (obj.metadata?.['ownerReferences'] as Array<{ kind?: string; name?: string }> | undefined) ?? [];
-    for (const owner of owners) {
-      if (owner.kind && owner.name) await this.recordObject(owner.kind, namespace, owner.name, at, depth + 1);
-    }
-    const key = `${kind}/${namespace ?? ''}/${name}`;
-    const version = obj.metadata?.resourceVersion ?? '';
-    if (this.written.get(key) === version) return;
-    this.written.set(key, version);
-    this.out.write({ at, kind: 'object', object: obj });
-    this.objects++;
-  }
+  return {
+    writer,
+    started,
+    problems() {
+      for (const info of watches.list()) {
+        const error = info.stats.lastError;
+        if (error) failures.set(info.key, error.message);
+        else failures.delete(info.key);
+      }
+      return [...failures.values()];
+    },
+    async stop() {
+      stopped = true;
+      for (const sub of events) sub.unsubscribe();
+      for (const hold of holds) hold.release();
+      cache.stop();
+      await watches.stop();
+    },
+  };
 }
 
 export const captureCommand: Command = async (args, io) => {
@@ -117,6 +133,8 @@ export const captureCommand: Command = async (args, io) => {
       namespace: { type: 'string', short: 'n', multiple: true },
       duration: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      rules: { type: 'string' },
+      window: { type: 'string' },
       kubeconfig: { type: 'string' },
     },
   });
@@ -127,6 +145,9 @@ export const captureCommand: Command = async (args, io) => {
   const namespaces = values.namespace ?? [];
   if (namespaces.length === 0) throw new UserError('give at least one --namespace (or --namespace "*")');
   const durationMs = parseDuration(values.duration ?? '60s');
+  const rules = values.rules !== undefined ? await loadRules(values.rules) : [];
+  const window = values.window !== undefined ? Number(values.window) : undefined;
+  if (window !== undefined && !(Number.isFinite(window) && window > 0)) throw new UserError(`--window must be a positive number of seconds, got '${values.window}'`);
   let client: HttpKubeClient;
   try {
     client = createKubeClient(values.kubeconfig);
@@ -136,50 +157,50 @@ export const captureCommand: Command = async (args, io) => {
 
   const stream = values.output ? createWriteStream(values.output) : io.stdout;
   if (values.output) await once(stream, 'open');
-  const out: Writer = { write: (record) => void stream.write(`${JSON.stringify(record)}\n`) };
-  const recorder = new CaptureRecorder(client, out);
+  const header = makeHeader({ kspanVersion: await kspanVersion(), recorder: 'capture', namespaces, spec: { ownerKindRules: rules, ...(window !== undefined ? { correlation: { recentWindowSeconds: window } } : {}) } });
+  const writer = new CaptureWriter((line) => void stream.write(line), header, Date.now());
+  const session = startCapture({ client, namespaces, rules, writer });
 
-  let failure: string | undefined;
-  const watches = namespaces.map((namespace) => {
-    const watch = new ListWatch<KubeObjectLike>({ client, resource: RESOURCES.events, namespace });
-    let synced = false;
-    watch.addListener({
-      // Events that existed before the capture are history, not part of it.
-      onEvent: ({ type, object }) => {
-        if (synced && type !== 'DELETED') recorder.onEvent(object);
-      },
-      onSynced: () => {
-        synced = true;
-      },
-      onError: (err) => {
-        if (err.statusCode === 403 || err.statusCode === 401) failure = err.message;
-        io.stderr.write(`kspan capture: ${err.message} (retrying)\n`);
-      },
-    });
-    watch.start();
-    return watch;
-  });
-
-  io.stderr.write(`kspan capture: recording events of ${namespaces.join(', ')} for ${durationMs / 1000}s\n`);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(finish, durationMs);
-    function finish(): void {
-      clearTimeout(timer);
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      resolve();
+  io.stderr.write(`kspan capture: listing the objects of ${namespaces.join(', ')}\n`);
+  const reported = new Set<string>();
+  const report = (): void => {
+    for (const problem of session.problems()) {
+      if (!reported.has(problem)) io.stderr.write(`kspan capture: ${problem} (retrying)\n`);
+      reported.add(problem);
     }
-    process.on('SIGINT', finish);
-    process.on('SIGTERM', finish);
-  });
-  await Promise.all(watches.map((w) => w.stop()));
-  await recorder.drain();
-  out.write({ at: new Date().toISOString(), kind: 'flush', object: {} });
+  };
+  const reporter = setInterval(report, 500);
+  const listing = await wait(session.started, durationMs);
+  if (listing === 'done') {
+    io.stderr.write(`kspan capture: recording events of ${namespaces.join(', ')} for ${durationMs / 1000}s\n`);
+    await wait(undefined, durationMs);
+  }
+  clearInterval(reporter);
+  report();
+  await session.stop();
+  writer.finish(Date.now());
   if (values.output) {
     stream.end();
     await once(stream, 'finish');
   }
-  io.stderr.write(`kspan capture: ${recorder.events} events, ${recorder.objects} objects\n`);
-  if (failure && recorder.events === 0) throw new UserError(failure, 1);
+  io.stderr.write(`kspan capture: ${writer.events} events, ${writer.objects} objects, ${writer.bytes} bytes\n`);
+  if (listing === 'time') throw new UserError(`the object caches did not list within ${durationMs / 1000}s${reported.size > 0 ? `: ${[...reported].at(-1)}` : ''}`, 1);
   return 0;
 };
+
+/** Waits for `promise` (if any), `ms` or Ctrl-C, whichever comes first. */
+function wait(promise: Promise<unknown> | undefined, ms: number): Promise<'done' | 'time' | 'signal'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish('time'), ms);
+    const interrupted = (): void => finish('signal');
+    function finish(how: 'done' | 'time' | 'signal'): void {
+      clearTimeout(timer);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+      resolve(how);
+    }
+    process.on('SIGINT', interrupted);
+    process.on('SIGTERM', interrupted);
+    void promise?.then(() => finish('done'));
+  });
+}

@@ -1,5 +1,6 @@
 /** `kspan operator`'s composition root: builds the client, watches, reconciler, leader election and endpoints, starts them, stops them in order on SIGTERM. */
 
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { API_GROUP, TRACE_COLLECTOR_FINALIZER, TRACE_COLLECTOR_KIND } from '../api/types.js';
 import { TraceCollectorController } from '../controller/index.js';
@@ -13,6 +14,8 @@ import { WorkQueue } from '../kube/work-queue.js';
 import { createLogger, HttpServer, OperatorMetrics } from '../observability/index.js';
 import { type Command, UserError } from './command.js';
 import { pipelineFactory, secretReader, traceCollectorChange, traceCollectorClient } from './operator/adapters.js';
+import { fileRecorders } from './operator/recorder.js';
+import { kspanVersion } from './version.js';
 import { OPERATOR_USAGE, parseOperatorFlags } from './operator/flags.js';
 
 export { OPERATOR_USAGE, parseOperatorFlags, type OperatorFlags } from './operator/flags.js';
@@ -33,6 +36,13 @@ export const operatorCommand: Command = async (args, io) => {
   const identity = io.env['POD_NAME'] || `${hostname()}_${process.pid}`;
   const metrics = new OperatorMetrics();
   const source = new ClusterSource({ client, logger: log.child({ component: 'watches' }) });
+  if (flags.recordDir !== undefined) {
+    try {
+      await mkdir(flags.recordDir, { recursive: true });
+    } catch (err) {
+      throw new UserError(`--record-dir ${flags.recordDir}: ${err instanceof Error ? err.message : String(err)}`, 1);
+    }
+  }
 
   // Built at once but inert until start(): a standby keeps its store current from the watch, so
   // that it reconciles from what it has seen the moment it leads.
@@ -40,7 +50,7 @@ export const operatorCommand: Command = async (args, io) => {
     client: traceCollectorClient(client),
     secrets: secretReader(client),
     queue: new WorkQueue({ logger: log.child({ component: 'queue' }) }),
-    pipelines: pipelineFactory(source, metrics, log),
+    pipelines: pipelineFactory(source, metrics, log, flags.recordDir !== undefined ? fileRecorders(flags.recordDir, await kspanVersion(), log) : undefined),
     log,
     options: {
       noCrossNamespaceRefs: flags.noCrossNamespaceRefs,

@@ -1,10 +1,13 @@
+/** `kspan replay FILE`: a capture through the real engine on simulated time (docs/design.md §6). */
+
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { OwnerKindRule } from '../api/types.js';
 import { engineConfigFromSpec } from '../engine/config.js';
 import { InvalidRuleError } from '../engine/rules.js';
-import { CaptureError, parseCapture } from '../replay/capture.js';
+import { CaptureError, parseCapture, readHeader } from '../replay/capture.js';
+import { engineSpecOf, PROJECTION } from '../replay/header.js';
 import { exportSpans } from '../replay/otlp.js';
 import { renderJson, renderTree, renderWaterfall } from '../replay/render.js';
 import { replay } from '../replay/replay.js';
@@ -13,13 +16,16 @@ import { type Command, UserError } from './command.js';
 const USAGE = `Usage: kspan replay FILE [options]
 
 Replays a capture (NDJSON, or kspan's YAML capture format) through the correlation engine on
-simulated time and prints the spans it makes.
+simulated time and prints the spans it makes. The engine settings are those the capture's header
+records (kspan capture's, or the TraceCollector's that recorded its input), else the defaults;
+--window and --rules override them.
 
 Options:
   -o, --output tree|waterfall|json   what to print (default: tree)
-      --window SECONDS               correlation window (default: 5)
-      --rules FILE                   extra owner-kind rules, a YAML or JSON list shaped like
-                                     spec.ownerKindRules of a TraceCollector
+      --window SECONDS               correlation window (default: the header's, else 5)
+      --rules FILE                   owner-kind rules, a YAML or JSON list shaped like
+                                     spec.ownerKindRules of a TraceCollector (instead of the
+                                     header's)
       --otlp-endpoint HOST:PORT      also send the spans over OTLP/gRPC (http(s)://host:port too)
       --insecure                     plaintext gRPC to the endpoint (no TLS)
       --timeout SECONDS              how long to try delivering them (default: 10)
@@ -29,7 +35,7 @@ Options:
 const OUTPUTS = ['tree', 'waterfall', 'json'] as const;
 type Output = (typeof OUTPUTS)[number];
 
-async function readText(path: string, what: string): Promise<string> {
+export async function readText(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
@@ -39,7 +45,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-async function loadRules(path: string): Promise<OwnerKindRule[]> {
+export async function loadRules(path: string): Promise<OwnerKindRule[]> {
   const text = await readText(path, 'rules file');
   let value: unknown;
   try {
@@ -96,18 +102,31 @@ export const replayCommand: Command = async (args, io) => {
   const endpoint = values['otlp-endpoint'];
   if (endpoint === '') throw new UserError('--otlp-endpoint needs HOST:PORT');
   if (endpoint === undefined && (values.insecure || values.timeout !== undefined)) throw new UserError('--insecure and --timeout go with --otlp-endpoint');
-  const ownerKindRules = values.rules !== undefined ? await loadRules(values.rules) : [];
-
-  let config;
-  try {
-    config = engineConfigFromSpec({ ownerKindRules, ...(windowSeconds !== undefined ? { correlation: { recentWindowSeconds: windowSeconds } } : {}) });
-  } catch (err) {
-    if (err instanceof InvalidRuleError) throw new UserError(`${values.rules}: ${err.message}`);
-    throw err;
-  }
+  const rules = values.rules !== undefined ? await loadRules(values.rules) : undefined;
 
   const file = positionals[0]!;
   const text = await readText(file, 'capture');
+  let header;
+  try {
+    header = readHeader(text, file);
+  } catch (err) {
+    if (err instanceof CaptureError) throw new UserError(err.message);
+    throw err;
+  }
+  if (header?.header.projection !== undefined && header.header.projection !== PROJECTION) {
+    io.stderr.write(`kspan replay: ${file} was written with projection ${String(header.header.projection)}, this kspan reads ${PROJECTION}: objects may read differently than they did live\n`);
+  }
+  const spec = engineSpecOf(header?.header);
+  if (rules !== undefined) spec.ownerKindRules = rules;
+  if (windowSeconds !== undefined) spec.correlation = { ...spec.correlation, recentWindowSeconds: windowSeconds };
+  let config;
+  try {
+    config = engineConfigFromSpec(spec);
+  } catch (err) {
+    if (err instanceof InvalidRuleError) throw new UserError(`${rules !== undefined ? values.rules : `${file}: the header's ownerKindRules`}: ${err.message}`);
+    throw err;
+  }
+
   let result;
   try {
     result = replay(parseCapture(text, file), config);

@@ -3,7 +3,7 @@
  * deterministic: time only comes in through the arguments, and the same calls give the same spans.
  */
 
-import { buildContext, catchUp, hasSeen, seenGeneration, seenTopLevel, type EventContext } from './context.js';
+import { buildContext, catchUp, hasSeen, seenGeneration, seenTopLevel, type EventContext, type Sightings } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
@@ -39,6 +39,12 @@ export const EXPECTED_PARENT_WAIT_MS = 20_000;
 
 /** Objects whose ended rollouts are remembered (so that a generation ends once); the oldest are forgotten first. */
 const MAX_ENDED_ROLLOUTS = 100_000;
+
+/** ReplicaSets whose scale-ups and -downs are remembered (§5.9); the oldest are forgotten first. */
+const MAX_SCALED_REPLICA_SETS = 100_000;
+
+/** The deployment-controller's message for a ReplicaSet it created (`to N`) or scaled (`to N from M`, since v1.26). */
+const SCALED_REPLICA_SET = /^Scaled (up|down) replica set (\S+) to (\d+)(?: from (\d+))?$/;
 
 /** How far the give-up walk climbs owner chains (guards against ownership cycles). */
 const MAX_WALK_DEPTH = 16;
@@ -92,6 +98,13 @@ export class Correlator {
   private readonly endedRollouts = new Map<string, number>();
   /** every root made, by `<object id>\0<generation>` (bounded; oldest forgotten first) */
   private readonly roots = new Map<string, SpanHandle>();
+  /**
+   * §5.9: per ReplicaSet key, the generation its newest `Scaled ... replica set` Event reported
+   * (counted from the scale before it) and the size it scaled to (bounded; oldest forgotten first)
+   */
+  private readonly scaled = new Map<string, { generation: number; size: number }>();
+  /** the generation a `Scaled ... replica set` event's entry belongs to, by the event's context */
+  private readonly scaleGenerations = new WeakMap<EventContext, number>();
 
   constructor(config: EngineConfig, private readonly lookup: ObjectLookup) {
     this.config = config;
@@ -115,6 +128,8 @@ export class Correlator {
       this.counters.eventsUnresolved++;
       return;
     }
+    if (this.scaled.size > 0) ctx.seen = this.liftScaled(ctx.seen);
+    if (outcome === undefined) this.noteScale(ctx, event.message);
     if (outcome !== undefined) ctx.outcome = outcome;
     const found = this.search(ctx);
     if (found === 'top') {
@@ -312,8 +327,59 @@ export class Correlator {
 
   private movedOn(ref: ObjectRef, key: string, remembered: number | undefined, ctx: EventContext): boolean {
     if (remembered === undefined) return false;
-    const seen = hasSeen(ctx.seen, key) ? seenGeneration(ctx.seen, key) : this.lookup.get(ref)?.metadata.generation;
+    const seen = hasSeen(ctx.seen, key) ? seenGeneration(ctx.seen, key) : this.scaledGeneration(key, this.lookup.get(ref)?.metadata.generation);
     return seen !== undefined && seen !== remembered;
+  }
+
+  /**
+   * §5.9: a `Scaled up/down replica set R to N [from M]` Event reports the generation of R that
+   * its scale made, whether or not that version of R has reached the lookup (R's watch and the
+   * Events watch are separate streams; the live cache watches R metadata-only, without
+   * spec.replicas, so the version cannot tell which scale it is). Each scale changes R's spec
+   * once, so it made the generation after the one the previous scale made when it scaled from
+   * the size that one scaled to (`from M` = the previous `to N`); a ReplicaSet not yet seen at
+   * all that is `Scaled up ... to N` without `from` was made by this scale (generation 1). Else (the first scale seen of R, a scale
+   * missed, a message from before v1.26), the lookup's generation, as before. The entry belongs
+   * to that generation or to the lookup's, if newer; and from now on an event sees R at least at
+   * that generation (liftScaled), so that the events after it see the same generation of R
+   * whichever of R's new version and this Event arrived first.
+   */
+  private noteScale(ctx: EventContext, message: string | undefined): void {
+    const { actor, object } = ctx.action;
+    if (actor?.kind !== 'Deployment' || object.kind !== 'ReplicaSet' || message === undefined) return;
+    const m = SCALED_REPLICA_SET.exec(message);
+    if (m === null || m[2]!.toLowerCase() !== object.name) return;
+    const size = Number(m[3]);
+    const from = m[4] === undefined ? undefined : Number(m[4]);
+    const inLookup = this.lookup.get(object)?.metadata.generation;
+    const before = this.scaled.get(object.key);
+    let generation: number | undefined;
+    if (from !== undefined) generation = before !== undefined && before.size === from ? before.generation + 1 : inLookup;
+    else generation = inLookup ?? (m[1] === 'up' ? 1 : undefined);
+    if (generation === undefined) return;
+    this.scaled.delete(object.key);
+    this.scaled.set(object.key, { generation, size });
+    if (this.scaled.size > MAX_SCALED_REPLICA_SETS) this.scaled.delete(this.scaled.keys().next().value!);
+    this.scaleGenerations.set(ctx, Math.max(generation, inLookup ?? generation));
+  }
+
+  /** The generation of the object at `key` as events see it: at least what a scale reported of it (noteScale). */
+  private scaledGeneration(key: string, generation: number | undefined): number | undefined {
+    const reported = this.scaled.get(key)?.generation;
+    return reported === undefined || (generation !== undefined && generation >= reported) ? generation : reported;
+  }
+
+  /** `seen` with each ReplicaSet a scale reported on at least at the generation reported. */
+  private liftScaled(seen: Sightings): Sightings {
+    let lifted: Array<string | number | boolean | undefined> | undefined;
+    for (let i = 0; i < seen.length; i += 3) {
+      const generation = seen[i + 1] as number | undefined;
+      const effective = this.scaledGeneration(seen[i] as string, generation);
+      if (effective === generation) continue;
+      lifted ??= [...seen];
+      lifted[i + 1] = effective;
+    }
+    return lifted ?? seen;
   }
 
   // ---- spans --------------------------------------------------------------------------------
@@ -357,7 +423,7 @@ export class Correlator {
       actor,
       object,
       actorGeneration: actor ? seenGeneration(ctx.seen, actor.key) : undefined,
-      objectGeneration: seenGeneration(ctx.seen, object.key),
+      objectGeneration: (this.scaled.size > 0 ? this.scaleGenerations.get(ctx) : undefined) ?? seenGeneration(ctx.seen, object.key),
       actorTopLevel: actor !== undefined && seenTopLevel(ctx.seen, actor.key),
       objectTopLevel: seenTopLevel(ctx.seen, object.key),
       lastUsed: this.now,
@@ -395,7 +461,9 @@ export class Correlator {
         if (p === undefined) p = this.deferred.pop();
         if (p === undefined) break;
         if (!this.queueOf(p).has(p)) continue;
+        const seenBefore = p.seen;
         catchUp(p, this.lookup);
+        if (p.seen !== seenBefore && this.scaled.size > 0) p.seen = this.liftScaled(p.seen);
         const found = this.search(p);
         const indirect = found !== undefined && found !== 'top' && found.indirect === true;
         if (found === undefined || (indirect && fromDeferred && this.awaitsOwnParent(p))) {

@@ -28,6 +28,8 @@ export interface RawObject {
   metadata?: unknown;
   spec?: unknown;
   status?: unknown;
+  /** present on what this projection made: projecting it again keeps them (see project) */
+  statusFacts?: unknown;
 }
 
 /** The kinds whose status the status rules read (docs/design.md §5.10). */
@@ -102,8 +104,8 @@ export class ObjectProjector {
     if (raw.apiVersion !== undefined) projected.apiVersion = this.string(raw.apiVersion) as string;
     projected.kind = this.string(raw.kind) as string;
     projected.metadata = meta;
-    if (STATUS_KINDS.has(raw.kind) && isRecord(raw.status)) {
-      const facts = this.statusFacts(raw.kind, raw.status, raw.spec, m['managedFields']);
+    const facts = this.factsOf(raw);
+    if (facts !== undefined) {
       const before = previous?.statusFacts;
       projected.statusFacts = before !== undefined && sameFacts(facts, before) ? before : facts;
     }
@@ -144,13 +146,31 @@ export class ObjectProjector {
     if (m['generation'] !== pm.generation || m['uid'] !== pm.uid || m['name'] !== pm.name || m['namespace'] !== pm.namespace) return false;
     if (raw.kind !== previous.kind || raw.apiVersion !== previous.apiVersion) return false;
     if (STATUS_KINDS.has(raw.kind as string)) {
-      const facts = isRecord(raw.status) ? this.statusFacts(raw.kind as string, raw.status, raw.spec, m['managedFields']) : undefined;
+      const facts = this.factsOf(raw);
       const before = previous.statusFacts;
       if (facts === undefined ? before !== undefined : before === undefined || !sameFacts(facts, before)) return false;
     }
     const nodeName = isRecord(raw.spec) ? raw.spec['nodeName'] : undefined;
     const prevNodeName = (previous.spec as { nodeName?: string } | undefined)?.nodeName;
     return typeof nodeName === 'string' ? nodeName === prevNodeName : prevNodeName === undefined;
+  }
+
+  /**
+   * The status facts of `raw`: read from its status, or, for an object this projection made (a
+   * capture's record: status facts and no status), taken as they are, so that projecting a
+   * projected object gives it again (replay reads recorded projections through the same function).
+   */
+  private factsOf(raw: RawObject): StatusFacts | undefined {
+    const kind = raw.kind as string;
+    if (!STATUS_KINDS.has(kind)) return undefined;
+    if (isRecord(raw.status)) return this.statusFacts(kind, raw.status, raw.spec, (raw.metadata as Record<string, unknown>)['managedFields']);
+    if (raw.status !== undefined || !isRecord(raw.statusFacts)) return undefined;
+    const facts = (kind === 'Pod' ? new PodFactsRecord() : new WorkloadFactsRecord()) as unknown as Record<string, unknown>;
+    for (const key in raw.statusFacts) {
+      const value = raw.statusFacts[key];
+      if (value !== undefined && value !== null && typeof value !== 'object') facts[key] = this.string(value);
+    }
+    return facts as unknown as StatusFacts;
   }
 
   /** What the status rules read of `status` (see StatusFacts), per kind. */

@@ -3,11 +3,11 @@
  * The pipeline owns the engine's tick timer (the only timers of the event path).
  */
 
-import type { TraceCollectorSpec } from '../api/types.js';
+import { DEFAULTS, type RecordInputSpec, type TraceCollectorSpec } from '../api/types.js';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { type Logger, silentLogger } from '../core/log.js';
 import { TickSchedule } from '../engine/schedule.js';
-import type { EngineConfig, KubeEvent, KubeObject, SpanRecord } from '../engine/types.js';
+import type { EngineConfig, KubeEvent, KubeObject, ObjectLookup, SpanRecord } from '../engine/types.js';
 import type { CorrelatorLike, EngineFactory } from './engine-port.js';
 import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
 import { needsNamespaceWatch, resolveNamespaces, type NamespaceScope } from './namespaces.js';
@@ -69,6 +69,29 @@ export interface PipelineStats extends PipelineCounters {
   problems: WatchProblem[];
 }
 
+/**
+ * Where a pipeline writes what it feeds its engine, when its spec asks (spec.debug.recordInput):
+ * the capture format of docs/design.md §6, written by the composition root's implementation.
+ */
+export interface InputRecorder {
+  /** false once it writes no more (a bound reached, the file failed) */
+  readonly open: boolean;
+  event(event: KubeEvent, at: number): void;
+  /** an object version received at `at`; without `at`, one the engine read that was known before the next record */
+  object(object: KubeObject, at?: number): void;
+  close(): void;
+}
+
+export interface InputRecorderRequest {
+  collector: { namespace: string; name: string };
+  spec: TraceCollectorSpec;
+  limits: Required<RecordInputSpec>;
+  /** when the pipeline's tick schedule started */
+  tickOrigin: number;
+  /** when the recording starts */
+  now: number;
+}
+
 export interface PipelineOptions {
   collector: { namespace: string; name: string };
   settings: PipelineSettings;
@@ -82,6 +105,8 @@ export interface PipelineOptions {
   log?: Logger;
   /** the time and the tick timer (default: the system clock) */
   clock?: Clock;
+  /** records the engine's input for spec.debug.recordInput; absent: the operator runs without --record-dir */
+  createRecorder?: (request: InputRecorderRequest) => InputRecorder;
 }
 
 interface EventWatch {
@@ -110,6 +135,11 @@ export class Pipeline {
   private stopped = false;
   private eventsSkippedOld = 0;
   private eventsFiltered = 0;
+  private recorder: InputRecorder | undefined;
+  /** the object versions the recording has (projected versions are never changed in place) */
+  private recorded = new WeakSet<KubeObject>();
+  /** what the current recording was started for (see record) */
+  private recording = '';
 
   constructor(private readonly options: PipelineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -119,9 +149,10 @@ export class Pipeline {
     this.engineConfig = options.engine.configFromSpec(this.settings.spec);
     this.ticks = new TickSchedule(this.tickInterval());
     this.ticks.start(this.startedAt);
-    this.correlator = options.engine.create(this.engineConfig, options.source.lookup);
+    this.correlator = options.engine.create(this.engineConfig, this.recordingLookup(options.source.lookup));
     this.exporter = options.createExporter(this.settings.exporter);
     this.exporter.onStateChange(() => this.changed());
+    this.record();
     this.watchRuleTargets();
     this.applyScope();
     this.scheduleTick();
@@ -144,6 +175,7 @@ export class Pipeline {
       this.ticks.setInterval(this.tickInterval());
     }
     if (!sameJson(previous.exporter, settings.exporter)) this.exporter.update(settings.exporter);
+    this.record();
     this.watchRuleTargets();
     this.applyScope();
   }
@@ -160,6 +192,8 @@ export class Pipeline {
       watch.objects.unsubscribe();
     }
     this.watches.clear();
+    this.recorder?.close();
+    this.recorder = undefined;
     if (options.flush) await this.exportFinal(this.correlator.flush(this.clock.now()), options.deadline);
     await this.exporter.shutdown(options.flush ? options.deadline : this.clock.now());
   }
@@ -304,6 +338,65 @@ export class Pipeline {
     }
   }
 
+  /**
+   * Starts, ends or restarts the recording of the engine's input as the spec asks: a recording's
+   * header names the engine settings, so a change of them starts a new file.
+   */
+  private record(): void {
+    const spec = this.settings.spec;
+    const asked = spec.debug?.recordInput;
+    const wanted = asked === undefined ? '' : JSON.stringify([asked, engineInputs(spec), spec.spans ?? null]);
+    if (wanted === this.recording) return;
+    this.recording = wanted;
+    this.recorder?.close();
+    this.recorder = undefined;
+    if (asked === undefined) return;
+    if (!this.options.createRecorder) {
+      this.log.warn({}, 'spec.debug.recordInput is set, but the operator runs without --record-dir: the input is not recorded');
+      return;
+    }
+    this.recorded = new WeakSet();
+    try {
+      this.recorder = this.options.createRecorder({
+        collector: this.options.collector,
+        spec,
+        limits: { maxBytes: asked.maxBytes ?? DEFAULTS.recordMaxBytes, maxSeconds: asked.maxSeconds ?? DEFAULTS.recordMaxSeconds },
+        tickOrigin: this.startedAt,
+        now: this.clock.now(),
+      });
+    } catch (err) {
+      this.log.error({ err }, 'cannot record the input');
+    }
+  }
+
+  /** The recorder while it still writes. */
+  private writing(): InputRecorder | undefined {
+    const recorder = this.recorder;
+    if (recorder === undefined || recorder.open) return recorder;
+    this.recorder = undefined;
+    return undefined;
+  }
+
+  /**
+   * The engine's lookup, telling the recording of each object version the engine reads that it
+   * does not have yet: one the cache had before this pipeline (or this recording) started, or that
+   * a watch shared with another collector delivered before this one held it. Written as known
+   * before the record that follows, so a replay has it when the engine reads it.
+   */
+  private recordingLookup(lookup: ObjectLookup): ObjectLookup {
+    const seen = (object: KubeObject | undefined): KubeObject | undefined => {
+      if (object !== undefined && this.recorder !== undefined && !this.recorded.has(object)) {
+        this.recorded.add(object);
+        this.writing()?.object(object);
+      }
+      return object;
+    };
+    const wrapped: ObjectLookup = { get: (ref) => seen(lookup.get(ref)) };
+    const previousGeneration = lookup.previousGeneration?.bind(lookup);
+    if (previousGeneration) wrapped.previousGeneration = (ref, generation) => seen(previousGeneration(ref, generation));
+    return wrapped;
+  }
+
   private onEvent(event: KubeEvent): void {
     if (this.stopped || !this.seen.firstTime(event)) return;
     const at = eventTimeMs(event);
@@ -316,12 +409,15 @@ export class Pipeline {
       this.eventsFiltered++;
       return;
     }
+    const now = this.clock.now();
     try {
-      this.export(this.correlator.addEvent(event, this.clock.now()));
+      this.export(this.correlator.addEvent(event, now));
     } catch (err) {
       // An engine bug on one event must not stop the stream (nor other collectors on the watch).
       this.log.error({ err, event: { namespace: event.metadata.namespace, name: event.metadata.name } }, 'engine failed on an event');
     }
+    // After the engine took it: the versions it read for the first time come before it.
+    this.writing()?.event(event, now);
   }
 
   /**
@@ -330,10 +426,22 @@ export class Pipeline {
    */
   private onObject(object: KubeObject, previous: KubeObject | undefined): void {
     if (this.stopped) return;
+    const now = this.clock.now();
+    const recorder = this.writing();
+    // Written once the engine has it, after what the engine read for the first time meanwhile.
+    if (recorder) this.recorded.add(object);
     try {
-      this.export(this.correlator.objectChanged(object, this.clock.now(), previous));
+      this.export(this.correlator.objectChanged(object, now, previous));
     } catch (err) {
       this.log.error({ err, object: { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name } }, 'engine failed on an object');
+    }
+    if (recorder) {
+      // Replay reads status transitions between the versions it has: it needs the one replaced.
+      if (previous !== undefined && !this.recorded.has(previous)) {
+        this.recorded.add(previous);
+        recorder.object(previous);
+      }
+      recorder.object(object, now);
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * Capture files (docs/design.md §6): NDJSON records `{"at", "kind": "object"|"event"|"flush", "object"}`
- * in receive order, and kspan's YAML captures (`# {"time":...,"style":"event"|"initial"|"watch"}`
+ * Capture files (docs/design.md §6): NDJSON records `{"at", "kind": "header"|"object"|"event"|"flush", "object"}`
+ * in receive order (a header first, if any), and kspan's YAML captures (`# {"time":...,"style":"event"|"initial"|"watch"}`
  * before each YAML document) so that kspan users can bring their recordings.
  */
 
@@ -8,8 +8,10 @@ import { parse as parseYaml } from 'yaml';
 import { parseUncached } from '../engine/time.js';
 import type { KubeEvent, KubeObject } from '../engine/types.js';
 import { isRecord } from '../core/records.js';
+import { headerProblem, type CaptureHeader } from './header.js';
 
 export type CaptureRecord =
+  | { kind: 'header'; at: number; header: Partial<CaptureHeader>; line: number }
   | { kind: 'object'; at: number; object: KubeObject; line: number }
   | { kind: 'event'; at: number; object: KubeEvent; line: number }
   | { kind: 'flush'; at: number; line: number };
@@ -79,6 +81,11 @@ export function parseNdjsonLine(text: string, file: string, line: number): Captu
   if (!isRecord(value)) throw new CaptureError(file, line, 'a record must be a JSON object');
   const at = parseAt(value['at'], file, line, 'at');
   switch (value['kind']) {
+    case 'header': {
+      const problem = headerProblem(value['object']);
+      if (problem) throw new CaptureError(file, line, problem);
+      return { kind: 'header', at, header: value['object'] as Partial<CaptureHeader>, line };
+    }
     case 'object':
       return { kind: 'object', at, object: checkObject(value['object'], file, line), line };
     case 'event':
@@ -86,12 +93,35 @@ export function parseNdjsonLine(text: string, file: string, line: number): Captu
     case 'flush':
       return { kind: 'flush', at, line };
     default:
-      throw new CaptureError(file, line, `unknown record kind ${JSON.stringify(value['kind'])} (expected "object", "event" or "flush")`);
+      throw new CaptureError(file, line, `unknown record kind ${JSON.stringify(value['kind'])} (expected "header", "object", "event" or "flush")`);
   }
 }
 
 /** Every record of an NDJSON capture; blank lines are skipped. */
 export function* parseNdjson(text: string, file: string): Generator<CaptureRecord> {
+  let start = 0;
+  let line = 0;
+  let first = true;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    line++;
+    const raw = text.slice(start, end);
+    start = end + 1;
+    if (raw.length === 0 || (raw.charCodeAt(0) !== 123 /* { */ && raw.trim() === '')) continue;
+    const record = parseNdjsonLine(raw, file, line);
+    if (record.kind === 'header' && !first) throw new CaptureError(file, line, 'a header record must be the first record');
+    first = false;
+    yield record;
+  }
+}
+
+/**
+ * The header of an NDJSON capture, read from its first record alone (undefined when it has none:
+ * captures from before headers, and kspan's YAML captures), so that replay can set up the engine
+ * before reading the rest.
+ */
+export function readHeader(text: string, file: string): (CaptureRecord & { kind: 'header' }) | undefined {
   let start = 0;
   let line = 0;
   while (start < text.length) {
@@ -100,9 +130,12 @@ export function* parseNdjson(text: string, file: string): Generator<CaptureRecor
     line++;
     const raw = text.slice(start, end);
     start = end + 1;
-    if (raw.length === 0 || (raw.charCodeAt(0) !== 123 /* { */ && raw.trim() === '')) continue;
-    yield parseNdjsonLine(raw, file, line);
+    if (raw.trim() === '') continue;
+    if (!raw.trimStart().startsWith('{')) return undefined; // YAML
+    const record = parseNdjsonLine(raw, file, line);
+    return record.kind === 'header' ? record : undefined;
   }
+  return undefined;
 }
 
 const YAML_HEADER = /^#\s*(\{.*\})\s*$/;

@@ -36,6 +36,12 @@ export class MemoryObjectLookup implements ObjectLookup {
     if (last !== undefined && this.projector.sameOwnedVersion(full, last)) return undefined;
     const obj = this.projector.project(full, last);
     if (obj === undefined) return undefined;
+    if (last !== undefined && isOlder(obj, last)) {
+      // An operator's recording writes an older generation the engine read after the newer one
+      // (docs/design.md §6): it is history for previousGeneration, not the object's newest version.
+      this.keepOlder(key, obj);
+      return undefined;
+    }
     // Only one version per generation is needed for attribution: the newest.
     if (last !== undefined && last.metadata.generation !== obj.metadata.generation) {
       let list = this.older.get(key);
@@ -45,6 +51,16 @@ export class MemoryObjectLookup implements ObjectLookup {
     }
     this.latest.set(key, obj);
     return { current: obj, previous: last };
+  }
+
+  private keepOlder(key: string, obj: KubeObject): void {
+    let list = this.older.get(key);
+    if (!list) this.older.set(key, (list = []));
+    const generation = obj.metadata.generation!;
+    if (list.some((o) => o.metadata.generation === generation)) return;
+    list.push(obj);
+    list.sort((a, b) => a.metadata.generation! - b.metadata.generation!);
+    if (list.length >= MAX_VERSIONS) list.shift();
   }
 
   get(ref: ObjectRef): KubeObject | undefined {
@@ -65,6 +81,13 @@ export class MemoryObjectLookup implements ObjectLookup {
   get size(): number {
     return this.latest.size;
   }
+}
+
+/** A version of the same object (same uid) with a lower generation. */
+function isOlder(obj: KubeObject, than: KubeObject): boolean {
+  const g = obj.metadata.generation;
+  const h = than.metadata.generation;
+  return typeof g === 'number' && typeof h === 'number' && g < h && obj.metadata.uid !== undefined && obj.metadata.uid === than.metadata.uid;
 }
 
 function isBefore(obj: KubeObject, generation: number): boolean {

@@ -40,6 +40,10 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
   let count = 0;
   for (const record of records) {
     count++;
+    if (record.kind === 'header') {
+      startTicks(schedule, record, tickIntervalMs(config));
+      continue;
+    }
     schedule.runDue(record.at, tick);
     last = last === undefined ? record.at : Math.max(last, record.at);
     switch (record.kind) {
@@ -61,6 +65,20 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
   }
   if (last !== undefined) collect(correlator.flush(last));
   return { spans, stats: correlator.stats(), records: count };
+}
+
+/**
+ * A recording made by a running pipeline ticks on that pipeline's schedule (counted from its
+ * start, the header's `tickOrigin`): the first tick of the replay is the first one of that
+ * schedule after the header. Without an origin, the schedule starts at the first record.
+ */
+function startTicks(schedule: TickSchedule, record: CaptureRecord & { kind: 'header' }, intervalMs: number): void {
+  const origin = typeof record.header.tickOrigin === 'string' ? Date.parse(record.header.tickOrigin) : NaN;
+  if (!Number.isFinite(origin) || origin > record.at) {
+    schedule.start(record.at);
+    return;
+  }
+  schedule.start(origin + Math.floor((record.at - origin) / intervalMs) * intervalMs);
 }
 
 /** Spans by start time, ties in the order their events arrived, roots before their first child. */

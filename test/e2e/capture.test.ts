@@ -1,18 +1,67 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CaptureRecorder, parseDuration } from '../../src/commands/capture.js';
-import { KubeApiError } from '../../src/kube/errors.js';
-import type { ResourceType } from '../../src/kube/resources.js';
-import { CLI, startEnv, waitFor, type Env } from './harness.js';
+import { parseDuration } from '../../src/commands/capture.js';
+import type { SpanRecord } from '../../src/engine/types.js';
+import { parseCapture, readHeader } from '../../src/replay/capture.js';
+import { engineSpecOf } from '../../src/replay/header.js';
+import { replay } from '../../src/replay/replay.js';
+import { engineConfigFromSpec } from '../../src/engine/config.js';
+import { CLI, condition, receivedTree, sleep, spansIn, startEnv, waitFor, type Env } from './harness.js';
+import { Workload } from './workload.js';
+
+/** Replayed spans as (span, parent) signatures, in the form receivedTree gives the receiver's. */
+export function replayedTree(spans: readonly SpanRecord[]): string[] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const sig = (s: SpanRecord) => `${s.service.name} ${s.name} ${String(s.attributes['k8s.event.message'] ?? '')}`.trim();
+  return spans
+    .map((s) => {
+      const parent = s.parentSpanId !== undefined ? byId.get(s.parentSpanId) : undefined;
+      return `${sig(s)}  <-  ${s.parentSpanId === undefined ? '(root)' : parent ? sig(parent) : `(missing ${s.parentSpanId})`}`;
+    })
+    .sort();
+}
+
+/** The capture FILE replayed as `kspan replay FILE` would: with its header's settings. */
+export function replayFileTree(file: string): { tree: string[]; events: number; bytes: number } {
+  const text = readFileSync(file, 'utf8');
+  const config = engineConfigFromSpec(engineSpecOf(readHeader(text, file)?.header));
+  const records = [...parseCapture(text, file)];
+  return { tree: replayedTree(replay(records, config).spans), events: records.filter((r) => r.kind === 'event').length, bytes: statSync(file).size };
+}
+
+/** How many of `live`'s (span, parent) pairs `replayed` has too (a multiset intersection). */
+export function agreement(live: readonly string[], replayed: readonly string[]): number {
+  const left = new Map<string, number>();
+  for (const l of replayed) left.set(l, (left.get(l) ?? 0) + 1);
+  let same = 0;
+  for (const l of live) {
+    const n = left.get(l) ?? 0;
+    if (n > 0) {
+      same++;
+      left.set(l, n - 1);
+    }
+  }
+  return same;
+}
+
+function startCapture(env: Env, args: string[]): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, 'capture', '--kubeconfig', env.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { child, stderr: () => stderr, exited };
+}
+
+const WINDOW_SECONDS = 2;
 
 describe('e2e: kspan capture', function () {
-  this.timeout(30_000);
+  this.timeout(120_000);
   let env: Env;
   before(async () => {
     env = await startEnv();
-    await env.kubectl.createNamespace('shop');
   });
   after(async () => {
     await env?.close();
@@ -26,85 +75,109 @@ describe('e2e: kspan capture', function () {
     assert.throws(() => parseDuration('soon'), /--duration/);
   });
 
-  it('records each object version once, skips what it cannot or must not read', async () => {
-    const objects: Record<string, { metadata: Record<string, unknown> }> = {
-      'Pod/p': { metadata: { name: 'p', namespace: 'ns', resourceVersion: '1', ownerReferences: [{ kind: 'ReplicaSet', name: 'gone' }] } },
-    };
-    const gets: string[] = [];
-    const client = {
-      get: async (type: ResourceType, key: { name: string }) => {
-        gets.push(`${type.kind}/${key.name}`);
-        const obj = objects[`${type.kind}/${key.name}`];
-        if (!obj) throw new KubeApiError({ statusCode: 404, reason: 'NotFound', message: 'not found', verb: 'get', resource: type.plural });
-        return obj as never;
-      },
-    };
-    const records: Array<{ kind: string; object: unknown }> = [];
-    const recorder = new CaptureRecorder(client, { write: (r) => records.push(r) }, () => 0);
-    const event = (name: string, kind: string, obj: string) => ({ metadata: { name, namespace: 'ns' }, involvedObject: { kind, name: obj, namespace: 'ns' } });
-    recorder.onEvent(event('e1', 'Pod', 'p'));
-    recorder.onEvent(event('e2', 'Pod', 'p'));
-    recorder.onEvent(event('e3', 'Secret', 's'));
-    recorder.onEvent(event('e4', 'Node', 'n'));
-    await recorder.drain();
-    assert.deepEqual(records.map((r) => r.kind), ['object', 'event', 'event', 'event', 'event']);
-    assert.ok(!gets.some((g) => g.startsWith('Secret') || g.startsWith('Node')), 'never reads Secrets or kinds it does not record');
-    assert.equal(recorder.objects, 1);
-    assert.equal(recorder.events, 4);
+  it('a capture beside the operator over a create, a rollout and a scale replays to the trees the operator made', async () => {
+    const ns = 'shop';
+    await env.kubectl.createNamespace(ns);
+    // Before the capture: not recorded as events, but the objects are listed.
+    env.api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns }, spec: { nodeName: 'node-1' } });
+    env.api.put({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'old', namespace: ns }, involvedObject: { kind: 'Pod', namespace: ns, name: 'bystander' }, reason: 'Old', message: 'before', source: { component: 'kubelet' }, lastTimestamp: new Date(Date.now() - 3_600_000).toISOString(), type: 'Normal' });
+    const op = await env.startOperator();
+    await env.kubectl.applyTraceCollector('kspan-system', 'shop', {
+      namespaces: [ns],
+      exporter: { endpoint: env.receiver.endpoint, insecure: true },
+      correlation: { recentWindowSeconds: WINDOW_SECONDS },
+    });
+    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', ns), 'Ready')?.status === 'True');
+    const output = join(env.dir, 'capture.ndjson');
+    const capture = startCapture(env, ['-n', ns, '--window', String(WINDOW_SECONDS), '--duration', '120s', '--output', output]);
+    await waitFor('the capture to record events', () => capture.stderr().includes('recording events'), 15_000);
+    await sleep(300);
+
+    const workload = new Workload(env.api, env.kubectl, ns);
+    await workload.create(3);
+    await sleep(WINDOW_SECONDS * 1000 + 1500);
+    await workload.updateImage();
+    await sleep(WINDOW_SECONDS * 1000 + 1500);
+    await workload.scale(5);
+    await sleep(WINDOW_SECONDS * 1000 + 1000);
+
+    capture.child.kill('SIGINT');
+    assert.equal(await capture.exited, 0, capture.stderr());
+    assert.equal(await op.terminate(), 0); // flushes what it still holds
+    const live = receivedTree(spansIn(env.receiver, ns));
+
+    const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; object: Record<string, unknown> });
+    assert.equal(lines[0]?.kind, 'header');
+    assert.deepEqual(lines[0]?.object['namespaces'], [ns]);
+    assert.deepEqual(lines[0]?.object['correlation'], { recentWindowSeconds: WINDOW_SECONDS, expireAfterSeconds: 300, maxPendingEvents: 10_000 });
+    assert.equal(lines.at(-1)?.kind, 'flush');
+    const firstEvent = lines.findIndex((l) => l.kind === 'event');
+    assert.ok(lines.slice(1, firstEvent).some((l) => (l.object['metadata'] as { name?: string }).name === 'bystander'), 'the listed objects come before the first Event');
+    assert.ok(!lines.some((l) => l.kind === 'event' && (l.object['metadata'] as { name?: string }).name === 'old'), 'no Event from before the capture');
+    assert.ok(lines.every((l) => l.kind !== 'object' || (l.object['status'] === undefined && (l.object['metadata'] as Record<string, unknown>)['labels'] === undefined)), 'objects as the operator projects them');
+
+    const replayed = replayFileTree(output);
+    const same = agreement(live, replayed.tree);
+    process.stderr.write(`      capture: ${same}/${live.length} spans with the live parent; ${replayed.events} events, ${replayed.bytes} bytes (${Math.round((replayed.bytes / replayed.events) * 1000)} bytes per 1,000 events)\n`);
+    assert.ok(live.length >= 60, `a create, a rollout and a scale make many spans (${live.length})`);
+    assert.deepEqual(replayed.tree, live);
   });
 
-  it('records new events of the chosen namespaces with their objects and owners, owners first', async () => {
-    const api = env.api;
-    const owner = (kind: string, name: string, uid: string) => [{ apiVersion: 'apps/v1', kind, name, uid, controller: true }];
-    api.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', uid: 'd1', generation: 2 }, spec: { replicas: 1 } });
-    api.put({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', namespace: 'shop', uid: 'r1', ownerReferences: owner('Deployment', 'web', 'd1') }, spec: {} });
-    api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1-a', namespace: 'shop', uid: 'p1', ownerReferences: owner('ReplicaSet', 'web-1', 'r1') }, spec: {} });
-    const event = (name: string, namespace: string, kind: string, objName: string, reason: string) => ({
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace, uid: `uid-${name}` },
-      involvedObject: { kind, namespace, name: objName },
-      reason,
-      message: reason,
-      source: { component: 'kubelet' },
-      lastTimestamp: new Date().toISOString(),
-      type: 'Normal',
+  it('an operator with --record-dir records what its pipeline fed the engine, and that replays to the trees it made', async () => {
+    const ns = 'cart';
+    await env.kubectl.createNamespace(ns);
+    env.api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns }, spec: { nodeName: 'node-1' } });
+    const dir = join(env.dir, 'recordings');
+    const op = await env.startOperator(['--record-dir', dir]);
+    await env.kubectl.applyTraceCollector('kspan-system', ns, {
+      namespaces: [ns],
+      exporter: { endpoint: env.receiver.endpoint, insecure: true },
+      correlation: { recentWindowSeconds: WINDOW_SECONDS },
+      debug: { recordInput: { maxSeconds: 600 } },
     });
-    api.put(event('old', 'shop', 'Pod', 'web-1-a', 'Pulled')); // before the capture: not recorded
+    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', ns), 'Ready')?.status === 'True');
+    await waitFor('the recording to start', () => op.hasLog((l) => l.msg === 'recording the input'));
 
-    const output = join(env.dir, 'capture.ndjson');
-    const child = spawn(process.execPath, [CLI, 'capture', '--kubeconfig', env.kubeconfig, '-n', 'shop', '--duration', '2s', '--output', output], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const workload = new Workload(env.api, env.kubectl, ns);
+    await workload.create(3);
+    await sleep(WINDOW_SECONDS * 1000 + 1500);
+    await workload.updateImage();
+    await sleep(WINDOW_SECONDS * 1000 + 1500);
+    await workload.scale(5);
+    await sleep(WINDOW_SECONDS * 1000 + 1000);
+    assert.equal(await op.terminate(), 0);
+    const live = receivedTree(spansIn(env.receiver, ns));
+
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1, files.join(', '));
+    assert.match(files[0]!, /^kspan-system_cart_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.ndjson$/);
+    const file = join(dir, files[0]!);
+    const header = readHeader(readFileSync(file, 'utf8'), file)?.header;
+    assert.equal(header?.recorder, 'operator');
+    assert.deepEqual(header?.collector, { namespace: 'kspan-system', name: ns });
+    assert.equal(header?.correlation?.recentWindowSeconds, WINDOW_SECONDS);
+    assert.ok(header?.tickOrigin);
+    const replayed = replayFileTree(file);
+    process.stderr.write(`      operator recording: ${agreement(live, replayed.tree)}/${live.length} spans with the live parent; ${replayed.events} events, ${replayed.bytes} bytes\n`);
+    assert.deepEqual(replayed.tree, live);
+  });
+
+  it('a collector asking for a recording from an operator without --record-dir says so in the log, and still runs', async () => {
+    const op = await env.startOperator();
+    await env.kubectl.applyTraceCollector('kspan-system', 'norecord', {
+      namespaces: ['default'],
+      exporter: { endpoint: env.receiver.endpoint, insecure: true },
+      debug: { recordInput: {} },
     });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await waitFor('the capture to start', () => stderr.includes('recording events'), 10_000);
-    await new Promise((r) => setTimeout(r, 300));
-    api.put(event('started', 'shop', 'Pod', 'web-1-a', 'Started'));
-    api.put(event('elsewhere', 'default', 'Pod', 'x', 'Started')); // another namespace: not recorded
-    api.put(event('scaled', 'shop', 'Deployment', 'web', 'ScalingReplicaSet'));
-    assert.equal(await exited, 0, stderr);
+    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', 'norecord'), 'Ready')?.status === 'True');
+    await waitFor('the warning', () => op.hasLog((l) => l.level === 'warn' && /without --record-dir/.test(l.msg)));
+    assert.equal(await op.terminate(), 0);
+  });
 
-    const records = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: string; kind: string; object: { kind?: string; metadata?: { name?: string } } });
-    const summary = records.map((r) => `${r.kind} ${r.object.kind ?? ''} ${r.object.metadata?.name ?? ''}`.trim());
-    assert.deepEqual(summary, [
-      'object Deployment web',
-      'object ReplicaSet web-1',
-      'object Pod web-1-a',
-      'event Event started',
-      'event Event scaled',
-      'flush',
-    ]);
-    assert.ok(records.every((r) => !Number.isNaN(Date.parse(r.at))));
-    assert.match(stderr, /2 events, 3 objects/);
-
-    // What was captured replays.
-    const replay = spawn(process.execPath, [CLI, 'replay', output, '--output', 'tree'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tree = '';
-    replay.stdout.on('data', (c: Buffer) => (tree += c.toString()));
-    assert.equal(await new Promise<number | null>((resolve) => replay.on('exit', resolve)), 0);
-    assert.match(tree, /kubelet Pod\.Started/);
-    assert.match(tree, /kubelet Deployment\.ScalingReplicaSet/);
+  it('refuses a recording bound out of range at apply time', async () => {
+    await assert.rejects(
+      env.kubectl.applyTraceCollector('kspan-system', 'badrecord', { exporter: { endpoint: env.receiver.endpoint, insecure: true }, debug: { recordInput: { maxBytes: 10 } } }),
+      (err: unknown) => err instanceof Error && /maxBytes/.test(err.message),
+    );
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { captureIO, recordingsDir, sharedFixture } from './support.js';
 
 const fixture = sharedFixture('deployment-2-pods.ndjson');
@@ -91,6 +92,28 @@ describe('kspan replay', () => {
     assert.notEqual(without.out, withRules.out);
   });
 
+  it('replays with the settings of the capture\'s header, which its flags override', async () => {
+    const recording = path.join(recordingsDir, 'custom-resource-rule.ndjson');
+    const rulesFile = recording.replace('.ndjson', '.rules.yaml');
+    const rules = parseYaml(readFileSync(rulesFile, 'utf8')) as unknown[];
+    const body = readFileSync(recording, 'utf8');
+    const firstAt = (JSON.parse(body.split('\n')[0]!) as { at: string }).at;
+    const header = (object: Record<string, unknown>, at = firstAt) => `${JSON.stringify({ at, kind: 'header', object })}\n`;
+    const fixtureAt = (JSON.parse(readFileSync(fixture, 'utf8').split('\n')[0]!) as { at: string }).at;
+    const expected = readFileSync(recording.replace('.ndjson', '.expected.txt'), 'utf8');
+    const withHeader = file('with-header.ndjson', header({ kspanVersion: '0.1.0', recorder: 'capture', namespaces: ['shop'], ownerKindRules: rules, projection: 'engine-projection/1' }) + body);
+    const replayed = await run([withHeader]);
+    assert.equal(replayed.err, '');
+    assert.equal(replayed.out, expected, 'the header\'s rules');
+    assert.notEqual((await run([withHeader, '--rules', file('none.yaml', '[]\n')])).out, expected, '--rules replaces them');
+    const narrow = file('narrow.ndjson', header({ correlation: { recentWindowSeconds: 10 } }, fixtureAt) + readFileSync(fixture, 'utf8'));
+    assert.notEqual((await run([narrow])).out, readFileSync(sharedFixture('deployment-2-pods.expected.txt'), 'utf8'), 'the header\'s window');
+    assert.equal((await run([narrow, '--window', '5'])).out, readFileSync(sharedFixture('deployment-2-pods.expected.txt'), 'utf8'), '--window overrides it');
+    const other = await run([file('other.ndjson', header({ projection: 'someone-else/9' }, fixtureAt) + readFileSync(fixture, 'utf8'))]);
+    assert.equal(other.code, 0);
+    assert.match(other.err, /written with projection someone-else\/9/);
+  });
+
   it('accepts --window', async () => {
     const r = await run([fixture, '--window', '2']);
     assert.equal(r.code, 0);
@@ -151,9 +174,17 @@ describe('kspan replay', () => {
       const p = file('time.ndjson', '{"at":"yesterday","kind":"flush"}\n');
       assertOneLineError(await run([p]), /time\.ndjson:1: "at" must be an RFC 3339 time, got "yesterday"$/);
     });
+    it('a header that is not the first record, or not a header', async () => {
+      const later = file('later.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"flush"}\n{"at":"2021-05-19T09:42:58Z","kind":"header","object":{}}\n');
+      assertOneLineError(await run([later]), /later\.ndjson:2: a header record must be the first record$/);
+      const bad = file('badheader.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"header","object":{"ownerKindRules":{}}}\n');
+      assertOneLineError(await run([bad]), /badheader\.ndjson:1: the header's "ownerKindRules" must be a list$/);
+      const rules = file('badrules.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"header","object":{"ownerKindRules":[{"involvedKind":"X"}]}}\n');
+      assertOneLineError(await run([rules]), /badrules\.ndjson: the header's ownerKindRules: .*ownerKindRules\[0\]/);
+    });
     it('an unknown record kind', async () => {
       const p = file('kind.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"metric","object":{}}\n');
-      assertOneLineError(await run([p]), /kind\.ndjson:1: unknown record kind "metric" \(expected "object", "event" or "flush"\)$/);
+      assertOneLineError(await run([p]), /kind\.ndjson:1: unknown record kind "metric" \(expected "header", "object", "event" or "flush"\)$/);
     });
     it('an event without an involved object', async () => {
       const p = file('event.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"event","object":{"metadata":{"name":"x"}}}\n');

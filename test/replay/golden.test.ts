@@ -25,7 +25,7 @@ describe('golden span trees', () => {
 
   const recordings = readdirSync(recordingsDir).filter((f) => f.endsWith('.ndjson')).sort();
   it('has the recordings of every scenario', () => {
-    for (const name of ['statefulset', 'daemonset', 'cronjob-job', 'warnings-and-repeats', 'deleted-objects', 'custom-resource-rule', 'back-to-back-rollouts', 'created-before-scaled-up']) {
+    for (const name of ['statefulset', 'daemonset', 'cronjob-job', 'warnings-and-repeats', 'deleted-objects', 'custom-resource-rule', 'back-to-back-rollouts', 'created-before-scaled-up', 'create-rollout-scale']) {
       assert.ok(recordings.includes(`${name}.ndjson`), `missing recording ${name}`);
     }
   });

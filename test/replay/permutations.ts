@@ -67,3 +67,75 @@ export function permute(records: readonly CaptureRecord[], groups: readonly numb
   });
   return out;
 }
+
+type EventRecord = CaptureRecord & { kind: 'event' };
+
+/** The ReplicaSet a `Scaled up/down replica set R to N` Event names, lowercased. */
+function scaledReplicaSet(record: EventRecord): string | undefined {
+  return /^Scaled (?:up|down) replica set (\S+) to /.exec(record.object.message ?? '')?.[1]?.toLowerCase();
+}
+
+function objectKey(record: CaptureRecord): string | undefined {
+  if (record.kind !== 'object') return undefined;
+  const m = record.object.metadata;
+  return `${record.object.kind}/${(m.namespace ?? '').toLowerCase()}/${m.name.toLowerCase()}`;
+}
+
+function isReplicaSetVersion(record: CaptureRecord): boolean {
+  return record.kind === 'object' && record.object.kind === 'ReplicaSet';
+}
+
+/** How many ReplicaSet versions a capture has (the length of moveReplicaSetVersions' choices). */
+export function replicaSetVersions(records: readonly CaptureRecord[]): number {
+  return records.filter(isReplicaSetVersion).length;
+}
+
+/**
+ * The capture with each ReplicaSet version moved (by `choices[k]` in [0, 1) along its range) as
+ * its watch might have delivered it, later or earlier than the events around it: never past
+ * another version of the same ReplicaSet, a flush, the header; later past anything but an
+ * Event about that ReplicaSet that came before the Scaled event reporting the version (its
+ * first version: before any Event about it, whose owner nothing knows before it; an Event that
+ * names it in another controller's words counts as one about it; a
+ * `Created pod` that saw the new version before its Scaled event came is no longer told apart
+ * from one of the scale before: §5.9); earlier past no Event about or naming it. Arrival
+ * times stay in place: only which record arrives when changes.
+ */
+export function moveReplicaSetVersions(records: readonly CaptureRecord[], choices: readonly number[]): CaptureRecord[] {
+  const keys = records.map((_, i) => i as number);
+  /** where each ReplicaSet's previous version went: the next one stays after it */
+  const placed = new Map<string, number>();
+  let k = 0;
+  records.forEach((record, i) => {
+    if (!isReplicaSetVersion(record)) return;
+    const key = objectKey(record)!;
+    const name = (record.kind === 'object' ? record.object.metadata.name : '').toLowerCase();
+    // about it, or naming it in a message that is not the deployment-controller's (other controllers' scale messages, e.g. Argo Rollouts')
+    const aboutIt = (r: CaptureRecord): boolean =>
+      r.kind === 'event' && ((r.object.involvedObject.kind === 'ReplicaSet' && r.object.involvedObject.name?.toLowerCase() === name) || (scaledReplicaSet(r) === undefined && (r.object.message ?? '').toLowerCase().includes(name)));
+    const barrier = (r: CaptureRecord): boolean => r.kind === 'flush' || r.kind === 'header' || objectKey(r) === key;
+    let hi = i;
+    // Before its first version, nothing knows a ReplicaSet's owner: its events wait for it (§5.5).
+    const first = !records.slice(0, i).some((r) => objectKey(r) === key);
+    let scaled = false;
+    for (let j = i + 1; j < records.length; j++) {
+      const r = records[j]!;
+      if (barrier(r) || (!scaled && aboutIt(r))) break;
+      if (!first && r.kind === 'event' && scaledReplicaSet(r) === name) scaled = true;
+      hi = j;
+    }
+    let lo = i;
+    for (let j = i - 1; j >= 0; j--) {
+      const r = records[j]!;
+      if (barrier(r) || aboutIt(r) || (r.kind === 'event' && scaledReplicaSet(r) === name)) break;
+      lo = j;
+    }
+    // positions: before record lo ... after record hi
+    const slots = hi - lo + 1;
+    const slot = Math.min(slots, Math.floor((choices[k++] ?? 0.5) * (slots + 1)));
+    keys[i] = Math.max(lo - 0.5 + slot, (placed.get(key) ?? -Infinity) + 1e-6);
+    placed.set(key, keys[i]!);
+  });
+  const order = records.map((_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
+  return order.map((i, position) => ({ ...records[i]!, at: records[position]!.at, line: records[position]!.line }));
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { SpanRecord } from '../../src/engine/types.js';
 import type { CaptureRecord } from '../../src/replay/capture.js';
 import { replay } from '../../src/replay/replay.js';
-import { eventCounts, permute, windowGroups } from './permutations.js';
+import { eventCounts, moveReplicaSetVersions, permute, replicaSetVersions, windowGroups } from './permutations.js';
 import { configFor, readRecords, recordingsDir, sharedFixture } from './support.js';
 
 const recordings = [
@@ -80,10 +80,43 @@ describe('replay properties', () => {
       );
     });
 
+    // §5.9: a ReplicaSet's new version may reach kspan before or after the `Scaled ... replica set`
+    // Event that reports it, and before or after the events around them (separate watches).
+    it(`${name}: ReplicaSet versions moved across the events around them give the same spans and parents`, () => {
+      const moved = replicaSetVersions(records);
+      const expected = byId(replay(records, config).spans);
+      const choices = fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: moved, maxLength: moved });
+      fc.assert(
+        fc.property(choices, (choice) => {
+          const spans = replay(moveReplicaSetVersions(records, choice), config).spans;
+          assert.equal(spans.length, expected.size);
+          for (const s of spans) {
+            const e = expected.get(s.spanId);
+            assert.ok(e, `unexpected span ${s.name} ${String(s.attributes['k8s.event.message'])}`);
+            assert.equal(s.traceId, e.traceId, `${s.name} ${String(s.attributes['k8s.event.message'])} changed trace`);
+            assert.equal(s.parentSpanId, e.parentSpanId, `${s.name} ${String(s.attributes['k8s.event.message'])} changed parent`);
+          }
+        }),
+        { numRuns: 40, seed: 20261207 },
+      );
+    });
+
     it(`${name}: replaying twice gives identical spans and ids`, () => {
       assert.deepEqual(replay(readRecords(file), config).spans, replay(records, config).spans);
     });
   }
+
+  it('the ReplicaSet model moves a version past its Scaled event, never past the events on it before that', () => {
+    const records = readRecords(path.join(recordingsDir, 'create-rollout-scale.ndjson'));
+    const rsAt = (rs: readonly CaptureRecord[], generation: number) => rs.findIndex((r) => r.kind === 'object' && r.object.kind === 'ReplicaSet' && r.object.metadata.generation === generation);
+    const scaledTo2 = (rs: readonly CaptureRecord[]) => rs.findIndex((r) => r.kind === 'event' && /^Scaled up replica set \S+ to 2 from 1$/.test(String(r.object.message)));
+    const latest = moveReplicaSetVersions(records, Array<number>(replicaSetVersions(records)).fill(0.999999));
+    assert.deepEqual(latest.map((r) => r.at), records.map((r) => r.at), 'arrival times stay in place');
+    assert.ok(rsAt(records, 2) < scaledTo2(records));
+    assert.ok(rsAt(latest, 2) > scaledTo2(latest), 'generation 2 after the scale that made it');
+    const earliest = moveReplicaSetVersions(records, Array<number>(replicaSetVersions(records)).fill(0));
+    assert.equal(earliest.length, records.length);
+  });
 
   it('the permutation model keeps events after the object changes that preceded them', () => {
     const records = readRecords(path.join(recordingsDir, 'created-before-scaled-up.ndjson'));

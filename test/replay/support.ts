@@ -6,7 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import type { OwnerKindRule } from '../../src/api/types.js';
 import { engineConfigFromSpec } from '../../src/engine/config.js';
 import type { EngineConfig } from '../../src/engine/types.js';
-import { parseCapture, type CaptureRecord } from '../../src/replay/capture.js';
+import { parseCapture, readHeader, type CaptureRecord } from '../../src/replay/capture.js';
+import { engineSpecOf } from '../../src/replay/header.js';
 import { replay, type ReplayResult } from '../../src/replay/replay.js';
 
 export const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -28,8 +29,12 @@ export function rulesFor(file: string): OwnerKindRule[] {
   return existsSync(rules) ? (parseYaml(readFileSync(rules, 'utf8')) as OwnerKindRule[]) : [];
 }
 
+/** The engine settings a recording replays with: its header's (as `kspan replay` takes them), rules beside it added. */
 export function configFor(file: string): EngineConfig {
-  return engineConfigFromSpec({ ownerKindRules: rulesFor(file) });
+  const spec = engineSpecOf(readHeader(readFileSync(file, 'utf8'), file)?.header);
+  const rules = rulesFor(file);
+  if (rules.length > 0) spec.ownerKindRules = rules;
+  return engineConfigFromSpec(spec);
 }
 
 export function replayFile(file: string): ReplayResult {

@@ -14,6 +14,7 @@ import { RESOURCES } from '../../kube/resources.js';
 import { patchStatus } from '../../kube/status.js';
 import type { OperatorMetrics } from '../../observability/index.js';
 import { Pipeline, type ClusterSourcePort, type EngineFactory, type SpanExporterPort } from '../../pipeline/index.js';
+import type { InputRecorder, InputRecorderRequest } from '../../pipeline/pipeline.js';
 
 export const engine: EngineFactory = {
   create: (config, lookup) => new Correlator(config, lookup),
@@ -55,7 +56,7 @@ export function secretReader(client: HttpKubeClient): SecretReader {
 }
 
 /** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
-export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Logger): PipelineFactory {
+export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Logger, recorders?: (request: InputRecorderRequest) => InputRecorder): PipelineFactory {
   return {
     create: ({ collector, settings, baseline, onStateChange }) => {
       const plog = log.child({ collector });
@@ -67,6 +68,7 @@ export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetr
         source,
         engine,
         log: plog,
+        ...(recorders ? { createRecorder: recorders } : {}),
         createExporter: (config) => {
           const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog });
           exporter.onExportRequest?.(({ durationMs, ok }) =>

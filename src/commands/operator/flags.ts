@@ -20,6 +20,8 @@ Options:
   --no-cross-namespace-refs         a TraceCollector may only watch its own namespace
   --log-level LEVEL                 debug, info, warn or error (default info)
   --shutdown-timeout-seconds N      time allowed to flush and stop on SIGTERM (default 10)
+  --record-dir DIR                  where TraceCollectors with spec.debug.recordInput record their
+                                    pipeline's input (default: none; such collectors log a warning)
 
 Advanced (tuning, mostly for tests):
   --status-interval-seconds N       at most one status patch per collector per N s (default 5)
@@ -43,6 +45,8 @@ export interface OperatorFlags {
   statusIntervalMs: number;
   resyncIntervalMs: number;
   lease: { duration: number; renewDeadline: number; retryPeriod: number };
+  /** spec.debug.recordInput writes here; absent: no recordings */
+  recordDir?: string;
 }
 
 function seconds(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -74,6 +78,7 @@ export function parseOperatorFlags(args: string[], env: NodeJS.ProcessEnv): Oper
       'lease-duration-seconds': { type: 'string' },
       'lease-renew-deadline-seconds': { type: 'string' },
       'lease-retry-period-seconds': { type: 'string' },
+      'record-dir': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -98,5 +103,9 @@ export function parseOperatorFlags(args: string[], env: NodeJS.ProcessEnv): Oper
     },
   };
   if (values.kubeconfig !== undefined) flags.kubeconfig = values.kubeconfig;
+  if (values['record-dir'] !== undefined) {
+    if (values['record-dir'] === '') throw new UserError('--record-dir: want a directory');
+    flags.recordDir = values['record-dir'];
+  }
   return flags;
 }
