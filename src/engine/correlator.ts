@@ -12,7 +12,7 @@ import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan, type SpanHandle } from './span-builder.js';
-import { rolloutInProgress, ROLLOUT_KINDS, statusTransitions, transitionEvent, type StatusTransition } from './status-rules.js';
+import { rolloutComplete, rolloutInProgress, ROLLOUT_KINDS, statusTransitions, transitionEvent, type StatusTransition } from './status-rules.js';
 import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
@@ -161,7 +161,14 @@ export class Correlator {
       this.expecting.forEachWatchingObject(this.changedKey, this.retryIfChangeMatters);
       this.retryWaiting();
     }
-    if (previous !== undefined && this.config.statusTransitions !== false) this.statusChanged(previous, object);
+    if (this.config.statusTransitions !== false) {
+      if (previous !== undefined) this.statusChanged(previous, object);
+      // A generation seen complete has ended, whether or not its RolloutComplete was made here (an
+      // object first seen after its rollout): a later dip in availability and recovery is no rollout.
+      if (ROLLOUT_KINDS.has(object.kind) && rolloutComplete(object.kind, object.metadata.generation, object.statusFacts)) {
+        this.endRollout(object, object.metadata.generation!);
+      }
+    }
     return this.takeOut();
   }
 

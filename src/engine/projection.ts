@@ -260,15 +260,18 @@ export class ObjectProjector {
   private entry(entry: unknown, previous: ManagedFieldsEntry | undefined): ManagedFieldsEntry {
     if (!isRecord(entry)) return entry as ManagedFieldsEntry;
     const e = entry as ManagedFieldsEntry;
+    const spec = isRecord(e.fieldsV1) ? e.fieldsV1['f:spec'] : undefined;
+    const fields = isRecord(spec) ? this.specFieldsOf(spec) : undefined;
+    // The same entry, not updated since: its fields count too, since a write through the scale
+    // subresource takes `f:replicas` from the creator's entry without changing that entry's time.
     if (previous !== undefined && e.time !== undefined && e.time === previous.time && e.manager === previous.manager
-      && e.operation === previous.operation && e.subresource === previous.subresource) return previous;
+      && e.operation === previous.operation && e.subresource === previous.subresource && previous.fieldsV1 === fields) return previous;
     const kept = new EntryRecord() as ManagedFieldsEntry;
     if (e.manager !== undefined) kept.manager = this.string(e.manager) as string;
     if (e.operation !== undefined) kept.operation = this.string(e.operation) as string;
     if (e.subresource !== undefined) kept.subresource = this.string(e.subresource) as string;
     if (e.time !== undefined) kept.time = this.string(e.time) as string;
-    const spec = isRecord(e.fieldsV1) ? e.fieldsV1['f:spec'] : undefined;
-    if (isRecord(spec)) kept.fieldsV1 = this.specFieldsOf(spec);
+    if (fields !== undefined) kept.fieldsV1 = fields;
     return kept;
   }
 

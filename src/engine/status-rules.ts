@@ -87,8 +87,10 @@ export function statusTransitions(previous: KubeObject, current: KubeObject): St
   if (generation === undefined) return out;
   const wasComplete = previous.metadata.generation === generation && rolloutComplete(previous.kind, generation, before);
   if (rolloutComplete(current.kind, generation, now) && !wasComplete) {
-    // A Deployment's Progressing condition records when the new ReplicaSet became available.
-    const time = current.kind === 'Deployment' && now.condition === 'NewReplicaSetAvailable' ? now.conditionTime : undefined;
+    // A Deployment's Progressing condition records when the new ReplicaSet became available, if it
+    // changed with this version: a scale leaves the condition of an earlier rollout as it was.
+    const progressed = now.condition === 'NewReplicaSetAvailable' && (before.condition !== now.condition || before.conditionTime !== now.conditionTime);
+    const time = current.kind === 'Deployment' && progressed ? now.conditionTime : undefined;
     out.push({
       reason: 'RolloutComplete',
       message: `Rollout of generation ${generation} complete: ${now.desired} of ${now.desired} replicas updated and available`,

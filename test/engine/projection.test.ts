@@ -78,4 +78,14 @@ describe('engine/projection', () => {
     moved.spec.nodeName = 'node-2';
     assert.equal(projector.sameOwnedVersion(moved, running), false);
   });
+
+  it("does not keep an entry whose fields changed without its time (a scale took the creator's f:replicas)", () => {
+    const projector = new ObjectProjector();
+    const first = projector.project(deployment(1, 'web:1'))!;
+    const scaled = deployment(2, 'web:1');
+    scaled.metadata.managedFields[0]!.fieldsV1 = { 'f:metadata': { 'f:labels': {} }, 'f:spec': {} } as never;
+    const second = projector.project(scaled, first)!;
+    assert.notEqual(second.metadata.managedFields![0], first.metadata.managedFields![0]);
+    assert.deepEqual(second.metadata.managedFields![0]!.fieldsV1, { 'f:spec': {} });
+  });
 });

@@ -39,11 +39,9 @@ const KNOWN_WRONG: Partial<Record<Name, string>> = {
   'deployment-rollout':
     "the Killing of web-76b54c6795-8xzmq (deleted by generation 2's first scale-down) goes under its Created pod in generation 1's trace: its Deleted pod still waits for generation 2's root",
   'deployment-scale':
-    "the scale-down's root is attributed to kubectl-client-side-apply 9 days ago (the projection keeps a managedFields entry whose f:replicas kubectl scale took); both RolloutComplete spans take the Progressing condition's lastUpdateTime of a rollout 26 h ago; the Killing/NotReady of the two Pods deleted by the scale-down go under their Created pod in the scale-up's trace",
+    "the Killing/NotReady of the two Pods deleted by the scale-down go under their Created pod in the scale-up's trace: their Deleted pod still waits for the scale-down's root",
   'statefulset-rolling-update':
     "the Scheduled of the recreated redis-1 (new uid) goes under 'delete Pod redis-1' of the Pod it replaced: entries are keyed by name, not uid",
-  'pod-oomkilled':
-    "a Pod recovering from an OOM kill makes a RolloutComplete for generation 3, which completed 2 days before (first seen complete, never ended in the engine's memory), timed by that old lastUpdateTime",
 };
 
 const config = engineConfigFromSpec({});
@@ -128,8 +126,7 @@ describe('status goldens (test/fixtures/status)', () => {
       const { parent } = index(all);
       const ends = all.filter((s) => s.name.endsWith('.RolloutComplete') || s.name.endsWith('.RolloutFailed'));
       const wanted = expected[name];
-      // (pod-oomkilled's extra RolloutComplete is KNOWN_WRONG: its count waits for that fix, with its golden)
-      if (KNOWN_WRONG[name] === undefined || name !== 'pod-oomkilled') assert.equal(ends.length, wanted.length, `${name}: ${ends.map((s) => message(s)).join('; ')}`);
+      assert.equal(ends.length, wanted.length, `${name}: ${ends.map((s) => message(s)).join('; ')}`);
       for (const [spanName, generation] of wanted) {
         const span = ends.find((s) => s.name === spanName && (s.name.endsWith('RolloutFailed') || message(s).includes(`generation ${generation} `)));
         assert.ok(span, `${name}: ${spanName} of generation ${generation}`);
