@@ -222,7 +222,7 @@ export interface PodState {
 }
 
 /** The token volume the ServiceAccount admission plugin mounts into every Pod (1.22+: projected). */
-function serviceAccountVolume(name: string): Record<string, unknown> {
+export function serviceAccountVolume(name: string): Record<string, unknown> {
   return {
     name,
     projected: {
@@ -237,7 +237,7 @@ function serviceAccountVolume(name: string): Record<string, unknown> {
 }
 
 /** The tolerations the DefaultTolerationSeconds admission plugin adds to every Pod. */
-const DEFAULT_TOLERATIONS = [
+export const DEFAULT_TOLERATIONS = [
   { effect: 'NoExecute', key: 'node.kubernetes.io/not-ready', operator: 'Exists', tolerationSeconds: 300 },
   { effect: 'NoExecute', key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 300 },
 ];

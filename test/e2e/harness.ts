@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { startKubeApiServer, type KubeApiTestServer } from '../support/kube-api-server/index.js';
+import { startKubeApiServer, type KubeApiTestServer, type KubeObject } from '../support/kube-api-server/index.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver/index.js';
 import type { TraceCollectorStatus } from '../../src/api/types.js';
 
@@ -453,4 +453,30 @@ export async function waitForCondition(kubectl: Kubectl, namespace: string, name
     },
     timeoutMs,
   );
+}
+
+let testEventSeq = 0;
+
+/** An Event as a component posts it (second-granularity timestamps), for tests that write their own. */
+export function testEvent(namespace: string, kind: string, name: string, reason: string, message: string, source: Record<string, string>, time = new Date().toISOString().replace(/\.\d+Z$/, 'Z')): KubeObject {
+  testEventSeq++;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${name}.${testEventSeq}`, namespace, uid: `test-event-${process.pid}-${testEventSeq}`, creationTimestamp: time },
+    involvedObject: { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace, name, uid: `uid-${kind}-${name}` },
+    reason,
+    message,
+    source,
+    firstTimestamp: time,
+    lastTimestamp: time,
+    count: 1,
+    type: 'Normal',
+  };
+}
+
+/** Applies a TraceCollector and waits until it is Ready. */
+export async function applyReady(env: Env, namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await env.kubectl.applyTraceCollector(namespace, name, spec);
+  await waitForCondition(env.kubectl, namespace, name, 'Ready', (c) => c.status === 'True');
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../support/kube-api-server/index.js';
-import { condition, duplicateSpanIds, sleep, spansIn, startEnv, waitFor, type Env } from './harness.js';
+import { applyReady, duplicateSpanIds, sleep, spansIn, startEnv, testEvent, waitFor, type Env } from './harness.js';
 
 // A rate-limited replicaset-controller posts its `Created pod` Events seconds late, while the
 // scheduler's Events about the same Pods arrive on time (docs/design.md §5.11).
@@ -11,23 +11,7 @@ const PODS = [`${RS}-aaaaa`, `${RS}-bbbbb`];
 const owner = (kind: string, name: string) => [{ apiVersion: 'apps/v1', kind, name, uid: `uid-${kind}-${name}`, controller: true }];
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-let seq = 0;
-function event(kind: string, name: string, reason: string, message: string, source: Record<string, string>, time = now()): KubeObject {
-  seq++;
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `${name}.${seq}`, namespace: NS, uid: `late-parent-${process.pid}-${seq}`, creationTimestamp: now() },
-    involvedObject: { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace: NS, name, uid: `uid-${kind}-${name}` },
-    reason,
-    message,
-    source,
-    firstTimestamp: time,
-    lastTimestamp: time,
-    count: 1,
-    type: 'Normal',
-  };
-}
+const event = (kind: string, name: string, reason: string, message: string, source: Record<string, string>, time?: string): KubeObject => testEvent(NS, kind, name, reason, message, source, time);
 
 describe('e2e: Created pod Events posted late by a rate-limited controller', function () {
   this.timeout(60_000);
@@ -42,13 +26,12 @@ describe('e2e: Created pod Events posted late by a rate-limited controller', fun
 
   it("still parent their Pods' Scheduled spans, and the status counts the wait", async () => {
     const op = await env.startOperator();
-    await env.kubectl.applyTraceCollector('kspan-system', 'burst', {
+    await applyReady(env, 'kspan-system', 'burst', {
       namespaces: [NS],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
       correlation: { recentWindowSeconds: 1 },
       spans: { statusTransitions: false },
     });
-    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', 'burst'), 'Ready')?.status === 'True');
 
     const created = now();
     env.api.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: NS, uid: 'uid-Deployment-api', generation: 1 } });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../support/kube-api-server/index.js';
-import { condition, duplicateSpanIds, spansIn, startEnv, waitFor, type Env } from './harness.js';
+import { applyReady, duplicateSpanIds, spansIn, startEnv, testEvent, waitFor, type Env } from './harness.js';
 
 // Nothing emits an Event when a Pod turns Ready or a rollout completes: the operator reads it from
 // the objects' status it watches (docs/design.md §5.10). Here the objects are written as the
@@ -11,24 +11,7 @@ const RS = 'web-6c9f7d8b5';
 const POD = `${RS}-q7x2n`;
 const owner = (kind: string, name: string) => [{ apiVersion: 'apps/v1', kind, name, uid: `uid-${kind}-${name}`, controller: true }];
 
-let seq = 0;
-function event(kind: string, name: string, reason: string, message: string, component: string): KubeObject {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  seq++;
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `${name}.${seq}`, namespace: NS, uid: `status-event-${process.pid}-${seq}`, creationTimestamp: now },
-    involvedObject: { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace: NS, name, uid: `uid-${kind}-${name}` },
-    reason,
-    message,
-    source: { component },
-    firstTimestamp: now,
-    lastTimestamp: now,
-    count: 1,
-    type: 'Normal',
-  };
-}
+const event = (kind: string, name: string, reason: string, message: string, component: string): KubeObject => testEvent(NS, kind, name, reason, message, { component });
 
 function deployment(status: { updated: number; available: number; replicas: number }): KubeObject {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -77,12 +60,11 @@ describe('e2e: status transitions through the operator process', function () {
 
   it("exports Pod.Ready under the Pod's Created pod and RolloutComplete under its generation's root, which ends after it", async () => {
     const op = await env.startOperator();
-    await env.kubectl.applyTraceCollector('kspan-system', 'status', {
+    await applyReady(env, 'kspan-system', 'status', {
       namespaces: [NS],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
       correlation: { recentWindowSeconds: 1 },
     });
-    await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', 'status'), 'Ready')?.status === 'True');
 
     env.api.put(deployment({ updated: 0, available: 0, replicas: 0 }));
     env.api.put({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: RS, namespace: NS, uid: `uid-ReplicaSet-${RS}`, generation: 1, ownerReferences: owner('Deployment', 'web') } });

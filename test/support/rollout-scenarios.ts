@@ -22,6 +22,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureRecord } from '../../src/replay/capture.js';
+import { DEFAULT_TOLERATIONS, serviceAccountVolume } from '../../bench/support/kube-objects.js';
+import { Random } from '../../bench/support/random.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -34,45 +36,10 @@ export interface CaptureLine {
 
 // ---- randomness and time ------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG (same seed, same scenario). */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+/** The benchmarks' seeded PRNG (same seed, same scenario), with uniform reals in a range. */
+export class Rng extends Random {
   between(min: number, max: number): number {
     return min + this.next() * (max - min);
-  }
-
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  hex(length: number): string {
-    let s = '';
-    for (let i = 0; i < length; i++) s += Math.floor(this.next() * 16).toString(16);
-    return s;
-  }
-
-  uuid(): string {
-    const h = this.hex(32);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[this.int(0, 3)]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  }
-
-  /** a generated-name suffix (the API server's alphabet) */
-  suffix(length: number): string {
-    let s = '';
-    for (let i = 0; i < length; i++) s += NAME_CHARS[Math.floor(this.next() * NAME_CHARS.length)];
-    return s;
   }
 }
 
@@ -310,23 +277,6 @@ interface Condition {
   message?: string;
 }
 
-/** The token volume the ServiceAccount admission plugin mounts into every Pod. */
-const tokenVolume = (name: string): Json => ({
-  name,
-  projected: {
-    defaultMode: 420,
-    sources: [
-      { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-      { configMap: { items: [{ key: 'ca.crt', path: 'ca.crt' }], name: 'kube-root-ca.crt' } },
-      { downwardAPI: { items: [{ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' }, path: 'namespace' }] } },
-    ],
-  },
-});
-
-const DEFAULT_TOLERATIONS = [
-  { effect: 'NoExecute', key: 'node.kubernetes.io/not-ready', operator: 'Exists', tolerationSeconds: 300 },
-  { effect: 'NoExecute', key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 300 },
-];
 
 /** What the DaemonSet controller adds to its Pods (pkg/controller/daemon/util). */
 const DAEMON_TOLERATIONS = [
@@ -442,7 +392,7 @@ class Pod implements Model {
     spec['serviceAccount'] = 'default';
     spec['serviceAccountName'] = 'default';
     spec['tolerations'] = this.extra.daemonNode !== undefined ? DAEMON_TOLERATIONS : DEFAULT_TOLERATIONS;
-    spec['volumes'] = [...((this.extra.spec?.['volumes'] as Json[] | undefined) ?? []), tokenVolume(volume)];
+    spec['volumes'] = [...((this.extra.spec?.['volumes'] as Json[] | undefined) ?? []), serviceAccountVolume(volume)];
     return { apiVersion: 'v1', kind: 'Pod', metadata, spec, status: this.statusJson() };
   }
 
