@@ -46,6 +46,8 @@ describe('e2e: Created pod Events posted late by a rate-limited controller', fun
     await sleep(4000);
     for (const pod of PODS) env.api.put(event('ReplicaSet', RS, 'SuccessfulCreate', `Created pod: ${pod}`, { component: 'replicaset-controller' }, created));
 
+    const received = async () => Number(/kspan_events_received_total\{namespace="kspan-system",name="burst"\} (\d+)/.exec(await op.metrics())?.[1] ?? 0);
+    await waitFor('the late Events read', async () => (await received()) === 5);
     assert.equal(await op.terminate(), 0); // flushes the held spans
     const spans = await waitFor('six spans', () => spansIn(env.receiver, NS).length >= 6 && spansIn(env.receiver, NS));
     assert.deepEqual(duplicateSpanIds(spans), []);

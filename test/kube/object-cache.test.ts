@@ -264,7 +264,7 @@ describe('kube/object-cache', () => {
   });
 
   it('reads objects exactly as replay does (one projection), and leaves what the API returned untouched', async () => {
-    const records = readFileSync(new URL('../../../shared/fixtures/deployment-2-pods.ndjson', import.meta.url), 'utf8')
+    const records = readFileSync(new URL('../../examples/recordings/deployment-2-pods.ndjson', import.meta.url), 'utf8')
       .split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { kind: string; object: KubeObjectLike });
     const newest = new Map<string, KubeObjectLike>();
     for (const r of records) if (r.kind === 'object') newest.set(`${r.object.kind}/${r.object.metadata?.name}`, r.object);
