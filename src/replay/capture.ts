@@ -97,11 +97,10 @@ export function parseNdjsonLine(text: string, file: string, line: number): Captu
   }
 }
 
-/** Every record of an NDJSON capture; blank lines are skipped. */
-export function* parseNdjson(text: string, file: string): Generator<CaptureRecord> {
+/** The non-blank lines of an NDJSON text with their line numbers. */
+function* nonBlankLines(text: string): Generator<[raw: string, line: number]> {
   let start = 0;
   let line = 0;
-  let first = true;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
@@ -109,6 +108,14 @@ export function* parseNdjson(text: string, file: string): Generator<CaptureRecor
     const raw = text.slice(start, end);
     start = end + 1;
     if (raw.length === 0 || (raw.charCodeAt(0) !== 123 /* { */ && raw.trim() === '')) continue;
+    yield [raw, line];
+  }
+}
+
+/** Every record of an NDJSON capture; blank lines are skipped. */
+export function* parseNdjson(text: string, file: string): Generator<CaptureRecord> {
+  let first = true;
+  for (const [raw, line] of nonBlankLines(text)) {
     const record = parseNdjsonLine(raw, file, line);
     if (record.kind === 'header' && !first) throw new CaptureError(file, line, 'a header record must be the first record');
     first = false;
@@ -122,15 +129,7 @@ export function* parseNdjson(text: string, file: string): Generator<CaptureRecor
  * before reading the rest.
  */
 export function readHeader(text: string, file: string): (CaptureRecord & { kind: 'header' }) | undefined {
-  let start = 0;
-  let line = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    line++;
-    const raw = text.slice(start, end);
-    start = end + 1;
-    if (raw.trim() === '') continue;
+  for (const [raw, line] of nonBlankLines(text)) {
     if (!raw.trimStart().startsWith('{')) return undefined; // YAML
     const record = parseNdjsonLine(raw, file, line);
     return record.kind === 'header' ? record : undefined;

@@ -57,6 +57,17 @@ function startCapture(env: Env, args: string[]): { child: ChildProcess; stderr: 
 
 const WINDOW_SECONDS = 2;
 
+/** A create of 3 replicas, a rollout and a scale to 5, each given a window and a tick to settle. */
+async function createRolloutScale(env: Env, ns: string): Promise<void> {
+  const workload = new Workload(env.api, env.kubectl, ns);
+  await workload.create(3);
+  await sleep(WINDOW_SECONDS * 1000 + 1500);
+  await workload.updateImage();
+  await sleep(WINDOW_SECONDS * 1000 + 1500);
+  await workload.scale(5);
+  await sleep(WINDOW_SECONDS * 1000 + 1000);
+}
+
 describe('e2e: kspan capture', function () {
   this.timeout(120_000);
   let env: Env;
@@ -93,13 +104,7 @@ describe('e2e: kspan capture', function () {
     await waitFor('the capture to record events', () => capture.stderr().includes('recording events'), 15_000);
     await sleep(300);
 
-    const workload = new Workload(env.api, env.kubectl, ns);
-    await workload.create(3);
-    await sleep(WINDOW_SECONDS * 1000 + 1500);
-    await workload.updateImage();
-    await sleep(WINDOW_SECONDS * 1000 + 1500);
-    await workload.scale(5);
-    await sleep(WINDOW_SECONDS * 1000 + 1000);
+    await createRolloutScale(env, ns);
 
     capture.child.kill('SIGINT');
     assert.equal(await capture.exited, 0, capture.stderr());
@@ -138,13 +143,7 @@ describe('e2e: kspan capture', function () {
     await waitFor('Ready=True', async () => condition(await env.kubectl.getTraceCollector('kspan-system', ns), 'Ready')?.status === 'True');
     await waitFor('the recording to start', () => op.hasLog((l) => l.msg === 'recording the input'));
 
-    const workload = new Workload(env.api, env.kubectl, ns);
-    await workload.create(3);
-    await sleep(WINDOW_SECONDS * 1000 + 1500);
-    await workload.updateImage();
-    await sleep(WINDOW_SECONDS * 1000 + 1500);
-    await workload.scale(5);
-    await sleep(WINDOW_SECONDS * 1000 + 1000);
+    await createRolloutScale(env, ns);
     assert.equal(await op.terminate(), 0);
     const live = receivedTree(spansIn(env.receiver, ns));
 
