@@ -173,6 +173,19 @@ export interface SpanRecord {
   attributes: Readonly<Record<string, AttributeValue>>;
   /** arrival order of the event that made the span (ties in start time sort by it) */
   sequence: number;
+  /** OTLP span links: to the previous generation's root, to a trigger's W3C trace context */
+  links?: readonly SpanLink[];
+}
+
+/** A link from a span to another span, possibly of another trace (OTLP Span.Link). */
+export interface SpanLink {
+  /** 32 lowercase hex characters */
+  traceId: string;
+  /** 16 lowercase hex characters */
+  spanId: string;
+  /** the W3C tracestate carried with the linked context, when there was one */
+  traceState?: string;
+  attributes: Readonly<Record<string, AttributeValue>>;
 }
 
 export interface EngineStats {
