@@ -327,6 +327,9 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
   },
 };
 
+/** base64 of the most span ids a checkpoint lists (CHECKPOINT_DEFAULTS.maxIds, 8 bytes each), with room */
+const CHECKPOINT_ID_TEXT_MAX = 65_536;
+
 export const traceCollectorStatusSchema: JSONSchemaProps = {
   type: 'object',
   description: 'Observed state, written by the operator.',
@@ -356,6 +359,16 @@ export const traceCollectorStatusSchema: JSONSchemaProps = {
     spansUnderAncestor: counter('Events that waited for the action that made their object in vain, placed under an ancestor.'),
     pendingEvents: counter('Events waiting for a parent now.'),
     lastExportTime: str('When spans were last exported successfully.', { format: 'date-time' }),
+    checkpoint: {
+      type: 'object',
+      description: 'What the pipeline has delivered, for whoever runs this collector next (a new leader, a restart): it replays the Events still listed and exports only what this does not cover. Written by the operator; remove it to start without it.',
+      properties: {
+        watermark: str('Every span that starts before this was delivered, except those in unexported.', { format: 'date-time' }),
+        exportedAfter: str('Span ids (8 bytes each, base64) delivered that start at or after the watermark.', { maxLength: CHECKPOINT_ID_TEXT_MAX }),
+        unexported: str('Span ids (8 bytes each, base64) that start before the watermark and were not delivered yet.', { maxLength: CHECKPOINT_ID_TEXT_MAX }),
+        writtenAt: str('When the checkpoint was written.', { format: 'date-time' }),
+      },
+    },
   },
 };
 

@@ -120,6 +120,8 @@ export interface TraceCollectorStatus {
   spansUnderAncestor?: number;
   pendingEvents?: number;
   lastExportTime?: string;
+  /** docs/design.md §4.8, written by the pipeline (src/pipeline/checkpoint.ts), never by the status write */
+  checkpoint?: { watermark?: string; exportedAfter?: string; unexported?: string; writtenAt?: string };
 }
 
 export interface TraceCollector {

@@ -50,7 +50,13 @@ export const operatorCommand: Command = async (args, io) => {
     client: traceCollectorClient(client),
     secrets: secretReader(client),
     queue: new WorkQueue({ logger: log.child({ component: 'queue' }) }),
-    pipelines: pipelineFactory(source, metrics, log, flags.recordDir !== undefined ? fileRecorders(flags.recordDir, await kspanVersion(), log) : undefined),
+    pipelines: pipelineFactory({
+      source,
+      metrics,
+      log,
+      ...(flags.recordDir !== undefined ? { recorders: fileRecorders(flags.recordDir, await kspanVersion(), log) } : {}),
+      checkpoints: { client, intervalMs: flags.checkpointIntervalMs },
+    }),
     log,
     options: {
       noCrossNamespaceRefs: flags.noCrossNamespaceRefs,

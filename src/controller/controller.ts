@@ -8,6 +8,7 @@ import { baselineFrom, checkSpec, countersOf, desiredStatus, sameStatus, type Ou
 import type { PipelineFactory, PipelineHandle, SecretReader, TraceCollectorChange, TraceCollectorClient } from './ports.js';
 import { statusCodeOf, type WorkQueuePort } from './ports.js';
 import { resolveExporterConfig } from './secrets.js';
+import { decodeCheckpoint, type Checkpoint } from '../pipeline/checkpoint.js';
 
 export interface ControllerOptions {
   /** lockdown: a TraceCollector may only watch its own namespace */
@@ -102,6 +103,7 @@ export class TraceCollectorController {
     const previous = this.store.get(key);
     if (change.type === 'DELETED') this.store.delete(key);
     else this.store.set(key, change.object);
+    if (change.type !== 'DELETED' && this.entries.get(key)?.pipeline) noteCheckpointChange(this.entries.get(key)!.log, previous, change.object);
     if (!this.started || this.stopped) return;
     if (change.type === 'DELETED' || previous === undefined || reconcileRelevant(previous) !== reconcileRelevant(change.object)) {
       this.queue.add(key);
@@ -137,7 +139,7 @@ export class TraceCollectorController {
         const pipeline = entry.pipeline;
         if (!pipeline) return;
         try {
-          await pipeline.stop({ flush: true, deadline });
+          await pipeline.stop({ flush: true, deadline, handOver: true });
           const { spansExported, spansQueued } = pipeline.stats();
           entry.log.info({ spansExported, spansUndelivered: spansQueued }, 'pipeline flushed on shutdown');
           const obj = this.store.get(key);
@@ -266,11 +268,13 @@ export class TraceCollectorController {
       } else {
         entry.log.info({ generation: obj.metadata.generation }, 'starting pipeline');
         const key = `${entry.namespace}/${entry.name}`;
+        const continueFrom = usableCheckpoint(entry.log, obj);
         entry.pipeline = this.deps.pipelines.create({
           collector: { namespace: entry.namespace, name: entry.name },
           settings,
           baseline: baselineFrom({ ...(entry.lastWritten ?? obj.status ?? {}), ...entry.carried }),
           onStateChange: () => this.stateChanged(key),
+          ...(continueFrom ? { continueFrom } : {}),
         });
         delete entry.carried;
       }
@@ -351,6 +355,29 @@ export class TraceCollectorController {
     }
     return entry;
   }
+}
+
+/** The checkpoint a new pipeline continues from, if the status has a usable one (docs/design.md §4.8). */
+function usableCheckpoint(log: Logger, obj: TraceCollector): Checkpoint | undefined {
+  const raw = obj.status?.checkpoint;
+  if (raw === undefined) return undefined;
+  const decoded = decodeCheckpoint(raw);
+  if (decoded.ok) return decoded.checkpoint;
+  log.warn({ problem: decoded.problem }, 'status.checkpoint is unusable: starting without it, events older than the window are skipped');
+  return undefined;
+}
+
+/** A running pipeline only writes its checkpoint; one changed into something unusable by someone else is said. */
+function noteCheckpointChange(log: Logger, previous: TraceCollector | undefined, current: TraceCollector): void {
+  const before = previous?.status?.checkpoint;
+  const now = current.status?.checkpoint;
+  if (before === undefined || JSON.stringify(before) === JSON.stringify(now)) return;
+  if (now === undefined) {
+    log.warn({}, 'status.checkpoint was removed: the pipeline writes a new one with its next delivery');
+    return;
+  }
+  const decoded = decodeCheckpoint(now);
+  if (!decoded.ok) log.warn({ problem: decoded.problem }, 'status.checkpoint was changed into something unusable: the pipeline overwrites it with its next delivery');
 }
 
 function keyOf(obj: TraceCollector): string {

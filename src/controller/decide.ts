@@ -161,7 +161,15 @@ export function baselineFrom(status: TraceCollectorStatus | undefined): Partial<
 
 /** Status equality for "skip the patch when nothing changed". */
 export function sameStatus(a: TraceCollectorStatus | undefined, b: TraceCollectorStatus | undefined): boolean {
-  return canonical(a ?? {}) === canonical(b ?? {});
+  return canonical(ownFields(a)) === canonical(ownFields(b));
+}
+
+/** The fields the status write owns: the checkpoint is the pipeline's (docs/design.md §4.8). */
+function ownFields(status: TraceCollectorStatus | undefined): TraceCollectorStatus {
+  if (status?.checkpoint === undefined) return status ?? {};
+  const own = { ...status };
+  delete own.checkpoint;
+  return own;
 }
 
 function canonical(value: unknown): string {

@@ -1,6 +1,7 @@
 /** What the reconciler needs from the edges: the composition root adapts the kube layer to these, unit tests use fakes. */
 
 import type { TraceCollector, TraceCollectorStatus } from '../api/types.js';
+import type { Checkpoint } from '../pipeline/checkpoint.js';
 import type { PipelineCounters, PipelineSettings, PipelineStats } from '../pipeline/index.js';
 
 /**
@@ -31,7 +32,8 @@ export interface SecretReader {
 /** The running side of one collector, as the reconciler drives it (a Pipeline in production). */
 export interface PipelineHandle {
   update(settings: PipelineSettings): void;
-  stop(options: { flush: boolean; deadline: number }): Promise<void>;
+  /** handOver: the operator stops, a successor continues from the last checkpoint (docs/design.md §4.8) */
+  stop(options: { flush: boolean; deadline: number; handOver?: boolean }): Promise<void>;
   stats(): PipelineStats;
 }
 
@@ -41,6 +43,8 @@ export interface PipelineFactory {
     settings: PipelineSettings;
     baseline: Partial<PipelineCounters>;
     onStateChange: () => void;
+    /** the checkpoint in the collector's status, when there is a usable one */
+    continueFrom?: Checkpoint;
   }): PipelineHandle;
 }
 

@@ -240,6 +240,18 @@ export class Correlator {
     return this.takeOut();
   }
 
+  /**
+   * Visits the span id and start of every span still to come out: held spans (open roots among
+   * them) and the spans of waiting events, whose ids are known before they are placed. A
+   * checkpoint lists them as not yet exported (docs/design.md §4.8).
+   */
+  unfinished(visit: (spanId: string, startTime: number) => void): void {
+    this.held.forEach((span) => visit(span.handle.spanId, span.startTime));
+    const waiting = (ctx: EventContext): void => visit(eventSpanId(ctx.eventId, ctx.count), ctx.time);
+    this.pending.forEach(waiting);
+    this.expecting.forEach(waiting);
+  }
+
   /** Applies a changed spec; pending events, held spans and recent actions are kept. */
   reconfigure(config: EngineConfig): void {
     this.rules = compileRules(config.ownerKindRules);

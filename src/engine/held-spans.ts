@@ -76,6 +76,11 @@ export class HeldSpans {
     }
   }
 
+  /** Visits every held span. */
+  forEach(visit: (span: SpanDraft) => void): void {
+    for (const span of this.byKey.values()) visit(span);
+  }
+
   releaseAll(out: SpanRecord[]): void {
     for (const span of this.byKey.values()) this.release(span, out);
   }

@@ -6,4 +6,5 @@ export { TickSchedule } from './schedule.js';
 export { InvalidRuleError, builtInRules } from './rules.js';
 export { parseTime, formatTime } from './time.js';
 export { refKey, makeRef } from './refs.js';
+export { spanIdOfEvent } from './ids.js';
 export type * from './types.js';

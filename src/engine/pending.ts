@@ -86,6 +86,15 @@ export class PendingQueue<T extends Waiting> {
     return items[this.head];
   }
 
+  /** Visits every waiting item, oldest first. */
+  forEach(visit: (item: T) => void): void {
+    const items = this.items;
+    for (let i = this.head; i < items.length; i++) {
+      const item = items[i];
+      if (item !== undefined && item.waitingIn === this) visit(item);
+    }
+  }
+
   add(item: T): void {
     item.waitingIn = this;
     this.items.push(item);

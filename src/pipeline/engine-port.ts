@@ -13,6 +13,8 @@ export interface CorrelatorLike {
   tick(now: number): SpanRecord[];
   flush(now: number): SpanRecord[];
   reconfigure(config: EngineConfig): void;
+  /** the span id and start of every span still to come out (held, or of a waiting event) */
+  unfinished(visit: (spanId: string, startTime: number) => void): void;
   stats(): EngineStats;
 }
 

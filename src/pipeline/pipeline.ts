@@ -8,6 +8,9 @@ import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { type Logger, silentLogger } from '../core/log.js';
 import { TickSchedule } from '../engine/schedule.js';
 import type { EngineConfig, KubeEvent, KubeObject, ObjectLookup, SpanRecord } from '../engine/types.js';
+import { spanIdOfEvent } from '../engine/ids.js';
+import { alreadyExported, type Checkpoint } from './checkpoint.js';
+import { Delivery, type CheckpointSettings, type DeliveryStats } from './delivery.js';
 import type { CorrelatorLike, EngineFactory } from './engine-port.js';
 import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
 import { needsNamespaceWatch, resolveNamespaces, type NamespaceScope } from './namespaces.js';
@@ -22,8 +25,8 @@ import {
   type WatchProblem,
 } from './ports.js';
 
-/** Spans handed to the exporter at a time by a final flush; well below its queue bound. */
-const FINAL_FLUSH_CHUNK = 1000;
+/** How long a continuation waits for its event watches to list before it replays what it has. */
+const CATCH_UP_TIMEOUT_MS = 30_000;
 
 export interface PipelineSettings {
   spec: TraceCollectorSpec;
@@ -45,7 +48,9 @@ export interface PipelineCounters {
   spansUnderAncestor: number;
 }
 
-export interface PipelineStats extends PipelineCounters {
+export interface PipelineStats extends PipelineCounters, DeliveryStats {
+  /** events a continuation fed again from the list, to rebuild what its predecessor had (this run) */
+  eventsReplayed: number;
   pendingEvents: number;
   /** events given up on before their window because maxPendingEvents was reached (this run) */
   pendingOverflow: number;
@@ -107,6 +112,18 @@ export interface PipelineOptions {
   clock?: Clock;
   /** records the engine's input for spec.debug.recordInput; absent: the operator runs without --record-dir */
   createRecorder?: (request: InputRecorderRequest) => InputRecorder;
+  /** write checkpoints of what was delivered (docs/design.md §4.8); absent: none are written */
+  checkpoints?: CheckpointSettings;
+  /** a predecessor's checkpoint: replay the Events still listed back to it, export only what it did not */
+  continueFrom?: Checkpoint;
+}
+
+/** A continuation's input until its event watches have listed: replayed in their original order. */
+interface CatchUp {
+  from: Checkpoint;
+  events: KubeEvent[];
+  objects: Array<[KubeObject, KubeObject | undefined]>;
+  timer: TimerHandle;
 }
 
 interface EventWatch {
@@ -120,6 +137,11 @@ export class Pipeline {
   private readonly log: Logger;
   private readonly correlator: CorrelatorLike;
   private readonly exporter: SpanExporterPort;
+  private readonly delivery: Delivery;
+  private catchUp: CatchUp | undefined;
+  private eventsReplayed = 0;
+  /** of those, the ones whose span the checkpoint covers: its writer counted them already */
+  private eventsReceivedBefore = 0;
   private readonly seen = new SeenEvents();
   private readonly watches = new Map<string, EventWatch>();
   private readonly synced = new Set<string>();
@@ -152,6 +174,18 @@ export class Pipeline {
     this.correlator = options.engine.create(this.engineConfig, this.recordingLookup(options.source.lookup));
     this.exporter = options.createExporter(this.settings.exporter);
     this.exporter.onStateChange(() => this.changed());
+    this.delivery = new Delivery({
+      exporter: this.exporter,
+      clock: this.clock,
+      log: this.log,
+      ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+      ...(options.continueFrom ? { continuation: options.continueFrom } : {}),
+      unfinished: (visit) => this.correlator.unfinished(visit),
+    });
+    if (options.continueFrom) {
+      const from = options.continueFrom;
+      this.catchUp = { from, events: [], objects: [], timer: this.clock.setTimeout(() => this.finishCatchUp('timeout'), CATCH_UP_TIMEOUT_MS) };
+    }
     this.record();
     this.watchRuleTargets();
     this.applyScope();
@@ -180,11 +214,17 @@ export class Pipeline {
     this.applyScope();
   }
 
-  /** Stop watching; with flush, give up waiting on everything and deliver it before the deadline. */
-  async stop(options: { flush: boolean; deadline: number }): Promise<void> {
+  /**
+   * Stop watching; with flush, deliver what is finished before the deadline and give up waiting on
+   * the rest, delivering that too. With handOver, when checkpoints are written, what the engine
+   * still holds is left to the successor instead: the last checkpoint lists it as not delivered,
+   * and the successor's replay makes the same spans, placed as they would have been.
+   */
+  async stop(options: { flush: boolean; deadline: number; handOver?: boolean }): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    if (this.catchUp) this.clock.clearTimeout(this.catchUp.timer);
     this.namespaceWatch?.unsubscribe();
     this.namespaceWatch = undefined;
     for (const watch of this.watches.values()) {
@@ -194,21 +234,11 @@ export class Pipeline {
     this.watches.clear();
     this.recorder?.close();
     this.recorder = undefined;
-    if (options.flush) await this.exportFinal(this.correlator.flush(this.clock.now()), options.deadline);
-    await this.exporter.shutdown(options.flush ? options.deadline : this.clock.now());
-  }
-
-  /**
-   * A final flush can release more spans at once than the exporter's bounded queue holds (every
-   * held span of a busy cluster): hand them over in chunks, each once the one before is delivered,
-   * so that shutting down does not drop them for want of queue space. Past the deadline the rest
-   * is handed over at once and the exporter counts what it cannot deliver.
-   */
-  private async exportFinal(spans: SpanRecord[], deadline: number): Promise<void> {
-    for (let start = 0; start < spans.length; start += FINAL_FLUSH_CHUNK) {
-      if (start > 0 && this.clock.now() < deadline) await this.exporter.flush(deadline);
-      this.export(spans.slice(start, start + FINAL_FLUSH_CHUNK));
+    if (options.flush) {
+      const handOver = options.handOver === true && this.delivery.checkpointing && this.catchUp === undefined;
+      await this.delivery.finish(options.deadline, handOver ? [] : this.correlator.flush(this.clock.now()));
     }
+    await this.exporter.shutdown(options.flush ? options.deadline : this.clock.now());
   }
 
   get running(): boolean {
@@ -220,7 +250,9 @@ export class Pipeline {
     const exporter = this.exporter.stats();
     const base = this.options.baseline ?? {};
     const stats: PipelineStats = {
-      eventsReceived: (base.eventsReceived ?? 0) + engine.eventsReceived,
+      ...this.delivery.stats(),
+      eventsReplayed: this.eventsReplayed,
+      eventsReceived: (base.eventsReceived ?? 0) + engine.eventsReceived - this.eventsReceivedBefore,
       eventsUnresolved: (base.eventsUnresolved ?? 0) + engine.eventsUnresolved,
       tracesStarted: (base.tracesStarted ?? 0) + engine.tracesStarted,
       spansExported: (base.spansExported ?? 0) + exporter.spansExported,
@@ -321,6 +353,7 @@ export class Pipeline {
         if (this.watches.get(namespace) !== watch) return;
         this.synced.add(namespace);
         this.problems.delete(namespace);
+        if (this.catchUp && this.isSynced()) this.finishCatchUp('synced');
         this.changed();
       },
       onProblem: (problem) => {
@@ -400,8 +433,12 @@ export class Pipeline {
   private onEvent(event: KubeEvent): void {
     if (this.stopped || !this.seen.firstTime(event)) return;
     const at = eventTimeMs(event);
-    // After a restart the list returns events handled by the previous run: do not emit them again.
-    if (at !== undefined && at < this.startedAt - this.engineConfig.recentWindowMs) {
+    // After a restart the list returns events handled before. Without a checkpoint they are
+    // skipped (not emitted again); a continuation replays them back to the recent store's horizon
+    // before its checkpoint, so as to rebuild what its predecessor had.
+    const from = this.options.continueFrom;
+    const oldBefore = from ? from.watermark - this.engineConfig.expireAfterMs : this.startedAt - this.engineConfig.recentWindowMs;
+    if (at !== undefined && at < oldBefore) {
       this.eventsSkippedOld++;
       return;
     }
@@ -409,7 +446,14 @@ export class Pipeline {
       this.eventsFiltered++;
       return;
     }
-    const now = this.clock.now();
+    if (this.catchUp) {
+      this.catchUp.events.push(event);
+      return;
+    }
+    this.feed(event, this.clock.now());
+  }
+
+  private feed(event: KubeEvent, now: number): void {
     try {
       this.export(this.correlator.addEvent(event, now));
     } catch (err) {
@@ -426,6 +470,10 @@ export class Pipeline {
    */
   private onObject(object: KubeObject, previous: KubeObject | undefined): void {
     if (this.stopped) return;
+    if (this.catchUp) {
+      this.catchUp.objects.push([object, previous]);
+      return;
+    }
     const now = this.clock.now();
     const recorder = this.writing();
     // Written once the engine has it, after what the engine read for the first time meanwhile.
@@ -445,6 +493,42 @@ export class Pipeline {
     }
   }
 
+  /**
+   * A continuation's replay: the events listed, in the order the API server wrote them (their
+   * resourceVersions), each at its own time as if just received, with the engine's ticks in
+   * between; then the object changes that came meanwhile, now. The engine then holds what its
+   * predecessor held, and the spans the checkpoint covers are not exported again (Delivery).
+   */
+  private finishCatchUp(why: 'synced' | 'timeout'): void {
+    const catchUp = this.catchUp;
+    if (catchUp === undefined || this.stopped) return;
+    this.catchUp = undefined;
+    this.clock.clearTimeout(catchUp.timer);
+    const now = this.clock.now();
+    const events = catchUp.events.sort(writeOrder);
+    const interval = this.tickInterval();
+    let at = Number.NEGATIVE_INFINITY;
+    let nextTick = Number.POSITIVE_INFINITY;
+    for (const event of events) {
+      // Never ahead of now, never back in time: the engine's clock only moves forward.
+      at = Math.max(at, Math.min(now, eventTimeMs(event) ?? now));
+      if (nextTick === Number.POSITIVE_INFINITY) nextTick = at + interval;
+      for (; nextTick <= at; nextTick += interval) this.export(this.correlator.tick(nextTick));
+      this.feed(event, at);
+      if (alreadyExported(catchUp.from, { spanId: spanIdOfEvent(event), startTime: at })) this.eventsReceivedBefore++;
+    }
+    this.eventsReplayed += events.length;
+    for (const [object, previous] of catchUp.objects) this.onObject(object, previous);
+    this.export(this.correlator.tick(now));
+    const { spansSuppressed } = this.delivery.stats();
+    const level = why === 'timeout' ? 'warn' : 'info';
+    this.log[level](
+      { checkpoint: { watermark: new Date(catchUp.from.watermark).toISOString(), writtenAt: new Date(catchUp.from.writtenAt).toISOString() }, eventsReplayed: events.length, spansSuppressed, why },
+      why === 'timeout' ? 'continued from the checkpoint before every watch listed' : 'continued from the checkpoint',
+    );
+    this.changed();
+  }
+
   private tickInterval(): number {
     return Math.max(10, this.options.engine.tickIntervalMs(this.engineConfig));
   }
@@ -460,7 +544,8 @@ export class Pipeline {
     this.tickTimer = this.clock.setTimeout(
       () => {
         const now = this.clock.now();
-        if (this.ticks.runDue(now, NO_TICK) > 0) {
+        // A continuation's engine runs on its replay's clock until the replay is done.
+        if (this.ticks.runDue(now, NO_TICK) > 0 && this.catchUp === undefined) {
           try {
             this.export(this.correlator.tick(now));
           } catch (err) {
@@ -474,7 +559,7 @@ export class Pipeline {
   }
 
   private export(spans: readonly SpanRecord[]): void {
-    if (spans.length > 0) this.exporter.enqueue(spans);
+    if (spans.length > 0) this.delivery.add(spans);
   }
 
   private changed(): void {
@@ -488,6 +573,14 @@ export class Pipeline {
 }
 
 const NO_TICK = (): void => undefined;
+
+/** The API server's write order: resourceVersions are etcd revisions, compared as numbers when they are. */
+function writeOrder(a: KubeEvent, b: KubeEvent): number {
+  const x = Number(a.metadata.resourceVersion);
+  const y = Number(b.metadata.resourceVersion);
+  if (Number.isFinite(x) && Number.isFinite(y) && x !== y) return x - y;
+  return (eventTimeMs(a) ?? 0) - (eventTimeMs(b) ?? 0);
+}
 
 function engineInputs(spec: TraceCollectorSpec): unknown {
   return { correlation: spec.correlation, ownerKindRules: spec.ownerKindRules };

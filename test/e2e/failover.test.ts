@@ -117,10 +117,10 @@ describe('e2e: restarts and leader election', function () {
     assert.ok(!released.spec?.holderIdentity, 'SIGTERM released the Lease');
   });
 
-  it('SIGTERM flushes waiting spans, writes the final status and exits 0 within the shutdown timeout', async () => {
+  it('without checkpoints, SIGTERM flushes waiting spans, writes the final status and exits 0 within the shutdown timeout', async () => {
     env = await startEnv();
     await env.kubectl.createNamespace('shop');
-    const op = await env.startOperator(['--shutdown-timeout-seconds', '5']);
+    const op = await env.startOperator(['--shutdown-timeout-seconds', '5', '--checkpoint-interval-seconds', '0']);
     await env.kubectl.applyTraceCollector('shop', 'tc', {
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
       correlation: { recentWindowSeconds: 60, expireAfterSeconds: 120 },
@@ -136,5 +136,30 @@ describe('e2e: restarts and leader election', function () {
     const tc = await env.kubectl.getTraceCollector('shop', 'tc');
     assert.equal(tc?.status?.spansExported, env.receiver.spans().length, 'the final status counts the flush');
     assert.equal(tc?.status?.pendingEvents, 0);
+  });
+
+  it('with checkpoints, SIGTERM hands a waiting span over to the next run, which exports it once', async () => {
+    env = await startEnv();
+    await env.kubectl.createNamespace('shop');
+    const spec = { exporter: { endpoint: env.receiver.endpoint, insecure: true }, correlation: { recentWindowSeconds: 3, expireAfterSeconds: 120 } };
+    const op = await env.startOperator(['--shutdown-timeout-seconds', '5']);
+    await env.kubectl.applyTraceCollector('shop', 'tc', spec);
+    await waitForCondition(env.kubectl, 'shop', 'tc', 'Ready', (c) => c.status === 'True');
+    podEvent(env.api, 'shop', 'waiting');
+    await waitFor('the event is waiting', async () => ((await env?.kubectl.getTraceCollector('shop', 'tc'))?.status?.pendingEvents ?? 0) >= 1);
+    const started = Date.now();
+    assert.equal(await op.terminate(), 0);
+    assert.ok(Date.now() - started < 5000, 'within the shutdown timeout');
+    assert.equal(env.receiver.spans().length, 0, 'not flushed: handed over');
+    const status = (await env.kubectl.getTraceCollector('shop', 'tc'))?.status as { checkpoint?: { watermark?: string; exportedAfter?: string } } | undefined;
+    // The span starts after the watermark and is not among those delivered after it: the next run sends it.
+    assert.ok(Date.parse(status?.checkpoint?.watermark ?? '') < started, 'a last checkpoint, from before the event');
+    assert.equal(status?.checkpoint?.exportedAfter ?? '', '', `nothing delivered after its watermark: ${JSON.stringify(status?.checkpoint)}`);
+    const next = await env.startOperator();
+    await waitFor('the span from the next run', () => env!.receiver.spans().some((s) => s.attributes['k8s.pod.name'] === 'waiting'), 20_000);
+    await sleep(1500);
+    assert.deepEqual(eventUidsSeenTwice(env.receiver.spans()), []);
+    assert.equal(env.receiver.spans().filter((s) => s.attributes['k8s.pod.name'] === 'waiting' && s.attributes['k8s.event.uid']).length, 1);
+    assert.equal(await next.terminate(), 0);
   });
 });

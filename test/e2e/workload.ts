@@ -21,7 +21,20 @@ const REPLICASET_CONTROLLER: Controller = { component: 'replicaset-controller' }
 const SCHEDULER: Controller = { component: 'default-scheduler' };
 const kubelet = (node: string): Controller => ({ component: 'kubelet', host: node });
 
-const suffix = (n: number): string => randomBytes(8).toString('hex').replace(/[^a-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
+const randomSuffix = (n: number): string => randomBytes(8).toString('hex').replace(/[^a-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
+
+/** Name suffixes from a seed: two runs of one workload with the same seed name everything alike. */
+function seededSuffixes(seed: number): (n: number) => string {
+  let state = seed >>> 0;
+  return (n) => {
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      out += 'bcdfghjklmnpqrstvwxz2456789'[state % 27];
+    }
+    return out;
+  };
+}
 /** whole seconds, as the events.k8s.io v1 -> core/v1 conversion of a controller's Event has them */
 const seconds = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -30,15 +43,21 @@ export class Workload {
   private template = 0;
   /** ms between the steps of one controller */
   readonly step: number;
+  private readonly suffix: (n: number) => string;
+  /** how long a deleted Pod stays Terminating before it is gone (its grace period) */
+  private readonly graceMs: number;
+  private readonly removals = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly api: KubeApiTestServer,
     private readonly kubectl: Kubectl,
     readonly namespace: string,
     readonly name = 'web',
-    options: { stepMs?: number } = {},
+    options: { stepMs?: number; seed?: number; graceMs?: number } = {},
   ) {
     this.step = options.stepMs ?? 4;
+    this.graceMs = options.graceMs ?? 0;
+    this.suffix = options.seed === undefined ? randomSuffix : seededSuffixes(options.seed);
   }
 
   /** `kubectl apply` of a new Deployment, then its rollout to `replicas` ready Pods. */
@@ -58,6 +77,12 @@ export class Workload {
     this.template++;
     await this.kubectl.request('PATCH', `/apis/apps/v1/namespaces/${this.namespace}/deployments/${this.name}?fieldManager=kubectl-set`, { spec: { template: this.podTemplate() } }, 'application/strategic-merge-patch+json');
     await this.rollout(this.deployment().spec.replicas);
+  }
+
+  /** Removes the Pods still Terminating now (the test is over). */
+  stop(): void {
+    for (const timer of this.removals) clearTimeout(timer);
+    this.removals.clear();
   }
 
   /** `kubectl scale`: the Deployment's new size, then the current ReplicaSet's. */
@@ -85,7 +110,7 @@ export class Workload {
   private async rollout(replicas: number): Promise<void> {
     await sleep(this.step);
     const deployment = this.deployment();
-    const rsName = `${this.name}-${suffix(9)}`;
+    const rsName = `${this.name}-${this.suffix(9)}`;
     const rs = { name: rsName, replicas: 0, pods: [] as string[] };
     this.replicaSets.set(`t${this.template}`, rs);
     const olds = [...this.replicaSets.entries()].filter(([key, r]) => key !== `t${this.template}` && r.replicas > 0).map(([, r]) => r);
@@ -134,7 +159,7 @@ export class Workload {
   private async createPods(rs: { name: string; pods: string[] }, count: number): Promise<void> {
     const made: string[] = [];
     for (let i = 0; i < count; i++) {
-      const pod = `${rs.name}-${suffix(5)}`;
+      const pod = `${rs.name}-${this.suffix(5)}`;
       const owner = this.api.get('apps/v1', 'ReplicaSet', this.namespace, rs.name)!;
       this.api.put({
         apiVersion: 'v1',
@@ -173,11 +198,22 @@ export class Workload {
     for (let i = 0; i < count; i++) {
       const pod = rs.pods.shift();
       if (pod === undefined) return;
+      // The replicaset-controller's DELETE marks the Pod Terminating; the kubelet stops it, and
+      // removes the object once its containers are gone (at the latest after the grace period).
+      this.patchPod(pod, (p) => ({ ...p, metadata: { ...(p['metadata'] as object), deletionTimestamp: seconds(), deletionGracePeriodSeconds: Math.ceil(this.graceMs / 1000) } }));
       this.event('ReplicaSet', rs.name, 'SuccessfulDelete', `Deleted pod: ${pod}`, REPLICASET_CONTROLLER);
       await sleep(1);
       this.event('Pod', pod, 'Killing', 'Stopping container app', kubelet('node-1'));
       await sleep(this.step);
-      this.api.remove('v1', 'Pod', this.namespace, pod);
+      const remove = (): void => this.api.remove('v1', 'Pod', this.namespace, pod);
+      if (this.graceMs === 0) remove();
+      else {
+        const timer = setTimeout(() => {
+          this.removals.delete(timer);
+          remove();
+        }, this.graceMs);
+        this.removals.add(timer);
+      }
     }
   }
 
@@ -215,7 +251,7 @@ export class Workload {
     this.api.put({
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name: `${name}.${suffix(16)}`, namespace: this.namespace },
+      metadata: { name: `${name}.${this.suffix(16)}`, namespace: this.namespace },
       involvedObject: { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace: this.namespace, name, uid: String(involved?.metadata['uid'] ?? ''), resourceVersion: String(involved?.metadata.resourceVersion ?? '') },
       reason,
       message,

@@ -14,6 +14,7 @@ import { RESOURCES } from '../../kube/resources.js';
 import { patchStatus } from '../../kube/status.js';
 import type { OperatorMetrics } from '../../observability/index.js';
 import { Pipeline, type ClusterSourcePort, type EngineFactory, type SpanExporterPort } from '../../pipeline/index.js';
+import { CHECKPOINT_DEFAULTS, type CheckpointWriter } from '../../pipeline/delivery.js';
 import type { InputRecorder, InputRecorderRequest } from '../../pipeline/pipeline.js';
 
 export const engine: EngineFactory = {
@@ -55,10 +56,37 @@ export function secretReader(client: HttpKubeClient): SecretReader {
   };
 }
 
-/** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
-export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Logger, recorders?: (request: InputRecorderRequest) => InputRecorder): PipelineFactory {
+/**
+ * A collector's checkpoints go to its own status (docs/design.md §4.8): a merge patch of
+ * `status.checkpoint` alone, which the reconciler's status write never touches. A collector
+ * deleted meanwhile has nothing left to continue: its 404 is no failure.
+ */
+export function checkpointWriter(client: HttpKubeClient, collector: { namespace: string; name: string }): CheckpointWriter {
   return {
-    create: ({ collector, settings, baseline, onStateChange }) => {
+    async write(record) {
+      try {
+        await patchStatus(client, RESOURCES.tracecollectors, collector, { checkpoint: record });
+      } catch (err) {
+        if (err instanceof KubeApiError && err.statusCode === 404) return;
+        throw err;
+      }
+    },
+  };
+}
+
+export interface PipelineFactoryOptions {
+  source: ClusterSourcePort;
+  metrics: OperatorMetrics;
+  log: Logger;
+  recorders?: (request: InputRecorderRequest) => InputRecorder;
+  /** where checkpoints go, and the shortest time between two (0: no checkpoints) */
+  checkpoints?: { client: HttpKubeClient; intervalMs: number };
+}
+
+/** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
+export function pipelineFactory({ source, metrics, log, recorders, checkpoints }: PipelineFactoryOptions): PipelineFactory {
+  return {
+    create: ({ collector, settings, baseline, onStateChange, continueFrom }) => {
       const plog = log.child({ collector });
       return new Pipeline({
         collector,
@@ -69,6 +97,10 @@ export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetr
         engine,
         log: plog,
         ...(recorders ? { createRecorder: recorders } : {}),
+        ...(checkpoints && checkpoints.intervalMs > 0
+          ? { checkpoints: { ...CHECKPOINT_DEFAULTS, intervalMs: checkpoints.intervalMs, writer: checkpointWriter(checkpoints.client, collector) } }
+          : {}),
+        ...(continueFrom ? { continueFrom } : {}),
         createExporter: (config) => {
           const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog });
           exporter.onExportRequest?.(({ durationMs, ok }) =>

@@ -22,6 +22,10 @@ Options:
   --shutdown-timeout-seconds N      time allowed to flush and stop on SIGTERM (default 10)
   --record-dir DIR                  where TraceCollectors with spec.debug.recordInput record their
                                     pipeline's input (default: none; such collectors log a warning)
+  --checkpoint-interval-seconds N   spans leave in rounds at most every N s, each recorded in the
+                                    collector's status.checkpoint, so that a new leader or a restart
+                                    continues without loss or duplicates (default 1; 0: no checkpoints,
+                                    a restart skips the events of the gap)
 
 Advanced (tuning, mostly for tests):
   --status-interval-seconds N       at most one status patch per collector per N s (default 5)
@@ -47,6 +51,8 @@ export interface OperatorFlags {
   lease: { duration: number; renewDeadline: number; retryPeriod: number };
   /** spec.debug.recordInput writes here; absent: no recordings */
   recordDir?: string;
+  /** docs/design.md §4.8; 0: no checkpoints */
+  checkpointIntervalMs: number;
 }
 
 function seconds(name: string, value: string | undefined, fallback: number, min = 0): number {
@@ -79,6 +85,7 @@ export function parseOperatorFlags(args: string[], env: NodeJS.ProcessEnv): Oper
       'lease-renew-deadline-seconds': { type: 'string' },
       'lease-retry-period-seconds': { type: 'string' },
       'record-dir': { type: 'string' },
+      'checkpoint-interval-seconds': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -96,6 +103,7 @@ export function parseOperatorFlags(args: string[], env: NodeJS.ProcessEnv): Oper
     shutdownTimeoutMs: seconds('shutdown-timeout-seconds', values['shutdown-timeout-seconds'], 10, 1) * 1000,
     statusIntervalMs: seconds('status-interval-seconds', values['status-interval-seconds'], 5, 0.05) * 1000,
     resyncIntervalMs: seconds('resync-interval-seconds', values['resync-interval-seconds'], 300, 0.1) * 1000,
+    checkpointIntervalMs: seconds('checkpoint-interval-seconds', values['checkpoint-interval-seconds'], 1, 0) * 1000,
     lease: {
       duration: seconds('lease-duration-seconds', values['lease-duration-seconds'], 15, 1),
       renewDeadline: seconds('lease-renew-deadline-seconds', values['lease-renew-deadline-seconds'], 10, 0.5),

@@ -52,6 +52,10 @@ export class FakeCorrelator implements CorrelatorLike {
     this.reconfigured.push(config);
   }
 
+  unfinished(visit: (spanId: string, startTime: number) => void): void {
+    for (const span of this.held) visit(span.spanId, span.startTime);
+  }
+
   stats(): EngineStats {
     return {
       eventsReceived: this.events.length,
