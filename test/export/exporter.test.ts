@@ -69,6 +69,32 @@ describe('OTLP exporter against the test receiver', () => {
     assert.equal(states.at(-1)?.reason, 'ExportSucceeded');
   });
 
+  it('sends span links with their trace and span ids, trace state and attributes (OTLP Span.Link)', async () => {
+    const exporter = open(plaintextConfig(receiver.endpoint), fastOptions);
+    const previousRoot = { traceId: traceIdOf(99), spanId: spanIdOf(990), attributes: { 'kspan.link.type': 'previous_generation', 'k8s.object.generation': 2 } };
+    const trigger = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE', attributes: {} };
+    exporter.enqueue([spanRecord(0, { links: [previousRoot, trigger] }), spanRecord(1), spanRecord(2, { links: [] })]);
+    await exporter.flush(Date.now() + 5000);
+    const got = new Map(receiver.spans().map((s) => [s.spanId, s]));
+    assert.equal(got.size, 3);
+    assert.deepEqual(got.get(spanIdOf(0))?.links, [
+      { traceId: traceIdOf(99), spanId: spanIdOf(990), traceState: '', attributes: { 'kspan.link.type': 'previous_generation', 'k8s.object.generation': 2 } },
+      { traceId: trigger.traceId, spanId: trigger.spanId, traceState: trigger.traceState, attributes: {} },
+    ]);
+    assert.deepEqual(got.get(spanIdOf(1))?.links, []);
+    assert.deepEqual(got.get(spanIdOf(2))?.links, []);
+  });
+
+  it('drops a span whose link has an invalid id, and only that span', async () => {
+    const logger = memoryLogger();
+    const exporter = open(plaintextConfig(receiver.endpoint), { ...fastOptions, logger });
+    exporter.enqueue([spanRecord(0, { links: [{ traceId: 'not hex', spanId: spanIdOf(1), attributes: {} }] }), spanRecord(1)]);
+    await exporter.flush(Date.now() + 5000);
+    assert.deepEqual(idsReceived(), [spanIdOf(1)]);
+    assert.equal(exporter.stats().spansDroppedByReason.invalid, 1);
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && /link 0: invalid trace id/.test(JSON.stringify(l))), 'the drop names the bad link');
+  });
+
   it('batches up to maxBatchSize spans per request and waits at most maxDelayMs for a batch to fill', async () => {
     const exporter = open(plaintextConfig(receiver.endpoint), { ...fastOptions, maxBatchSize: 40, maxDelayMs: 60_000 });
     exporter.enqueue(records(0, 100));
