@@ -10,6 +10,7 @@ import { TraceState, type InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import type { SpanLink, SpanRecord } from '../engine/types.js';
+import { spanResourceAttributes } from './resource-attributes.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -124,7 +125,8 @@ class RecordSpan implements ReadableSpan {
 }
 
 /**
- * One Resource per (service.name, service.instance.id) under the collector's resourceAttributes.
+ * One Resource per (service.name, service.instance.id) under the collector's resourceAttributes
+ * and the cluster's uid (spanResourceAttributes says which wins).
  * Bounded: past `maxEntries` distinct services the cache starts over (spans already built keep
  * their Resource; only grouping across the reset boundary is lost).
  */
@@ -134,6 +136,7 @@ export class ResourceCache {
   constructor(
     private readonly collectorAttributes: Readonly<Record<string, string>>,
     private readonly maxEntries = 1000,
+    private readonly clusterUid?: string,
   ) {}
 
   get(service: SpanRecord['service']): Resource {
@@ -142,10 +145,7 @@ export class ResourceCache {
     let resource = this.cache.get(key);
     if (!resource) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      // The span's own identity wins over a collector attribute of the same name.
-      const attributes: Record<string, string> = { ...this.collectorAttributes, 'service.name': service.name };
-      if (service.instance !== undefined && service.instance !== '') attributes['service.instance.id'] = service.instance;
-      resource = resourceFromAttributes(attributes);
+      resource = resourceFromAttributes(spanResourceAttributes(service, this.collectorAttributes, this.clusterUid));
       this.cache.set(key, resource);
     }
     return resource;

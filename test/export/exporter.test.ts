@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
+import type { SpanRecord } from '../../src/engine/types.js';
 import { createOtlpExporter, type OtlpExporter } from '../../src/export/index.js';
 import { startOtlpReceiver, waitFor, type OtlpReceiver } from '../support/otlp-receiver/index.js';
 import { fastOptions, memoryLogger, nanos, plaintextConfig, records, sleep, spanIdOf, spanRecord, stateRecorder, traceIdOf } from './helpers.js';
@@ -93,6 +94,21 @@ describe('OTLP exporter against the test receiver', () => {
     assert.deepEqual(idsReceived(), [spanIdOf(1)]);
     assert.equal(exporter.stats().spansDroppedByReason.invalid, 1);
     assert.ok(logger.lines.some((l) => l.level === 'warn' && /link 0: invalid trace id/.test(JSON.stringify(l))), 'the drop names the bad link');
+  });
+
+  it('puts the cluster\'s uid on every resource, under the collector\'s attributes, across update()', async () => {
+    const uid = 'a1b2c3d4-0000-4000-8000-000000000001';
+    const exporter = open(plaintextConfig(receiver.endpoint, { resourceAttributes: { 'k8s.cluster.name': 'prod-eu-1' } }), { ...fastOptions, clusterUid: uid });
+    const resourceOf = async (record: SpanRecord) => {
+      exporter.enqueue([record]);
+      await exporter.flush(Date.now() + 5000);
+      return receiver.spans().find((s) => s.spanId === record.spanId)?.resource;
+    };
+    assert.deepEqual(await resourceOf(spanRecord(0)), { 'k8s.cluster.uid': uid, 'k8s.cluster.name': 'prod-eu-1', 'service.name': 'kubelet', 'service.instance.id': 'node-a' });
+    exporter.update(plaintextConfig(receiver.endpoint, { resourceAttributes: { 'k8s.cluster.name': 'prod-eu-2' } }));
+    assert.deepEqual(await resourceOf(spanRecord(2)), { 'k8s.cluster.uid': uid, 'k8s.cluster.name': 'prod-eu-2', 'service.name': 'default-scheduler' });
+    exporter.update(plaintextConfig(receiver.endpoint, { resourceAttributes: { 'k8s.cluster.uid': 'set-by-the-user' } }));
+    assert.deepEqual(await resourceOf(spanRecord(3)), { 'k8s.cluster.uid': 'set-by-the-user', 'service.name': 'kubelet', 'service.instance.id': 'node-a' });
   });
 
   it('batches up to maxBatchSize spans per request and waits at most maxDelayMs for a batch to fill', async () => {

@@ -57,6 +57,19 @@ describe('export building blocks', () => {
       assert.deepEqual(cache.get({ name: 'default-scheduler' }).attributes, { 'k8s.cluster.name': 'c1', 'service.name': 'default-scheduler' });
     });
 
+    it('puts the cluster\'s uid under the collector\'s attributes: a k8s.cluster.uid set there wins', () => {
+      const read = new ResourceCache({ 'k8s.cluster.name': 'c1' }, 1000, 'uid-read');
+      assert.deepEqual(read.get({ name: 'kubelet', instance: 'node-a' }).attributes, {
+        'k8s.cluster.uid': 'uid-read',
+        'k8s.cluster.name': 'c1',
+        'service.name': 'kubelet',
+        'service.instance.id': 'node-a',
+      });
+      const overridden = new ResourceCache({ 'k8s.cluster.uid': 'uid-set' }, 1000, 'uid-read');
+      assert.deepEqual(overridden.get({ name: 'kubelet' }).attributes, { 'k8s.cluster.uid': 'uid-set', 'service.name': 'kubelet' });
+      assert.deepEqual(new ResourceCache({}).get({ name: 'kubelet' }).attributes, { 'service.name': 'kubelet' }, 'no uid read: no attribute');
+    });
+
     it('is bounded', () => {
       const cache = new ResourceCache({}, 10);
       for (let i = 0; i < 25; i++) cache.get({ name: `c${i}` });
