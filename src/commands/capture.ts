@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import type { OwnerKindRule } from '../api/types.js';
 import type { KubeEvent } from '../engine/types.js';
 import type { KubeObjectLike } from '../kube/client.js';
+import { readClusterUid } from '../kube/cluster-identity.js';
 import { createKubeClient, type HttpKubeClient } from '../kube/http-client.js';
 import { ObjectCache } from '../kube/object-cache.js';
 import { customResource, RESOURCES } from '../kube/resources.js';
@@ -157,7 +158,16 @@ export const captureCommand: Command = async (args, io) => {
 
   const stream = values.output ? createWriteStream(values.output) : io.stdout;
   if (values.output) await once(stream, 'open');
-  const header = makeHeader({ kspanVersion: await kspanVersion(), recorder: 'capture', namespaces, spec: { ownerKindRules: rules, ...(window !== undefined ? { correlation: { recentWindowSeconds: window } } : {}) } });
+  // Which cluster, for the replayed spans' resource (k8s.cluster.uid): a capture without it still replays.
+  const cluster = await readClusterUid(client);
+  if ('problem' in cluster) io.stderr.write(`kspan capture: the header records no cluster uid: ${cluster.problem}\n`);
+  const header = makeHeader({
+    kspanVersion: await kspanVersion(),
+    recorder: 'capture',
+    namespaces,
+    spec: { ownerKindRules: rules, ...(window !== undefined ? { correlation: { recentWindowSeconds: window } } : {}) },
+    clusterUid: 'uid' in cluster ? cluster.uid : undefined,
+  });
   const writer = new CaptureWriter((line) => void stream.write(line), header, Date.now());
   const session = startCapture({ client, namespaces, rules, writer });
 

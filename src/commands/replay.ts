@@ -117,6 +117,7 @@ export const replayCommand: Command = async (args, io) => {
     io.stderr.write(`kspan replay: ${file} was written with projection ${String(header.header.projection)}, this kspan reads ${PROJECTION}: objects may read differently than they did live\n`);
   }
   const spec = engineSpecOf(header?.header);
+  const clusterUid = header?.header.cluster?.uid;
   if (rules !== undefined) spec.ownerKindRules = rules;
   if (windowSeconds !== undefined) spec.correlation = { ...spec.correlation, recentWindowSeconds: windowSeconds };
   let config;
@@ -144,11 +145,11 @@ export const replayCommand: Command = async (args, io) => {
       io.stdout.write(renderWaterfall(result.spans, { color: stdout.isTTY === true && !io.env['NO_COLOR'], ...(stdout.columns ? { width: stdout.columns } : {}) }));
       break;
     case 'json':
-      io.stdout.write(renderJson(result.spans));
+      io.stdout.write(renderJson(result.spans, { clusterUid }));
       break;
   }
   if (endpoint !== undefined) {
-    const sent = await exportSpans(result.spans, { endpoint, insecure: values.insecure === true, timeoutMs: timeoutSeconds * 1000 });
+    const sent = await exportSpans(result.spans, { endpoint, insecure: values.insecure === true, timeoutMs: timeoutSeconds * 1000, clusterUid });
     if (sent.dropped > 0) throw new UserError(`sent ${sent.exported} of ${result.spans.length} spans to ${endpoint}: ${sent.problem ?? 'not delivered in time'}`, 1);
     io.stderr.write(`kspan replay: sent ${sent.exported} spans to ${endpoint}\n`);
   }

@@ -4,9 +4,10 @@ import type { TraceCollector } from '../../api/types.js';
 import type { PipelineFactory, SecretReader, TraceCollectorChange, TraceCollectorClient } from '../../controller/index.js';
 import type { Logger } from '../../core/log.js';
 import { Correlator, engineConfigFromSpec, tickIntervalMs } from '../../engine/index.js';
-import { createOtlpExporter } from '../../export/index.js';
+import { createOtlpExporter, K8S_CLUSTER_UID } from '../../export/index.js';
 import type { KubeObjectLike } from '../../kube/client.js';
 import type { HttpKubeClient } from '../../kube/http-client.js';
+import { CLUSTER_UID_NAMESPACE, readClusterUid } from '../../kube/cluster-identity.js';
 import { KubeApiError } from '../../kube/errors.js';
 import { addFinalizer, removeFinalizer } from '../../kube/finalizers.js';
 import type { ChangeEvent } from '../../kube/list-watch.js';
@@ -55,8 +56,31 @@ export function secretReader(client: HttpKubeClient): SecretReader {
   };
 }
 
+/**
+ * The cluster's uid for every span's resource, read once: a kube-system Namespace keeps its uid
+ * for the cluster's life. Without it the operator runs on, and says once why spans lack it.
+ */
+export async function readClusterUidOrWarn(client: HttpKubeClient, log: Logger): Promise<string | undefined> {
+  const result = await readClusterUid(client);
+  if ('uid' in result) {
+    log.info({ [K8S_CLUSTER_UID]: result.uid }, 'cluster identified');
+    return result.uid;
+  }
+  log.warn(
+    { attribute: K8S_CLUSTER_UID, problem: result.problem },
+    `spans carry no ${K8S_CLUSTER_UID}: ${result.problem}; a TraceCollector's resourceAttributes can set it, or restart the operator once it can read the ${CLUSTER_UID_NAMESPACE} Namespace`,
+  );
+  return undefined;
+}
+
 /** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
-export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetrics, log: Logger, recorders?: (request: InputRecorderRequest) => InputRecorder): PipelineFactory {
+export function pipelineFactory(
+  source: ClusterSourcePort,
+  metrics: OperatorMetrics,
+  log: Logger,
+  recorders?: (request: InputRecorderRequest) => InputRecorder,
+  clusterUid?: string,
+): PipelineFactory {
   return {
     create: ({ collector, settings, baseline, onStateChange }) => {
       const plog = log.child({ collector });
@@ -70,7 +94,7 @@ export function pipelineFactory(source: ClusterSourcePort, metrics: OperatorMetr
         log: plog,
         ...(recorders ? { createRecorder: recorders } : {}),
         createExporter: (config) => {
-          const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog });
+          const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog, clusterUid });
           exporter.onExportRequest?.(({ durationMs, ok }) =>
             metrics.exportLatency.observe({ ...collector, outcome: ok ? 'success' : 'failure' }, durationMs / 1000),
           );
