@@ -27,7 +27,8 @@ export const CAPTURE_USAGE = `Usage: kspan capture --namespace NS [--namespace N
 Records what kspan's engine reads of the given namespaces, as the operator reads it: the Pods,
 ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs and CronJobs (projected as the operator's
 caches keep them), listed before the Events are watched, then every object version and Event in
-the order received. The first record names the settings 'kspan replay' then uses. Events that
+the order received. The first record names the settings 'kspan replay' then uses, and the
+cluster (the uid of its kube-system Namespace, k8s.cluster.uid on the replayed spans). Events that
 exist before the capture starts are not recorded. Stops after --duration, or on Ctrl-C.
 
 Options:

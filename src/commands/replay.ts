@@ -18,7 +18,9 @@ const USAGE = `Usage: kspan replay FILE [options]
 Replays a capture (NDJSON, or kspan's YAML capture format) through the correlation engine on
 simulated time and prints the spans it makes. The engine settings are those the capture's header
 records (kspan capture's, or the TraceCollector's that recorded its input), else the defaults;
---window and --rules override them.
+--window and --rules override them. The spans' resource carries the cluster uid the header
+records (k8s.cluster.uid), in the json output (one span a line, with its links and resource) and
+over OTLP.
 
 Options:
   -o, --output tree|waterfall|json   what to print (default: tree)
