@@ -319,7 +319,8 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
     },
     resourceAttributes: {
       type: 'object',
-      description: 'Extra OpenTelemetry resource attributes on every span, e.g. k8s.cluster.name.',
+      description:
+        'Extra OpenTelemetry resource attributes on every span, e.g. k8s.cluster.name. They go beside the k8s.cluster.uid the operator reads (the uid of the kube-system Namespace) and win over it when they set k8s.cluster.uid themselves; service.name and service.instance.id are always the span\'s own.',
       maxProperties: LIMITS.resourceAttributes,
       additionalProperties: { type: 'string', maxLength: 1024 },
     },

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import type { OwnerKindRule } from '../api/types.js';
 import type { KubeEvent } from '../engine/types.js';
 import type { KubeObjectLike } from '../kube/client.js';
+import { readClusterUid } from '../kube/cluster-identity.js';
 import { createKubeClient, type HttpKubeClient } from '../kube/http-client.js';
 import { ObjectCache } from '../kube/object-cache.js';
 import { customResource, RESOURCES } from '../kube/resources.js';
@@ -26,7 +27,8 @@ export const CAPTURE_USAGE = `Usage: kspan capture --namespace NS [--namespace N
 Records what kspan's engine reads of the given namespaces, as the operator reads it: the Pods,
 ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs and CronJobs (projected as the operator's
 caches keep them), listed before the Events are watched, then every object version and Event in
-the order received. The first record names the settings 'kspan replay' then uses. Events that
+the order received. The first record names the settings 'kspan replay' then uses, and the
+cluster (the uid of its kube-system Namespace, k8s.cluster.uid on the replayed spans). Events that
 exist before the capture starts are not recorded. Stops after --duration, or on Ctrl-C.
 
 Options:
@@ -157,7 +159,16 @@ export const captureCommand: Command = async (args, io) => {
 
   const stream = values.output ? createWriteStream(values.output) : io.stdout;
   if (values.output) await once(stream, 'open');
-  const header = makeHeader({ kspanVersion: await kspanVersion(), recorder: 'capture', namespaces, spec: { ownerKindRules: rules, ...(window !== undefined ? { correlation: { recentWindowSeconds: window } } : {}) } });
+  // Which cluster, for the replayed spans' resource (k8s.cluster.uid): a capture without it still replays.
+  const cluster = await readClusterUid(client);
+  if ('problem' in cluster) io.stderr.write(`kspan capture: the header records no cluster uid: ${cluster.problem}\n`);
+  const header = makeHeader({
+    kspanVersion: await kspanVersion(),
+    recorder: 'capture',
+    namespaces,
+    spec: { ownerKindRules: rules, ...(window !== undefined ? { correlation: { recentWindowSeconds: window } } : {}) },
+    clusterUid: 'uid' in cluster ? cluster.uid : undefined,
+  });
   const writer = new CaptureWriter((line) => void stream.write(line), header, Date.now());
   const session = startCapture({ client, namespaces, rules, writer });
 

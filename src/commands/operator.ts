@@ -13,7 +13,7 @@ import type { SharedSubscription } from '../kube/shared-watches.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { createLogger, HttpServer, OperatorMetrics } from '../observability/index.js';
 import { type Command, UserError } from './command.js';
-import { pipelineFactory, secretReader, traceCollectorChange, traceCollectorClient } from './operator/adapters.js';
+import { pipelineFactory, readClusterUidOrWarn, secretReader, traceCollectorChange, traceCollectorClient } from './operator/adapters.js';
 import { fileRecorders } from './operator/recorder.js';
 import { kspanVersion } from './version.js';
 import { OPERATOR_USAGE, parseOperatorFlags } from './operator/flags.js';
@@ -33,6 +33,7 @@ export const operatorCommand: Command = async (args, io) => {
   } catch (err) {
     throw new UserError(err instanceof Error ? err.message : String(err), 1);
   }
+  const clusterUid = await readClusterUidOrWarn(client, log);
   const identity = io.env['POD_NAME'] || `${hostname()}_${process.pid}`;
   const metrics = new OperatorMetrics();
   const source = new ClusterSource({ client, logger: log.child({ component: 'watches' }) });
@@ -54,8 +55,9 @@ export const operatorCommand: Command = async (args, io) => {
       source,
       metrics,
       log,
-      ...(flags.recordDir !== undefined ? { recorders: fileRecorders(flags.recordDir, await kspanVersion(), log) } : {}),
+      ...(flags.recordDir !== undefined ? { recorders: fileRecorders(flags.recordDir, await kspanVersion(), log, clusterUid) } : {}),
       checkpoints: { client, intervalMs: flags.checkpointIntervalMs },
+      clusterUid,
     }),
     log,
     options: {

@@ -18,7 +18,9 @@ const USAGE = `Usage: kspan replay FILE [options]
 Replays a capture (NDJSON, or kspan's YAML capture format) through the correlation engine on
 simulated time and prints the spans it makes. The engine settings are those the capture's header
 records (kspan capture's, or the TraceCollector's that recorded its input), else the defaults;
---window and --rules override them.
+--window and --rules override them. The spans' resource carries the cluster uid the header
+records (k8s.cluster.uid), in the json output (one span a line, with its links and resource) and
+over OTLP.
 
 Options:
   -o, --output tree|waterfall|json   what to print (default: tree)
@@ -117,6 +119,7 @@ export const replayCommand: Command = async (args, io) => {
     io.stderr.write(`kspan replay: ${file} was written with projection ${String(header.header.projection)}, this kspan reads ${PROJECTION}: objects may read differently than they did live\n`);
   }
   const spec = engineSpecOf(header?.header);
+  const clusterUid = header?.header.cluster?.uid;
   if (rules !== undefined) spec.ownerKindRules = rules;
   if (windowSeconds !== undefined) spec.correlation = { ...spec.correlation, recentWindowSeconds: windowSeconds };
   let config;
@@ -144,11 +147,11 @@ export const replayCommand: Command = async (args, io) => {
       io.stdout.write(renderWaterfall(result.spans, { color: stdout.isTTY === true && !io.env['NO_COLOR'], ...(stdout.columns ? { width: stdout.columns } : {}) }));
       break;
     case 'json':
-      io.stdout.write(renderJson(result.spans));
+      io.stdout.write(renderJson(result.spans, { clusterUid }));
       break;
   }
   if (endpoint !== undefined) {
-    const sent = await exportSpans(result.spans, { endpoint, insecure: values.insecure === true, timeoutMs: timeoutSeconds * 1000 });
+    const sent = await exportSpans(result.spans, { endpoint, insecure: values.insecure === true, timeoutMs: timeoutSeconds * 1000, clusterUid });
     if (sent.dropped > 0) throw new UserError(`sent ${sent.exported} of ${result.spans.length} spans to ${endpoint}: ${sent.problem ?? 'not delivered in time'}`, 1);
     io.stderr.write(`kspan replay: sent ${sent.exported} spans to ${endpoint}\n`);
   }

@@ -36,6 +36,7 @@ export class OtlpExporter implements SpanExporterPort {
   private readonly clock: Clock;
   private readonly maxInFlight: number;
   private readonly maxResources: number;
+  private readonly clusterUid: string | undefined;
 
   private config: ResolvedExporterConfig;
   private resources: ResourceCache;
@@ -65,8 +66,9 @@ export class OtlpExporter implements SpanExporterPort {
     this.clock = o.clock;
     this.maxInFlight = o.maxInFlight;
     this.maxResources = o.maxResources;
+    this.clusterUid = o.clusterUid;
     this.config = config;
-    this.resources = new ResourceCache(config.resourceAttributes, o.maxResources);
+    this.resources = new ResourceCache(config.resourceAttributes, o.maxResources, o.clusterUid);
 
     this.batcher = new Batcher(config.maxQueueSize, o.maxBatchSize, o.maxDelayMs, o.clock, () => this.pump());
     this.inFlight = new InFlight(o.clock);
@@ -167,7 +169,7 @@ export class OtlpExporter implements SpanExporterPort {
       this.releaseFlushWaiters();
     }
     if (!sameRecord(previous.resourceAttributes, config.resourceAttributes)) {
-      this.resources = new ResourceCache(config.resourceAttributes, this.maxResources);
+      this.resources = new ResourceCache(config.resourceAttributes, this.maxResources, this.clusterUid);
       this.resourcesVersion++;
     }
     if (this.channel.usable && sameTransportConfig(previous, config)) return;

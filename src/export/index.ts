@@ -16,6 +16,7 @@ export type { OtlpExporterStats } from './stats.js';
 export type { DropReason } from './drops.js';
 export type { OtlpExporterOptions } from './options.js';
 export { classifyExportError, statusName, type ExportFailure } from './grpc-status.js';
+export { K8S_CLUSTER_UID, spanResourceAttributes } from './resource-attributes.js';
 export { invalidRecordReason, isValidSpanId, isValidTraceId, ResourceCache, toHrTime, toReadableSpan } from './spans.js';
 export {
   DEFAULT_OTLP_GRPC_PORT,

@@ -26,6 +26,8 @@ export interface OtlpExporterOptions {
   dropLogIntervalMs?: number;
   /** distinct (service, instance) Resources kept (default 1000) */
   maxResources?: number;
+  /** k8s.cluster.uid on every span's resource, unless the collector's resourceAttributes set it (default: none) */
+  clusterUid?: string | undefined;
   /** the exporter logs only state transitions, rate-limited drop summaries and its own faults */
   logger?: Logger;
   /** time and timers (default the system clock); deadlines passed to flush/shutdown are read on it */
@@ -46,6 +48,7 @@ export interface ExporterTunables {
   retryDeadlineMs: number;
   dropLogIntervalMs: number;
   maxResources: number;
+  clusterUid: string | undefined;
   logger: Logger;
   clock: Clock;
   random: RandomSource;
@@ -77,6 +80,7 @@ export function resolveOptions(options: OtlpExporterOptions = {}): ExporterTunab
     retryDeadlineMs: nonNegative(options.retryDeadlineMs, 300_000, 'retryDeadlineMs'),
     dropLogIntervalMs: nonNegative(options.dropLogIntervalMs, 10_000, 'dropLogIntervalMs'),
     maxResources: positiveInt(options.maxResources, 1000, 'maxResources'),
+    clusterUid: options.clusterUid,
     logger: options.logger ?? silentLogger,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

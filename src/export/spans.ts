@@ -5,12 +5,12 @@
  * resources: it groups spans by Resource *object identity*. So ids are checked here, and one
  * Resource object is shared by every span of the same (service, instance, collector attributes).
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { TraceState, type InstrumentationScope } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import type { Link } from '@opentelemetry/api';
-import type { SpanRecord } from '../engine/types.js';
+import type { SpanLink, SpanRecord } from '../engine/types.js';
+import { spanResourceAttributes } from './resource-attributes.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -36,6 +36,22 @@ export function invalidRecordReason(record: SpanRecord): string | undefined {
   if (!Number.isFinite(record.startTime) || record.startTime < 0 || !Number.isFinite(record.endTime) || record.endTime < 0) {
     return 'invalid start or end time';
   }
+  if (record.links !== undefined) {
+    if (!Array.isArray(record.links)) return 'links is not a list';
+    for (const [i, link] of record.links.entries()) {
+      const problem = invalidLinkReason(link);
+      if (problem !== undefined) return `link ${i}: ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+function invalidLinkReason(link: SpanLink): string | undefined {
+  if (typeof link !== 'object' || link === null) return 'not a link';
+  if (!isValidTraceId(link.traceId)) return `invalid trace id ${JSON.stringify(link.traceId)}`;
+  if (!isValidSpanId(link.spanId)) return `invalid span id ${JSON.stringify(link.spanId)}`;
+  if (link.traceState !== undefined && typeof link.traceState !== 'string') return 'trace state is not a string';
+  if (typeof link.attributes !== 'object' || link.attributes === null) return 'invalid attributes';
   return undefined;
 }
 
@@ -57,9 +73,20 @@ const SCOPE: InstrumentationScope = { name: 'kspan' };
 const NO_LINKS: Link[] = [];
 const NO_EVENTS: TimedEvent[] = [];
 
+/**
+ * A record's link as the OTLP transformer reads it: Span.Link's trace_id, span_id, trace_state
+ * (serialized from the context's TraceState) and attributes. The contract carries no trace flags,
+ * so every link says sampled, as every span kspan exports is.
+ */
+function toLink(link: SpanLink): Link {
+  const context: SpanContext = { traceId: link.traceId, spanId: link.spanId, traceFlags: TraceFlags.SAMPLED };
+  if (link.traceState !== undefined && link.traceState !== '') context.traceState = new TraceState(link.traceState);
+  return { context, attributes: link.attributes };
+}
+
 class RecordSpan implements ReadableSpan {
   readonly kind = SpanKind.INTERNAL;
-  readonly links = NO_LINKS;
+  readonly links: Link[];
   readonly events = NO_EVENTS;
   readonly ended = true;
   readonly instrumentationScope = SCOPE;
@@ -85,6 +112,7 @@ class RecordSpan implements ReadableSpan {
       ? { code: SpanStatusCode.ERROR, ...(record.status.message === undefined ? {} : { message: record.status.message }) }
       : { code: SpanStatusCode.UNSET };
     this.attributes = record.attributes;
+    this.links = record.links === undefined || record.links.length === 0 ? NO_LINKS : record.links.map(toLink);
     this.context = { traceId: record.traceId, spanId: record.spanId, traceFlags: TraceFlags.SAMPLED };
     if (record.parentSpanId !== undefined) {
       this.parentSpanContext = { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: TraceFlags.SAMPLED };
@@ -97,7 +125,8 @@ class RecordSpan implements ReadableSpan {
 }
 
 /**
- * One Resource per (service.name, service.instance.id) under the collector's resourceAttributes.
+ * One Resource per (service.name, service.instance.id) under the collector's resourceAttributes
+ * and the cluster's uid (spanResourceAttributes says which wins).
  * Bounded: past `maxEntries` distinct services the cache starts over (spans already built keep
  * their Resource; only grouping across the reset boundary is lost).
  */
@@ -107,6 +136,7 @@ export class ResourceCache {
   constructor(
     private readonly collectorAttributes: Readonly<Record<string, string>>,
     private readonly maxEntries = 1000,
+    private readonly clusterUid?: string,
   ) {}
 
   get(service: SpanRecord['service']): Resource {
@@ -115,10 +145,7 @@ export class ResourceCache {
     let resource = this.cache.get(key);
     if (!resource) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      // The span's own identity wins over a collector attribute of the same name.
-      const attributes: Record<string, string> = { ...this.collectorAttributes, 'service.name': service.name };
-      if (service.instance !== undefined && service.instance !== '') attributes['service.instance.id'] = service.instance;
-      resource = resourceFromAttributes(attributes);
+      resource = resourceFromAttributes(spanResourceAttributes(service, this.collectorAttributes, this.clusterUid));
       this.cache.set(key, resource);
     }
     return resource;

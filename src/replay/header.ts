@@ -30,6 +30,8 @@ export interface CaptureHeader {
    * schedule (§2.1) instead of one counted from the first record.
    */
   tickOrigin?: string;
+  /** the recorded cluster: its kube-system Namespace's uid, k8s.cluster.uid on the replayed spans' resource */
+  cluster?: { uid: string };
 }
 
 /** A header with the defaults filled in (a setting written is a setting replay need not guess). */
@@ -40,6 +42,8 @@ export function makeHeader(fields: {
   spec?: EngineSpec;
   collector?: { namespace: string; name: string };
   tickOrigin?: number;
+  /** undefined when the recorder could not read it */
+  clusterUid?: string | undefined;
 }): CaptureHeader {
   const c = fields.spec?.correlation ?? {};
   const header: CaptureHeader = {
@@ -57,6 +61,7 @@ export function makeHeader(fields: {
   };
   if (fields.collector) header.collector = { ...fields.collector };
   if (fields.tickOrigin !== undefined) header.tickOrigin = new Date(fields.tickOrigin).toISOString();
+  if (fields.clusterUid !== undefined) header.cluster = { uid: fields.clusterUid };
   return header;
 }
 
@@ -71,6 +76,8 @@ export function headerProblem(value: unknown): string | undefined {
   if (value['spans'] !== undefined && !isRecord(value['spans'])) return 'the header\'s "spans" must be an object';
   if (value['namespaces'] !== undefined && !Array.isArray(value['namespaces'])) return 'the header\'s "namespaces" must be a list';
   if (value['tickOrigin'] !== undefined && (typeof value['tickOrigin'] !== 'string' || Number.isNaN(Date.parse(value['tickOrigin'])))) return 'the header\'s "tickOrigin" must be an RFC 3339 time';
+  const cluster = value['cluster'];
+  if (cluster !== undefined && !(isRecord(cluster) && typeof cluster['uid'] === 'string' && cluster['uid'] !== '')) return 'the header\'s "cluster" must be an object with a "uid" string';
   return undefined;
 }
 

@@ -6,6 +6,8 @@ export interface OtlpReplayTarget {
   endpoint: string;
   insecure: boolean;
   timeoutMs: number;
+  /** the recorded cluster's uid (the capture header's), k8s.cluster.uid on every span's resource */
+  clusterUid?: string | undefined;
 }
 
 export interface OtlpReplayResult {
@@ -28,7 +30,7 @@ export async function exportSpans(spans: readonly SpanRecord[], target: OtlpRepl
     // every span is queued at once: the queue must hold them all
     maxQueueSize: Math.max(1, spans.length),
     resourceAttributes: {},
-  });
+  }, { clusterUid: target.clusterUid });
   exporter.enqueue(spans);
   await exporter.shutdown(Date.now() + target.timeoutMs);
   const stats = exporter.stats();

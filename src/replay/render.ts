@@ -2,6 +2,7 @@
 
 import { formatTime } from '../engine/time.js';
 import type { SpanRecord } from '../engine/types.js';
+import { spanResourceAttributes } from '../export/resource-attributes.js';
 import { sortSpans, spanTree } from './replay.js';
 
 function message(span: SpanRecord): string {
@@ -83,9 +84,28 @@ export function renderWaterfall(spans: readonly SpanRecord[], options: Waterfall
   return lines.join('\n');
 }
 
+/**
+ * A span record as `--output json` prints it: the record, its `links` always a list (each
+ * `{traceId, spanId, traceState?, attributes}`), and the `resource` the exporter would send
+ * (spanResourceAttributes: service identity, the recorded cluster's uid).
+ */
+function jsonSpan(span: SpanRecord, clusterUid: string | undefined): object {
+  const { links, ...record } = span;
+  return {
+    ...record,
+    resource: spanResourceAttributes(span.service, {}, clusterUid),
+    links: (links ?? []).map(({ traceId, spanId, traceState, attributes }) => ({
+      traceId,
+      spanId,
+      ...(traceState === undefined || traceState === '' ? {} : { traceState }),
+      attributes,
+    })),
+  };
+}
+
 /** Span records, one JSON object per line, sorted by start time. */
-export function renderJson(spans: readonly SpanRecord[]): string {
+export function renderJson(spans: readonly SpanRecord[], options: { clusterUid?: string | undefined } = {}): string {
   return sortSpans(spans)
-    .map((s) => `${JSON.stringify(s)}\n`)
+    .map((s) => `${JSON.stringify(jsonSpan(s, options.clusterUid))}\n`)
     .join('');
 }

@@ -57,6 +57,8 @@ function startCapture(env: Env, args: string[]): { child: ChildProcess; stderr: 
 
 const WINDOW_SECONDS = 2;
 
+const kubeSystemUid = (env: Env): unknown => env.api.get('v1', 'Namespace', undefined, 'kube-system')?.metadata['uid'];
+
 /** A create of 3 replicas, a rollout and a scale to 5, each given a window and a tick to settle. */
 async function createRolloutScale(env: Env, ns: string): Promise<void> {
   const workload = new Workload(env.api, env.kubectl, ns);
@@ -114,6 +116,7 @@ describe('e2e: kspan capture', function () {
     const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; object: Record<string, unknown> });
     assert.equal(lines[0]?.kind, 'header');
     assert.deepEqual(lines[0]?.object['namespaces'], [ns]);
+    assert.deepEqual(lines[0]?.object['cluster'], { uid: kubeSystemUid(env) }, 'which cluster: the uid replay puts on the resource');
     assert.deepEqual(lines[0]?.object['correlation'], { recentWindowSeconds: WINDOW_SECONDS, expireAfterSeconds: 300, maxPendingEvents: 10_000 });
     assert.equal(lines.at(-1)?.kind, 'flush');
     const firstEvent = lines.findIndex((l) => l.kind === 'event');
@@ -156,6 +159,7 @@ describe('e2e: kspan capture', function () {
     assert.deepEqual(header?.collector, { namespace: 'kspan-system', name: ns });
     assert.equal(header?.correlation?.recentWindowSeconds, WINDOW_SECONDS);
     assert.ok(header?.tickOrigin);
+    assert.deepEqual(header?.cluster, { uid: kubeSystemUid(env) });
     const replayed = replayFileTree(file);
     process.stderr.write(`      operator recording: ${agreement(live, replayed.tree)}/${live.length} spans with the live parent; ${replayed.events} events, ${replayed.bytes} bytes\n`);
     assert.deepEqual(replayed.tree, live);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
+import type { SpanRecord } from '../../src/engine/types.js';
 import { createOtlpExporter, type OtlpExporter } from '../../src/export/index.js';
 import { startOtlpReceiver, waitFor, type OtlpReceiver } from '../support/otlp-receiver/index.js';
 import { fastOptions, memoryLogger, nanos, plaintextConfig, records, sleep, spanIdOf, spanRecord, stateRecorder, traceIdOf } from './helpers.js';
@@ -67,6 +68,47 @@ describe('OTLP exporter against the test receiver', () => {
     assert.ok(stats.lastExportTime !== undefined && stats.lastExportTime <= Date.now());
     assert.deepEqual(stats.state, { ready: true, reason: 'ExportSucceeded', message: `exporting to ${receiver.endpoint}` });
     assert.equal(states.at(-1)?.reason, 'ExportSucceeded');
+  });
+
+  it('sends span links with their trace and span ids, trace state and attributes (OTLP Span.Link)', async () => {
+    const exporter = open(plaintextConfig(receiver.endpoint), fastOptions);
+    const previousRoot = { traceId: traceIdOf(99), spanId: spanIdOf(990), attributes: { 'kspan.link.type': 'previous_generation', 'k8s.object.generation': 2 } };
+    const trigger = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE', attributes: {} };
+    exporter.enqueue([spanRecord(0, { links: [previousRoot, trigger] }), spanRecord(1), spanRecord(2, { links: [] })]);
+    await exporter.flush(Date.now() + 5000);
+    const got = new Map(receiver.spans().map((s) => [s.spanId, s]));
+    assert.equal(got.size, 3);
+    assert.deepEqual(got.get(spanIdOf(0))?.links, [
+      { traceId: traceIdOf(99), spanId: spanIdOf(990), traceState: '', attributes: { 'kspan.link.type': 'previous_generation', 'k8s.object.generation': 2 } },
+      { traceId: trigger.traceId, spanId: trigger.spanId, traceState: trigger.traceState, attributes: {} },
+    ]);
+    assert.deepEqual(got.get(spanIdOf(1))?.links, []);
+    assert.deepEqual(got.get(spanIdOf(2))?.links, []);
+  });
+
+  it('drops a span whose link has an invalid id, and only that span', async () => {
+    const logger = memoryLogger();
+    const exporter = open(plaintextConfig(receiver.endpoint), { ...fastOptions, logger });
+    exporter.enqueue([spanRecord(0, { links: [{ traceId: 'not hex', spanId: spanIdOf(1), attributes: {} }] }), spanRecord(1)]);
+    await exporter.flush(Date.now() + 5000);
+    assert.deepEqual(idsReceived(), [spanIdOf(1)]);
+    assert.equal(exporter.stats().spansDroppedByReason.invalid, 1);
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && /link 0: invalid trace id/.test(JSON.stringify(l))), 'the drop names the bad link');
+  });
+
+  it('puts the cluster\'s uid on every resource, under the collector\'s attributes, across update()', async () => {
+    const uid = 'a1b2c3d4-0000-4000-8000-000000000001';
+    const exporter = open(plaintextConfig(receiver.endpoint, { resourceAttributes: { 'k8s.cluster.name': 'prod-eu-1' } }), { ...fastOptions, clusterUid: uid });
+    const resourceOf = async (record: SpanRecord) => {
+      exporter.enqueue([record]);
+      await exporter.flush(Date.now() + 5000);
+      return receiver.spans().find((s) => s.spanId === record.spanId)?.resource;
+    };
+    assert.deepEqual(await resourceOf(spanRecord(0)), { 'k8s.cluster.uid': uid, 'k8s.cluster.name': 'prod-eu-1', 'service.name': 'kubelet', 'service.instance.id': 'node-a' });
+    exporter.update(plaintextConfig(receiver.endpoint, { resourceAttributes: { 'k8s.cluster.name': 'prod-eu-2' } }));
+    assert.deepEqual(await resourceOf(spanRecord(2)), { 'k8s.cluster.uid': uid, 'k8s.cluster.name': 'prod-eu-2', 'service.name': 'default-scheduler' });
+    exporter.update(plaintextConfig(receiver.endpoint, { resourceAttributes: { 'k8s.cluster.uid': 'set-by-the-user' } }));
+    assert.deepEqual(await resourceOf(spanRecord(3)), { 'k8s.cluster.uid': 'set-by-the-user', 'service.name': 'kubelet', 'service.instance.id': 'node-a' });
   });
 
   it('batches up to maxBatchSize spans per request and waits at most maxDelayMs for a batch to fill', async () => {

@@ -11,7 +11,7 @@ import {
   toReadableSpan,
 } from '../../src/export/index.js';
 import { RingQueue } from '../../src/export/queue.js';
-import { plaintextConfig, spanRecord } from './helpers.js';
+import { plaintextConfig, spanIdOf, spanRecord, traceIdOf } from './helpers.js';
 
 describe('export building blocks', () => {
   describe('toHrTime', () => {
@@ -32,6 +32,18 @@ describe('export building blocks', () => {
       assert.match(invalidRecordReason({ ...spanRecord(1), service: undefined } as never) ?? '', /service/);
       assert.match(invalidRecordReason(undefined as never) ?? '', /not a span record/);
     });
+
+    it('checks the ids of links as strictly as the span\'s own', () => {
+      const link = { traceId: traceIdOf(9), spanId: spanIdOf(9), attributes: {} };
+      assert.equal(invalidRecordReason(spanRecord(1, { links: [link, { ...link, traceState: 'k=v' }] })), undefined);
+      assert.equal(invalidRecordReason(spanRecord(1, { links: [] })), undefined);
+      assert.equal(invalidRecordReason(spanRecord(1, { links: [link, { ...link, traceId: '0'.repeat(32) }] })), 'link 1: invalid trace id "00000000000000000000000000000000"');
+      assert.match(invalidRecordReason(spanRecord(1, { links: [{ ...link, spanId: 'ABCDEF0123456789' }] })) ?? '', /^link 0: invalid span id/);
+      assert.match(invalidRecordReason(spanRecord(1, { links: [{ ...link, traceState: 7 as never }] })) ?? '', /^link 0: trace state/);
+      assert.match(invalidRecordReason(spanRecord(1, { links: [{ ...link, attributes: null as never }] })) ?? '', /^link 0: invalid attributes/);
+      assert.match(invalidRecordReason(spanRecord(1, { links: [null as never] })) ?? '', /^link 0: not a link/);
+      assert.match(invalidRecordReason(spanRecord(1, { links: {} as never })) ?? '', /links is not a list/);
+    });
   });
 
   describe('ResourceCache', () => {
@@ -43,6 +55,19 @@ describe('export building blocks', () => {
       assert.notEqual(cache.get({ name: 'kubelet' }), a);
       assert.deepEqual(a.attributes, { 'k8s.cluster.name': 'c1', 'service.name': 'kubelet', 'service.instance.id': 'node-a' });
       assert.deepEqual(cache.get({ name: 'default-scheduler' }).attributes, { 'k8s.cluster.name': 'c1', 'service.name': 'default-scheduler' });
+    });
+
+    it('puts the cluster\'s uid under the collector\'s attributes: a k8s.cluster.uid set there wins', () => {
+      const read = new ResourceCache({ 'k8s.cluster.name': 'c1' }, 1000, 'uid-read');
+      assert.deepEqual(read.get({ name: 'kubelet', instance: 'node-a' }).attributes, {
+        'k8s.cluster.uid': 'uid-read',
+        'k8s.cluster.name': 'c1',
+        'service.name': 'kubelet',
+        'service.instance.id': 'node-a',
+      });
+      const overridden = new ResourceCache({ 'k8s.cluster.uid': 'uid-set' }, 1000, 'uid-read');
+      assert.deepEqual(overridden.get({ name: 'kubelet' }).attributes, { 'k8s.cluster.uid': 'uid-set', 'service.name': 'kubelet' });
+      assert.deepEqual(new ResourceCache({}).get({ name: 'kubelet' }).attributes, { 'service.name': 'kubelet' }, 'no uid read: no attribute');
     });
 
     it('is bounded', () => {

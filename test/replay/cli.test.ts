@@ -83,6 +83,23 @@ describe('kspan replay', () => {
     }
   });
 
+  it('gives the JSON lines the recorded cluster\'s uid on their resource, and links as lists', async () => {
+    const body = readFileSync(fixture, 'utf8');
+    const at = (JSON.parse(body.split('\n')[0]!) as { at: string }).at;
+    const uid = '5ca1ab1e-0000-4000-8000-000000000027';
+    const recorded = file('with-cluster.ndjson', `${JSON.stringify({ at, kind: 'header', object: { recorder: 'capture', cluster: { uid } } })}\n${body}`);
+    const parse = (out: string) => out.trimEnd().split('\n').map((l) => JSON.parse(l) as { resource: Record<string, string>; service: { name: string }; links: unknown[] });
+    const spans = parse((await run([recorded, '-o', 'json'])).out);
+    assert.equal(spans.length, 20);
+    for (const s of spans) {
+      assert.equal(s.resource['k8s.cluster.uid'], uid);
+      assert.equal(s.resource['service.name'], s.service.name);
+      assert.deepEqual(s.links, []);
+    }
+    for (const s of parse((await run([fixture, '-o', 'json'])).out)) assert.equal(s.resource['k8s.cluster.uid'], undefined, 'no header, no uid');
+    assert.equal((await run([recorded])).out, readFileSync(sharedFixture('deployment-2-pods.expected.txt'), 'utf8'), 'the tree is unchanged');
+  });
+
   it('takes user owner-kind rules from --rules', async () => {
     const recording = path.join(recordingsDir, 'custom-resource-rule.ndjson');
     const withRules = await run([recording, '--rules', recording.replace('.ndjson', '.rules.yaml')]);
@@ -179,6 +196,8 @@ describe('kspan replay', () => {
       assertOneLineError(await run([later]), /later\.ndjson:2: a header record must be the first record$/);
       const bad = file('badheader.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"header","object":{"ownerKindRules":{}}}\n');
       assertOneLineError(await run([bad]), /badheader\.ndjson:1: the header's "ownerKindRules" must be a list$/);
+      const cluster = file('badcluster.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"header","object":{"cluster":{"uid":7}}}\n');
+      assertOneLineError(await run([cluster]), /badcluster\.ndjson:1: the header's "cluster" must be an object with a "uid" string$/);
       const rules = file('badrules.ndjson', '{"at":"2021-05-19T09:42:58Z","kind":"header","object":{"ownerKindRules":[{"involvedKind":"X"}]}}\n');
       assertOneLineError(await run([rules]), /badrules\.ndjson: the header's ownerKindRules: .*ownerKindRules\[0\]/);
     });

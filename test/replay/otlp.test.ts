@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver/index.js';
 import { exportSpans } from '../../src/replay/otlp.js';
 import { records } from '../export/helpers.js';
@@ -32,6 +34,25 @@ describe('kspan replay --otlp-endpoint', function () {
     assert.equal(root.resource['service.name'], 'kubectl-client-side-apply');
     const ids = new Set(spans.map((s) => s.spanId));
     for (const s of spans) if (s.parentSpanId !== '') assert.ok(ids.has(s.parentSpanId), `${s.name} has its parent`);
+  });
+
+  it('puts the capture header\'s cluster uid on the resource of every span it sends', async () => {
+    const body = readFileSync(sharedFixture('deployment-2-pods.ndjson'), 'utf8');
+    const at = (JSON.parse(body.split('\n')[0]!) as { at: string }).at;
+    const uid = '5ca1ab1e-0000-4000-8000-000000000006';
+    const dir = mkdtempSync(join(tmpdir(), 'kspan-replay-otlp-'));
+    try {
+      const file = join(dir, 'with-cluster.ndjson');
+      writeFileSync(file, `${JSON.stringify({ at, kind: 'header', object: { recorder: 'capture', cluster: { uid } } })}\n${body}`);
+      const before = receiver.spans().length;
+      const { io } = captureIO();
+      assert.equal(await main(['replay', file, '--otlp-endpoint', receiver.endpoint, '--insecure'], io), 0);
+      const sent = receiver.spans().slice(before);
+      assert.equal(sent.length, 20);
+      for (const s of sent) assert.equal(s.resource['k8s.cluster.uid'], uid);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('delivers a replay of more spans than the operator queues per collector', async () => {

@@ -4,9 +4,10 @@ import type { TraceCollector } from '../../api/types.js';
 import type { PipelineFactory, SecretReader, TraceCollectorChange, TraceCollectorClient } from '../../controller/index.js';
 import type { Logger } from '../../core/log.js';
 import { Correlator, engineConfigFromSpec, tickIntervalMs } from '../../engine/index.js';
-import { createOtlpExporter } from '../../export/index.js';
+import { createOtlpExporter, K8S_CLUSTER_UID } from '../../export/index.js';
 import type { KubeObjectLike } from '../../kube/client.js';
 import type { HttpKubeClient } from '../../kube/http-client.js';
+import { CLUSTER_UID_NAMESPACE, readClusterUid } from '../../kube/cluster-identity.js';
 import { KubeApiError } from '../../kube/errors.js';
 import { addFinalizer, removeFinalizer } from '../../kube/finalizers.js';
 import type { ChangeEvent } from '../../kube/list-watch.js';
@@ -57,6 +58,23 @@ export function secretReader(client: HttpKubeClient): SecretReader {
 }
 
 /**
+ * The cluster's uid for every span's resource, read once: a kube-system Namespace keeps its uid
+ * for the cluster's life. Without it the operator runs on, and says once why spans lack it.
+ */
+export async function readClusterUidOrWarn(client: HttpKubeClient, log: Logger): Promise<string | undefined> {
+  const result = await readClusterUid(client);
+  if ('uid' in result) {
+    log.info({ [K8S_CLUSTER_UID]: result.uid }, 'cluster identified');
+    return result.uid;
+  }
+  log.warn(
+    { attribute: K8S_CLUSTER_UID, problem: result.problem },
+    `spans carry no ${K8S_CLUSTER_UID}: ${result.problem}; a TraceCollector's resourceAttributes can set it, or restart the operator once it can read the ${CLUSTER_UID_NAMESPACE} Namespace`,
+  );
+  return undefined;
+}
+
+/**
  * A collector's checkpoints go to its own status (docs/design.md §4.8): a merge patch of
  * `status.checkpoint` alone, which the reconciler's status write never touches. A collector
  * deleted meanwhile has nothing left to continue: its 404 is no failure.
@@ -81,10 +99,12 @@ export interface PipelineFactoryOptions {
   recorders?: (request: InputRecorderRequest) => InputRecorder;
   /** where checkpoints go, and the shortest time between two (0: no checkpoints) */
   checkpoints?: { client: HttpKubeClient; intervalMs: number };
+  /** k8s.cluster.uid for every span's resource, when it could be read */
+  clusterUid?: string | undefined;
 }
 
 /** Pipelines on the shared cluster source, each with its own OTLP exporter timed into the metrics. */
-export function pipelineFactory({ source, metrics, log, recorders, checkpoints }: PipelineFactoryOptions): PipelineFactory {
+export function pipelineFactory({ source, metrics, log, recorders, checkpoints, clusterUid }: PipelineFactoryOptions): PipelineFactory {
   return {
     create: ({ collector, settings, baseline, onStateChange, continueFrom }) => {
       const plog = log.child({ collector });
@@ -102,7 +122,7 @@ export function pipelineFactory({ source, metrics, log, recorders, checkpoints }
           : {}),
         ...(continueFrom ? { continueFrom } : {}),
         createExporter: (config) => {
-          const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog });
+          const exporter: SpanExporterPort = createOtlpExporter(config, { logger: plog, clusterUid });
           exporter.onExportRequest?.(({ durationMs, ok }) =>
             metrics.exportLatency.observe({ ...collector, outcome: ok ? 'success' : 'failure' }, durationMs / 1000),
           );

@@ -15,7 +15,7 @@ export function recordingFileName(collector: { namespace: string; name: string }
   return `${collector.namespace}_${collector.name}_${new Date(at).toISOString().replace(/:/g, '-')}.ndjson`;
 }
 
-export function fileRecorders(dir: string, kspanVersion: string, log: Logger): (request: InputRecorderRequest) => InputRecorder {
+export function fileRecorders(dir: string, kspanVersion: string, log: Logger, clusterUid?: string): (request: InputRecorderRequest) => InputRecorder {
   return (request) => {
     const path = join(dir, recordingFileName(request.collector, request.now));
     const rlog = log.child({ collector: request.collector, file: path });
@@ -27,7 +27,7 @@ export function fileRecorders(dir: string, kspanVersion: string, log: Logger): (
       rlog.error({ err }, 'input recording failed');
     });
     const namespaces = request.spec.namespaces ?? [request.collector.namespace];
-    const header = makeHeader({ kspanVersion, recorder: 'operator', namespaces, spec: request.spec, collector: request.collector, tickOrigin: request.tickOrigin });
+    const header = makeHeader({ kspanVersion, recorder: 'operator', namespaces, spec: request.spec, collector: request.collector, tickOrigin: request.tickOrigin, clusterUid });
     const writer = new CaptureWriter(
       (line) => {
         if (!failed) stream.write(line);
