@@ -16,6 +16,11 @@ export interface CollectorNumbers {
   statusSpans: number;
   ownParentsAwaited: number;
   spansUnderAncestor: number;
+  /** docs/design.md §4.8: Events fed again by a continuation, spans not sent again, checkpoint writes */
+  eventsReplayed: number;
+  spansSuppressed: number;
+  checkpointsWritten: number;
+  checkpointWriteFailures: number;
   /** actions in the engine's recent store (kept for expireAfterSeconds after their last use) */
   recentActions: number;
   /** spans the engine holds until their end is known */
@@ -43,7 +48,19 @@ export interface MetricsSources {
   objectCache?(): ObjectCacheNumbers;
 }
 
-const COUNTED = ['eventsReceived', 'spansExported', 'spansDropped', 'pendingOverflow', 'statusSpans', 'ownParentsAwaited', 'spansUnderAncestor'] as const;
+const COUNTED = [
+  'eventsReceived',
+  'spansExported',
+  'spansDropped',
+  'pendingOverflow',
+  'statusSpans',
+  'ownParentsAwaited',
+  'spansUnderAncestor',
+  'eventsReplayed',
+  'spansSuppressed',
+  'checkpointsWritten',
+  'checkpointWriteFailures',
+] as const;
 const LABELS = ['namespace', 'name'] as const;
 
 export class OperatorMetrics {
@@ -76,6 +93,10 @@ export class OperatorMetrics {
       statusSpans: new Counter({ name: 'kspan_status_spans_total', help: 'Spans made from status transitions (Pods Ready, rollouts complete or failed).', labelNames: LABELS, registers }),
       ownParentsAwaited: new Counter({ name: 'kspan_own_parents_awaited_total', help: 'Events placed under the action that made their object after waiting for it.', labelNames: LABELS, registers }),
       spansUnderAncestor: new Counter({ name: 'kspan_spans_under_ancestor_total', help: 'Events that waited for the action that made their object in vain, placed under an ancestor.', labelNames: LABELS, registers }),
+      eventsReplayed: new Counter({ name: 'kspan_events_replayed_total', help: 'Events fed again when continuing from a checkpoint, to rebuild what the previous run held.', labelNames: LABELS, registers }),
+      spansSuppressed: new Counter({ name: 'kspan_spans_suppressed_total', help: 'Spans a checkpoint says the previous run delivered: not exported again.', labelNames: LABELS, registers }),
+      checkpointsWritten: new Counter({ name: 'kspan_checkpoint_writes_total', help: 'Checkpoints written to the TraceCollector status.', labelNames: LABELS, registers }),
+      checkpointWriteFailures: new Counter({ name: 'kspan_checkpoint_write_failures_total', help: 'Checkpoint writes that failed (the last checkpoint stands).', labelNames: LABELS, registers }),
     };
     this.sizes = {
       pendingEvents: new Gauge({ name: 'kspan_pending_events', help: 'Events waiting for their parent span.', labelNames: LABELS, registers }),
