@@ -36,10 +36,6 @@ type Name = (typeof SCENARIOS)[number];
  * line-for-line comparison waits for the engine fix named here.
  */
 const KNOWN_WRONG: Partial<Record<Name, string>> = {
-  'deployment-rollout':
-    "the Killing of web-76b54c6795-8xzmq (deleted by generation 2's first scale-down) goes under its Created pod in generation 1's trace: its Deleted pod still waits for generation 2's root",
-  'deployment-scale':
-    "the Killing/NotReady of the two Pods deleted by the scale-down go under their Created pod in the scale-up's trace: their Deleted pod still waits for the scale-down's root",
   'statefulset-rolling-update':
     "the Scheduled of the recreated redis-1 (new uid) goes under 'delete Pod redis-1' of the Pod it replaced: entries are keyed by name, not uid",
 };

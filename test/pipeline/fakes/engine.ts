@@ -60,6 +60,7 @@ export class FakeCorrelator implements CorrelatorLike {
       statusSpans: 0,
       ownParentsAwaited: 0,
       underAncestor: 0,
+      traceContextsInvalid: 0,
       tracesStarted: this.events.length > 0 ? 1 : 0,
       spansEmitted: this.events.length - this.held.length,
       pendingEvents: this.held.length,
