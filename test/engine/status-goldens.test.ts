@@ -28,6 +28,9 @@ const SCENARIOS = [
   'deployment-progress-deadline', // (e)
   'pod-oomkilled', // (f)
   'pod-readiness-flap', // (g)
+  'cronjob-runs', // (h) docs/design.md §5.12
+  'hpa-rescale', // (i) §5.12
+  'deployment-traceparent', // (j) §5.13
 ] as const;
 type Name = (typeof SCENARIOS)[number];
 
@@ -116,8 +119,11 @@ describe('status goldens (test/fixtures/status)', () => {
       'deployment-progress-deadline': [['Deployment.RolloutFailed', 7]],
       'pod-oomkilled': [],
       'pod-readiness-flap': [['Deployment.RolloutComplete', 1]],
+      'cronjob-runs': [],
+      'hpa-rescale': [], // under the rescale that stands as its generation's root: test/engine/controller-changes.test.ts
+      'deployment-traceparent': [1, 2, 3, 4].map((g) => ['Deployment.RolloutComplete', g] as [string, number]),
     };
-    for (const name of SCENARIOS) {
+    for (const name of SCENARIOS.filter((n) => n !== 'hpa-rescale')) {
       const all = spans(name);
       const { parent } = index(all);
       const ends = all.filter((s) => s.name.endsWith('.RolloutComplete') || s.name.endsWith('.RolloutFailed'));
