@@ -52,6 +52,9 @@ const SCALED_REPLICA_SET = /^Scaled (up|down) replica set (\S+) to (\d+)(?: from
 /** Objects whose malformed trace context was reported (once per object, §5.13); the oldest are forgotten first. */
 const MAX_NOTICED_OBJECTS = 10_000;
 
+/** Notices kept until taken: a pipeline that never takes them holds no more (the counter still counts). */
+const MAX_PENDING_NOTICES = 100;
+
 /** How many generations back a root looks for the previous generation's root to link to (§5.12). */
 const MAX_GENERATIONS_BACK = 64;
 
@@ -697,7 +700,7 @@ export class Correlator {
     if (!this.noticed.has(id)) {
       this.noticed.add(id);
       if (this.noticed.size > MAX_NOTICED_OBJECTS) this.noticed.delete(this.noticed.values().next().value!);
-      this.notices.push({ kind: obj.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid, generation: meta.generation, annotation: found.invalid.key, value: found.invalid.value });
+      if (this.notices.length < MAX_PENDING_NOTICES) this.notices.push({ kind: obj.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid, generation: meta.generation, annotation: found.invalid.key, value: found.invalid.value });
     }
     return undefined;
   }

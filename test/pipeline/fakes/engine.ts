@@ -1,6 +1,6 @@
 /** A trivial engine for pipeline/controller unit tests: one root span per event, held until flush or tick. */
 
-import type { EngineConfig, EngineStats, KubeEvent, KubeObject, SpanRecord } from '../../../src/engine/types.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, SpanRecord, TraceContextNotice } from '../../../src/engine/types.js';
 import type { CorrelatorLike, EngineFactory } from '../../../src/pipeline/engine-port.js';
 
 export class FakeCorrelator implements CorrelatorLike {
@@ -10,6 +10,14 @@ export class FakeCorrelator implements CorrelatorLike {
   ticks = 0;
   /** the `now` of every tick */
   tickTimes: number[] = [];
+  /** what takeTraceContextNotices hands out next */
+  notices: TraceContextNotice[] = [];
+
+  takeTraceContextNotices(): TraceContextNotice[] {
+    const notices = this.notices;
+    this.notices = [];
+    return notices;
+  }
 
   constructor(public config: EngineConfig) {}
 
