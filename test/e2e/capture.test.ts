@@ -114,7 +114,7 @@ describe('e2e: kspan capture', function () {
     const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; object: Record<string, unknown> });
     assert.equal(lines[0]?.kind, 'header');
     assert.deepEqual(lines[0]?.object['namespaces'], [ns]);
-    assert.deepEqual(lines[0]?.object['correlation'], { recentWindowSeconds: WINDOW_SECONDS, expireAfterSeconds: 300, maxPendingEvents: 10_000 });
+    assert.deepEqual(lines[0]?.object['correlation'], { recentWindowSeconds: WINDOW_SECONDS, expireAfterSeconds: 300, maxPendingEvents: 10_000, traceContext: 'link', traceContextAnnotations: ['tracing.k8s.io/traceparent'] });
     assert.equal(lines.at(-1)?.kind, 'flush');
     const firstEvent = lines.findIndex((l) => l.kind === 'event');
     assert.ok(lines.slice(1, firstEvent).some((l) => (l.object['metadata'] as { name?: string }).name === 'bystander'), 'the listed objects come before the first Event');
