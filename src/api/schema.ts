@@ -72,6 +72,7 @@ export const LIMITS = {
   matchExpressions: 32,
   selectorValues: 256,
   conditions: 16,
+  traceContextAnnotations: 8,
 } as const;
 
 const str = (description: string, extra: Omit<JSONSchemaProps, 'type' | 'description'> = {}): JSONSchemaProps => ({
@@ -274,6 +275,25 @@ export const traceCollectorSpecSchema: JSONSchemaProps = {
           minimum: 1,
           maximum: 1000000,
           description: 'Bound on events waiting for a parent; the oldest give up first (default 10000).',
+        },
+        traceContext: {
+          type: 'string',
+          enum: ['link', 'parent'],
+          description:
+            'What the root span of a change does with the W3C trace context the changed object carries in a traceContextAnnotations annotation (KEP-5915): link to it (span link with kspan.link.type=trigger), or become a child of that span, inside the caller\'s trace (default link).',
+        },
+        traceContextAnnotations: {
+          type: 'array',
+          description:
+            'Annotation keys that carry a W3C traceparent, tried in order, on the object and then on its pod template; the key ending in traceparent may have a tracestate twin (tracing.k8s.io/tracestate). Default [tracing.k8s.io/traceparent].',
+          maxItems: LIMITS.traceContextAnnotations,
+          'x-kubernetes-list-type': 'set',
+          items: {
+            type: 'string',
+            minLength: 11,
+            maxLength: 317,
+            pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?(traceparent|Traceparent|TRACEPARENT)$',
+          },
         },
       },
     },

@@ -51,6 +51,10 @@ export interface CorrelationSpec {
   recentWindowSeconds?: number;
   expireAfterSeconds?: number;
   maxPendingEvents?: number;
+  /** a W3C trace context on the changed object (docs/design.md §5.13): the root links to it (default) or is its child */
+  traceContext?: 'link' | 'parent';
+  /** the annotations that carry that trace context, tried in order (default [tracing.k8s.io/traceparent]) */
+  traceContextAnnotations?: string[];
 }
 
 /** Which spans besides those of Events are made. */
@@ -153,6 +157,8 @@ export const DEFAULTS = {
   compression: 'none',
   types: ['Normal', 'Warning'],
   statusTransitions: true,
+  traceContext: 'link',
+  traceContextAnnotations: ['tracing.k8s.io/traceparent'],
   recordMaxBytes: 104_857_600,
   recordMaxSeconds: 3600,
 } as const;

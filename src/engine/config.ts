@@ -28,6 +28,8 @@ export function engineConfigFromSpec(spec?: EngineSpec): EngineConfig {
     maxPendingEvents: Math.floor(positive(c.maxPendingEvents, DEFAULTS.maxPendingEvents)),
     ownerKindRules,
     statusTransitions: spec?.spans?.statusTransitions ?? DEFAULTS.statusTransitions,
+    traceContext: c.traceContext ?? DEFAULTS.traceContext,
+    traceContextAnnotations: c.traceContextAnnotations ?? DEFAULTS.traceContextAnnotations,
   };
 }
 

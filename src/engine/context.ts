@@ -3,6 +3,7 @@
  * its action, and the generations of the objects around it as they were then (docs/design.md §5.9).
  */
 
+import { eventRole } from './controller-actions.js';
 import { eventIdentity, eventSource, eventTime, isTopLevelEvent, occurrenceCount, type EventSource } from './event-facts.js';
 import type { Waiting } from './pending.js';
 import { spanFacts, type EventSpanFacts } from './span-builder.js';
@@ -23,6 +24,10 @@ export interface EventContext extends Waiting {
   involvedNode: string | undefined;
   readonly action: Action;
   readonly topLevelAnnotated: boolean;
+  /** what the event says of causality beyond its action (controller-actions.ts: ROLE_* flags) */
+  role: number;
+  /** the give-up walk is placing it: it takes what it finds, no longer waits for a better parent */
+  givingUp: boolean;
   /** the objects on the involved object's and the action's owner chains, as seen at receipt */
   seen: Sightings;
   /**
@@ -143,6 +148,8 @@ export function buildContext(
     involvedNode: specNodeName(involvedObject),
     action,
     topLevelAnnotated: isTopLevelEvent(event),
+    role: eventRole(involved.kind, source, event.reason, event.message),
+    givingUp: false,
     seen,
     objectOwners: undefined,
     actorOwners: undefined,

@@ -3,17 +3,20 @@
  * deterministic: time only comes in through the arguments, and the same calls give the same spans.
  */
 
+import { ROLE_AWAITS_DELETION, ROLE_DELETES, ROLE_INITIATES, ROLE_OBSERVES, rescaledTo } from './controller-actions.js';
 import { buildContext, catchUp, hasSeen, seenGeneration, seenTopLevel, type EventContext, type Sightings } from './context.js';
 import { HeldSpans } from './held-spans.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
-import { ArrivalHeap, PendingQueue, Reads } from './pending.js';
+import { ANY_ACTOR, ArrivalHeap, PendingQueue, Reads } from './pending.js';
 import { RecentStore, type RecentEntry } from './recent-store.js';
+import { Rescales } from './rescales.js';
 import { keyOf, ownerRefs, refKey, type Ref } from './refs.js';
 import { attributeChange } from './root-attribution.js';
 import { compileRules, type CompiledRule } from './rules.js';
 import { eventSpan, rootSpan, type SpanHandle } from './span-builder.js';
 import { rolloutComplete, rolloutInProgress, ROLLOUT_KINDS, statusTransitions, transitionEvent, type StatusTransition } from './status-rules.js';
-import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanRecord } from './types.js';
+import { DEFAULT_TRACE_CONTEXT_ANNOTATIONS, triggerContext, type TraceContext } from './trace-context.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, ObjectRef, SpanLink, SpanRecord, TraceContextNotice } from './types.js';
 
 /** A parent search found a recent entry that belongs to another generation (5.9). */
 const STALE = Symbol('stale');
@@ -45,6 +48,15 @@ const MAX_SCALED_REPLICA_SETS = 100_000;
 
 /** The deployment-controller's message for a ReplicaSet it created (`to N`) or scaled (`to N from M`, since v1.26). */
 const SCALED_REPLICA_SET = /^Scaled (up|down) replica set (\S+) to (\d+)(?: from (\d+))?$/;
+
+/** Objects whose malformed trace context was reported (once per object, §5.13); the oldest are forgotten first. */
+const MAX_NOTICED_OBJECTS = 10_000;
+
+/** Notices kept until taken: a pipeline that never takes them holds no more (the counter still counts). */
+const MAX_PENDING_NOTICES = 100;
+
+/** How many generations back a root looks for the previous generation's root to link to (§5.12). */
+const MAX_GENERATIONS_BACK = 64;
 
 /** How far the give-up walk climbs owner chains (guards against ownership cycles). */
 const MAX_WALK_DEPTH = 16;
@@ -93,7 +105,13 @@ export class Correlator {
     statusSpans: 0,
     ownParentsAwaited: 0,
     underAncestor: 0,
+    traceContextsInvalid: 0,
   };
+  /** §5.12: autoscaler rescales waiting for the generation they made */
+  private readonly rescales: Rescales;
+  /** §5.13: objects (by uid or key) whose malformed trace context was reported, and the notices not yet taken */
+  private readonly noticed = new Set<string>();
+  private notices: TraceContextNotice[] = [];
   /** per object uid, the newest generation whose rollout ended (RolloutComplete or RolloutFailed made) */
   private readonly endedRollouts = new Map<string, number>();
   /** every root made, by `<object id>\0<generation>` (bounded; oldest forgotten first) */
@@ -111,6 +129,7 @@ export class Correlator {
     this.rules = compileRules(config.ownerKindRules);
     this.creators = creatorKinds(this.rules);
     this.recent = new RecentStore(config.expireAfterMs);
+    this.rescales = new Rescales(config.expireAfterMs);
   }
 
   /** Takes one event received at `receivedAt`; returns the spans that became final. */
@@ -122,12 +141,13 @@ export class Correlator {
   }
 
   /** Places an event, or makes it wait for its parent. */
-  private accept(event: KubeEvent, receivedAt: number, outcome: StatusTransition['outcome']): void {
+  private accept(event: KubeEvent, receivedAt: number, outcome: StatusTransition['outcome'], awaitsDeletion = false): void {
     const ctx = buildContext(event, receivedAt, this.seq++, this.rules, this.lookup);
     if (!ctx) {
       this.counters.eventsUnresolved++;
       return;
     }
+    if (awaitsDeletion) ctx.role |= ROLE_AWAITS_DELETION;
     if (this.scaled.size > 0) ctx.seen = this.liftScaled(ctx.seen);
     if (outcome === undefined) this.noteScale(ctx, event.message);
     if (outcome !== undefined) ctx.outcome = outcome;
@@ -179,7 +199,7 @@ export class Correlator {
       const t = transitions[i]!;
       if (t.outcome !== undefined && !this.endRollout(current, t.outcome.generation)) continue;
       this.counters.statusSpans++;
-      this.accept(transitionEvent(current, t), this.now, t.outcome);
+      this.accept(transitionEvent(current, t), this.now, t.outcome, t.awaitsDeletion === true);
     }
   }
 
@@ -258,6 +278,14 @@ export class Correlator {
     this.creators = creatorKinds(this.rules);
     this.config = config;
     this.recent.setExpireAfter(config.expireAfterMs);
+    this.rescales.setMaxAge(config.expireAfterMs);
+  }
+
+  /** §5.13: the malformed trace contexts met since the last call, the first of each object only, for the pipeline to log. */
+  takeTraceContextNotices(): TraceContextNotice[] {
+    const notices = this.notices;
+    if (notices.length > 0) this.notices = [];
+    return notices;
   }
 
   stats(): EngineStats {
@@ -279,9 +307,13 @@ export class Correlator {
   /** `watched` collects the actions read, as (actor key or '', object key) pairs, flat. */
   private findParent(ctx: EventContext, watched: Reads): Search {
     const { actor, object } = ctx.action;
+    // §5.12: a controller acting on its own schedule or signal starts a trace.
+    if ((ctx.role & ROLE_INITIATES) !== 0) return 'top';
     if (actor) {
-      // a. a repeat of the same action is a sibling; else what the actor itself is part of
+      // a. a repeat of the same action is a sibling; else what the actor itself is part of. A
+      // report of having seen the action's result goes under the action itself.
       const same = this.probe(actor.key, object.key, ctx, watched);
+      if (same && same !== STALE && (ctx.role & ROLE_OBSERVES) !== 0) return this.use(same, same.span);
       if (same && same !== STALE && same.parent) return this.use(same, same.parent);
       const ofActor = this.probe('', actor.key, ctx, watched);
       if (ofActor && ofActor !== STALE) return this.use(ofActor, ofActor.span);
@@ -294,18 +326,27 @@ export class Correlator {
     return this.fromObject(actor, ctx.actorOwners, ctx, watched); // d.
   }
 
-  /** Step c for one object, `ref` owned by `owners`. A stale entry stops the search at that owner. */
+  /**
+   * Step c for one object, `ref` owned by `owners`. A stale entry stops the search at that owner.
+   * An event that reports its object's deletion (the kubelet's `Killing`) takes only the action
+   * that deleted it until it gives up waiting (§5.5).
+   */
   private fromObject(ref: Ref, owners: readonly Ref[], ctx: EventContext, watched: Reads): Hit | undefined {
     const key = ref.key;
+    const deletion = (ctx.role & ROLE_AWAITS_DELETION) !== 0 && !ctx.givingUp;
     if (owners.length === 0) {
       const e = this.probe('', key, ctx, watched);
-      return e && e !== STALE ? this.use(e, e.span) : undefined;
+      if (e && e !== STALE) return this.use(e, e.span);
+      // An object never seen (deleted before the cache saw it, missing from a capture): the action
+      // that deleted it, which named it; any action that named it once the event gives up waiting.
+      return ref === ctx.involved && !ctx.involvedKnown && (deletion || ctx.givingUp) ? this.namedBy(key, deletion, watched) : undefined;
     }
     for (let i = 0; i < owners.length; i++) {
       const owner = owners[i]!;
       const byOwner = this.probe(owner.key, key, ctx, watched);
       if (byOwner === STALE) continue;
-      if (byOwner) return this.use(byOwner, byOwner.span);
+      if (byOwner && !(deletion && !byOwner.deletes)) return this.use(byOwner, byOwner.span);
+      if (deletion) return undefined;
       const none = this.probe('', key, ctx, watched);
       if (none === STALE) continue;
       if (none?.parent) return this.use(none, none.parent);
@@ -317,6 +358,13 @@ export class Correlator {
       }
     }
     return undefined;
+  }
+
+  /** The recent action of any actor on the object at `key` (a deletion only when `deletion`). */
+  private namedBy(key: string, deletion: boolean, watched: Reads): Hit | undefined {
+    watched.add(ANY_ACTOR, key);
+    const e = this.recent.newestByActor(key, this.now, deletion);
+    return e === undefined ? undefined : this.use(e, e.span);
   }
 
   private probe(actorKey: string, objectKey: string, ctx: EventContext, watched: Reads): RecentEntry | typeof STALE | undefined {
@@ -414,7 +462,7 @@ export class Correlator {
       held: undefined,
     };
     if (!parent) this.counters.tracesStarted++;
-    if (ctx.passedAncestor || ctx.expecting) {
+    if ((ctx.passedAncestor || ctx.expecting) && (ctx.role & ROLE_AWAITS_DELETION) === 0) {
       if (viaAncestor || !parent) this.counters.underAncestor++;
       else this.counters.ownParentsAwaited++;
     }
@@ -430,10 +478,18 @@ export class Correlator {
     });
     // Only an event about its object (no actor) waits for an action on it to adopt it.
     span.viaAncestor = viaAncestor && ctx.action.actor === undefined;
-    this.held.hold(ctx.involved.key, span, this.now, this.out);
-    if (ctx.outcome !== undefined && parent !== undefined) endRootOf(parent, ctx.outcome.result, ctx.facts.message);
-    // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
     const { actor, object } = ctx.action;
+    const initiates = parent === undefined && (ctx.role & ROLE_INITIATES) !== 0;
+    // A run's root is held apart from its controller's other spans (the next one would end it), like a root (5.8).
+    this.held.hold(initiates ? `trigger|${object.key}` : ctx.involved.key, span, this.now, this.out);
+    if (initiates && ctx.involved.kind === 'HorizontalPodAutoscaler') {
+      const size = rescaledTo(ctx.facts.message);
+      if (size !== undefined) this.rescales.note(ctx.involved.namespace, ctx.involved.name, size, handle, this.now);
+    }
+    if (ctx.outcome !== undefined && parent !== undefined) endRootOf(parent, ctx.outcome.result, ctx.facts.message);
+    // An observation parents nothing: the action it reports on keeps its entry (§5.12).
+    if ((ctx.role & ROLE_OBSERVES) !== 0 && parent !== undefined) return;
+    // A top-level action that got a real parent is not stored, so the root stays reachable (5.7).
     const topLevelAction = !actor && (seenTopLevel(ctx.seen, object.key) || !ctx.involvedKnown);
     if (parent && topLevelAction) return;
     const entry: RecentEntry = {
@@ -445,6 +501,7 @@ export class Correlator {
       objectGeneration: (this.scaled.size > 0 ? this.scaleGenerations.get(ctx) : undefined) ?? seenGeneration(ctx.seen, object.key),
       actorTopLevel: actor !== undefined && seenTopLevel(ctx.seen, actor.key),
       objectTopLevel: seenTopLevel(ctx.seen, object.key),
+      deletes: (ctx.role & ROLE_DELETES) !== 0,
       lastUsed: this.now,
       file: 0,
       slot: 0,
@@ -506,9 +563,18 @@ export class Correlator {
    * so the cap bounds memory without losing an event.
    */
   private giveUp(p: EventContext): void {
+    p.givingUp = true;
     const { actor, object } = p.action;
     let ref: Ref = object;
     let obj = this.lookup.get(object);
+    if (!obj && !actor && !p.involvedKnown) {
+      const named = this.namedBy(object.key, false, this.reads.clear());
+      if (named) {
+        this.unqueue(p);
+        this.place(p, named.parent);
+        return;
+      }
+    }
     if (!obj && actor) {
       ref = actor;
       obj = this.lookup.get(actor);
@@ -580,9 +646,21 @@ export class Correlator {
     }
     const previous = generation !== undefined ? this.lookup.previousGeneration?.(ref, generation) : undefined;
     const change = attributeChange(obj, previous);
-    const handle: SpanHandle = { traceId: rootTraceId(id, generation), spanId: rootSpanId(id, generation), held: undefined };
-    this.roots.set(rootKey, handle);
-    if (this.roots.size > MAX_REMEMBERED_ROOTS) this.roots.delete(this.roots.keys().next().value!);
+    const links = this.previousGenerationLink(id, generation);
+    // §5.12: a generation an autoscaler made through the scale subresource is rooted at its rescale.
+    const rescale = change?.subresource === 'scale' && change.manager === 'kube-controller-manager' ? this.rescaleOf(ref, obj) : undefined;
+    if (rescale !== undefined) {
+      this.rememberRootSpan(rootKey, rescale);
+      if (rescale.held !== undefined && links.length > 0) rescale.held.links = [...(rescale.held.links ?? []), ...links];
+      if (ROLLOUT_KINDS.has(obj.kind) && generation !== undefined) this.supersede(key, generation, rescale.held?.startTime ?? p.time);
+      this.rememberRoot(ref, ofGeneration, generation, rescale);
+      return rescale;
+    }
+    const caller = this.callerOf(obj, previous);
+    const asChild = caller !== undefined && this.config.traceContext === 'parent';
+    if (caller !== undefined && !asChild) links.push(callerLink(caller));
+    const handle: SpanHandle = { traceId: asChild ? caller.traceId : rootTraceId(id, generation), spanId: rootSpanId(id, generation), held: undefined };
+    this.rememberRootSpan(rootKey, handle);
     const time = change?.time ?? p.time;
     const span = rootSpan({
       object: obj,
@@ -592,12 +670,51 @@ export class Correlator {
       handle,
       sequence: p.seq,
       open: this.config.statusTransitions !== false && obj.metadata.generation === generation && rolloutInProgress(obj) && !this.rolloutEnded(id, generation),
+      links: links.length > 0 ? links : undefined,
+      remoteParent: asChild ? caller.spanId : undefined,
     });
     if (ROLLOUT_KINDS.has(obj.kind) && generation !== undefined) this.supersede(key, generation, time);
     this.counters.tracesStarted++;
     this.held.hold(`root|${key}`, span, this.now, this.out);
     this.rememberRoot(ref, ofGeneration, generation, handle);
     return handle;
+  }
+
+  private rememberRootSpan(rootKey: string, handle: SpanHandle): void {
+    this.roots.set(rootKey, handle);
+    if (this.roots.size > MAX_REMEMBERED_ROOTS) this.roots.delete(this.roots.keys().next().value!);
+  }
+
+  /** §5.12: a link to the root of the newest earlier generation of the object that had one. */
+  private previousGenerationLink(id: string, generation: number | undefined): SpanLink[] {
+    if (generation === undefined) return [];
+    for (let g = generation - 1; g >= 0 && g >= generation - MAX_GENERATIONS_BACK; g--) {
+      const root = this.roots.get(`${id}\u0000${g}`);
+      if (root !== undefined) return [{ traceId: root.traceId, spanId: root.spanId, attributes: PREVIOUS_GENERATION }];
+    }
+    return [];
+  }
+
+  /** §5.12: the autoscaler's rescale, still remembered, that set the object's replicas to what this version has. */
+  private rescaleOf(ref: Ref, obj: KubeObject): SpanHandle | undefined {
+    const replicas = (obj.spec as { replicas?: unknown } | undefined)?.replicas;
+    return typeof replicas === 'number' ? this.rescales.take(ref.namespace, ref.name, replicas, this.now) : undefined;
+  }
+
+  /** §5.13: the W3C trace context set with this generation; a malformed one is counted, and reported once per object. */
+  private callerOf(obj: KubeObject, previous: KubeObject | undefined): TraceContext | undefined {
+    const found = triggerContext(obj, previous, this.config.traceContextAnnotations ?? DEFAULT_TRACE_CONTEXT_ANNOTATIONS);
+    if (found === undefined) return undefined;
+    if ('context' in found) return found.context;
+    this.counters.traceContextsInvalid++;
+    const meta = obj.metadata;
+    const id = meta.uid || keyOf(obj.kind, meta.namespace, meta.name);
+    if (!this.noticed.has(id)) {
+      this.noticed.add(id);
+      if (this.noticed.size > MAX_NOTICED_OBJECTS) this.noticed.delete(this.noticed.values().next().value!);
+      if (this.notices.length < MAX_PENDING_NOTICES) this.notices.push({ kind: obj.kind, namespace: meta.namespace, name: meta.name, uid: meta.uid, generation: meta.generation, annotation: found.invalid.key, value: found.invalid.value });
+    }
+    return undefined;
   }
 
   /** Stores a root as (none, object), and under its generation (see makeRoot). */
@@ -612,6 +729,7 @@ export class Correlator {
       objectGeneration: generation,
       actorTopLevel: false,
       objectTopLevel: true,
+      deletes: false,
       lastUsed: this.now,
       file: 0,
       slot: 0,
@@ -661,6 +779,9 @@ export class Correlator {
 
   private expectsOwnParent(p: EventContext): boolean {
     if (p.action.actor !== undefined || this.now - p.receivedAt >= EXPECTED_PARENT_WAIT_MS) return false;
+    // §5.5: the deletion a Killing reports may itself wait a window for its own parent (the root of
+    // a scale-down), and be given up on after it.
+    if ((p.role & ROLE_AWAITS_DELETION) !== 0) return true;
     const obj = this.lookup.get(p.action.object);
     const created = obj?.metadata.createdAt;
     if (obj === undefined || created === undefined || p.receivedAt - created * 1000 >= EXPECTED_PARENT_WAIT_MS) return false;
@@ -720,6 +841,14 @@ export class Correlator {
     this.counters.spansEmitted += out.length;
     return out;
   }
+}
+
+const PREVIOUS_GENERATION: SpanLink['attributes'] = Object.freeze({ 'kspan.link.type': 'previous_generation' });
+const TRIGGER: SpanLink['attributes'] = Object.freeze({ 'kspan.link.type': 'trigger' });
+
+function callerLink(caller: TraceContext): SpanLink {
+  const link: SpanLink = { traceId: caller.traceId, spanId: caller.spanId, attributes: TRIGGER };
+  return caller.traceState !== undefined ? { ...link, traceState: caller.traceState } : link;
 }
 
 /**

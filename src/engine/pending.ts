@@ -184,8 +184,16 @@ function hasObject(pairs: readonly string[], objectKey: string): boolean {
   return false;
 }
 
+/**
+ * The actor key of a read that any actor's entry on the object answers (§5.5: an event on an object
+ * never seen takes a recent action that named it). No object or actor key starts with NUL.
+ */
+export const ANY_ACTOR = '\u0000any';
+
 function hasPair(pairs: readonly string[], actorKey: string, objectKey: string): boolean {
-  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === actorKey && pairs[i + 1] === objectKey) return true;
+  for (let i = 0; i < pairs.length; i += 2) {
+    if ((pairs[i] === actorKey || (pairs[i] === ANY_ACTOR && actorKey !== '')) && pairs[i + 1] === objectKey) return true;
+  }
   return false;
 }
 

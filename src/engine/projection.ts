@@ -9,8 +9,10 @@
  * objects without owners, whose generations start traces (§5.6): their managedFields entries
  * (manager, operation, subresource, time and the `f:spec` tree) and their spec (of a bare Pod or
  * a Job only the node, see SPEC_NOT_KEPT). For an owned object: its creationTimestamp (§5.11) and
- * the spec's `nodeName` (the `k8s.node.name` attribute).
- * Everything else (labels, annotations, the rest of the status and of the managedFields) is read
+ * the spec's `nodeName` (the `k8s.node.name` attribute) and its deletionTimestamp (a terminating
+ * Pod's NotReady waits for its deletion, §5.5). Of the annotations of an object without owners,
+ * only those of a W3C trace context (§5.13).
+ * Everything else (labels, other annotations, the rest of the status and of the managedFields) is read
  * by nobody, and with 100,000s of cached objects it would be most of their memory.
  *
  * The projection makes new objects and never changes its input: a watch's store and every
@@ -19,6 +21,7 @@
 
 import { isRecord } from '../core/records.js';
 import { OwnerListPool, sameOwnerList, StringPool } from './intern.js';
+import { MAX_TRACE_CONTEXT_VALUE, TRACE_CONTEXT_KEY } from './trace-context.js';
 import type { KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference, StatusFacts } from './types.js';
 
 /** The least an input must look like: anything parsed from the API or a capture. */
@@ -117,8 +120,11 @@ export class ObjectProjector {
       // An event on an object made moments ago waits longer for the action that made it (§5.11).
       const created = typeof m['createdAt'] === 'number' ? m['createdAt'] : epochSeconds(m['creationTimestamp']);
       if (created !== undefined) meta.createdAt = created;
+      if (typeof m['deletionTimestamp'] === 'string') meta.deletionTimestamp = m['deletionTimestamp'];
       return projected;
     }
+    const annotations = traceContextAnnotations(m['annotations'], pm?.annotations);
+    if (annotations !== undefined) meta.annotations = annotations;
     const entries = m['managedFields'];
     if (entries !== undefined) {
       const before = pm?.managedFields;
@@ -144,6 +150,7 @@ export class ObjectProjector {
     const owners = m['ownerReferences'];
     if (!Array.isArray(owners) || owners.length === 0 || !sameOwnerList(owners, pm.ownerReferences)) return false;
     if (m['generation'] !== pm.generation || m['uid'] !== pm.uid || m['name'] !== pm.name || m['namespace'] !== pm.namespace) return false;
+    if ((typeof m['deletionTimestamp'] === 'string' ? m['deletionTimestamp'] : undefined) !== pm.deletionTimestamp) return false;
     if (raw.kind !== previous.kind || raw.apiVersion !== previous.apiVersion) return false;
     if (STATUS_KINDS.has(raw.kind as string)) {
       const facts = this.factsOf(raw);
@@ -293,6 +300,26 @@ export class ObjectProjector {
     }
     return spec;
   }
+}
+
+/**
+ * The trace-context annotations of `raw` (§5.13), the previous version's record when they are
+ * the same; undefined when there are none.
+ */
+function traceContextAnnotations(raw: unknown, previous: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!isRecord(raw)) return undefined;
+  let kept: Record<string, string> | undefined;
+  let count = 0;
+  for (const key in raw) {
+    const value = raw[key];
+    if (typeof value !== 'string' || value.length > MAX_TRACE_CONTEXT_VALUE || !TRACE_CONTEXT_KEY.test(key)) continue;
+    (kept ??= {})[key] = value;
+    count++;
+  }
+  if (kept === undefined || previous === undefined) return kept;
+  for (const _ in previous) count--;
+  for (const key in kept) if (previous[key] !== kept[key]) return kept;
+  return count === 0 ? previous : kept;
 }
 
 /**

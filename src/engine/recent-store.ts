@@ -24,6 +24,8 @@ export interface RecentEntry {
   /** whether actor/object had no owners then (top-level objects) */
   actorTopLevel: boolean;
   objectTopLevel: boolean;
+  /** the action deleted its object (`Deleted pod: X`): what a kubelet's `Killing` of X waits for (§5.5) */
+  deletes: boolean;
   lastUsed: number;
   /** where the store files it: the second of its last use as of filing, and its index there (set by the store) */
   file: number;
@@ -73,6 +75,22 @@ export class RecentStore {
       return undefined;
     }
     return entry;
+  }
+
+  /**
+   * The most recently used entry of an action by an actor on the object (roots, whose actor keys
+   * start with NUL, are none), only a deletion when `deletion`; not a use.
+   */
+  newestByActor(objectKey: string, now: number, deletion: boolean): RecentEntry | undefined {
+    const slot = this.byObject.get(objectKey);
+    if (slot === undefined) return undefined;
+    let best: RecentEntry | undefined;
+    for (const entry of Array.isArray(slot) ? [...slot] : [slot]) {
+      if (entry.actorKey === '' || entry.actorKey.startsWith('\u0000') || (deletion && !entry.deletes)) continue;
+      if (this.peek(entry.actorKey, objectKey, now) === undefined) continue;
+      if (best === undefined || entry.lastUsed >= best.lastUsed) best = entry;
+    }
+    return best;
   }
 
   private find(actorKey: string, objectKey: string): RecentEntry | undefined {

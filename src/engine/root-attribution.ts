@@ -10,6 +10,8 @@ import { isRecord } from '../core/records.js';
 export interface Attribution {
   manager: string;
   operation: string;
+  /** the subresource the change went through (`scale` for an autoscaler's or `kubectl scale`'s) */
+  subresource?: string;
   /** ms since epoch; undefined when the entry has no time (e.g. updates through the scale subresource) */
   time?: number;
 }
@@ -135,6 +137,7 @@ export function attributeChange(object: KubeObject, previous: KubeObject | undef
     manager: typeof chosen.manager === 'string' && chosen.manager !== '' ? chosen.manager : 'unknown',
     operation: typeof chosen.operation === 'string' && chosen.operation !== '' ? chosen.operation : 'Update',
   };
+  if (typeof chosen.subresource === 'string' && chosen.subresource !== '') attribution.subresource = chosen.subresource;
   const t = entryTime(chosen);
   if (t !== undefined) attribution.time = t;
   return attribution;

@@ -7,7 +7,7 @@ import type { EventSource } from './event-facts.js';
 import { intern, internMessage } from './intern.js';
 import type { Ref } from './refs.js';
 import { STATUS_TRANSITION_KIND } from './status-rules.js';
-import type { AttributeValue, KubeEvent, KubeObject, SpanRecord } from './types.js';
+import type { AttributeValue, KubeEvent, KubeObject, SpanLink, SpanRecord } from './types.js';
 
 /**
  * The parts of an event a span needs. Kept instead of the event itself so that a waiting event
@@ -94,6 +94,10 @@ export interface SpanDraft {
   failure: string | undefined;
   /** root spans: the generation that superseded this one before its rollout ended */
   supersededBy: number | undefined;
+  /** spans a generation's trace starts at: links to the previous generation's root and to the change's caller (§5.12, §5.13) */
+  links: SpanLink[] | undefined;
+  /** a root made the child of the caller's span (`traceContext: parent`, §5.13): that span's id, in another process's trace */
+  remoteParent: string | undefined;
   /** set by HeldSpans while it holds the span: its key there, and since when */
   heldKey: string;
   heldAt: number;
@@ -206,6 +210,8 @@ export function eventSpan(input: EventSpanInput): SpanDraft {
     outcome: undefined,
     failure: undefined,
     supersededBy: undefined,
+    links: undefined,
+    remoteParent: undefined,
     heldKey: '',
     heldAt: 0,
   };
@@ -220,6 +226,8 @@ export interface RootSpanInput {
   sequence: number;
   /** a rollout in progress: the root waits for its end (§5.10) */
   open: boolean;
+  links: SpanLink[] | undefined;
+  remoteParent: string | undefined;
 }
 
 /** 5.6: the root span of a change, from the manager that made the generation. */
@@ -241,6 +249,8 @@ export function rootSpan(input: RootSpanInput): SpanDraft {
     outcome: undefined,
     failure: undefined,
     supersededBy: undefined,
+    links: input.links,
+    remoteParent: input.remoteParent,
     heldKey: '',
     heldAt: 0,
   };
@@ -273,6 +283,7 @@ export function emitSpan(draft: SpanDraft): SpanRecord {
     sequence: draft.sequence,
   };
   if (draft.parent) span.parentSpanId = draft.parent.spanId;
+  if (draft.links !== undefined) span.links = draft.links;
   return span;
 }
 
@@ -287,7 +298,7 @@ function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
     attributes['kspan.rollout.superseded_by_generation'] = draft.supersededBy;
   }
   kindAttributes(attributes, object.kind, meta.name, meta.uid);
-  return {
+  const span: Mutable<SpanRecord> = {
     traceId: draft.handle.traceId,
     spanId: draft.handle.spanId,
     name: `${object.kind}.${draft.operation}`,
@@ -298,6 +309,9 @@ function emitRoot(draft: SpanDraft, object: KubeObject): SpanRecord {
     attributes,
     sequence: draft.sequence,
   };
+  if (draft.remoteParent !== undefined) span.parentSpanId = draft.remoteParent;
+  if (draft.links !== undefined) span.links = draft.links;
+  return span;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

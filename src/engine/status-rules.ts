@@ -28,6 +28,8 @@ export interface StatusTransition {
   key: string;
   /** set for RolloutComplete and RolloutFailed: the generation they end */
   outcome?: { result: RolloutOutcome; generation: number };
+  /** a terminating Pod's NotReady: it waits for the action that deleted the Pod, like the kubelet's Killing (§5.5) */
+  awaitsDeletion?: true;
 }
 
 /** Whether `facts` describe `generation` and every replica of it updated and available. */
@@ -67,7 +69,9 @@ export function statusTransitions(previous: KubeObject, current: KubeObject): St
     if (now.ready === 'True' && before.ready !== 'True') {
       out.push({ reason: 'Ready', message: 'Pod is Ready', time: now.readySince, warning: false, key: `Ready\u0000${now.readySince ?? ''}` });
     } else if (now.ready === 'False' && before.ready === 'True') {
-      out.push({ reason: 'NotReady', message: 'Pod is not Ready', time: now.readySince, warning: false, key: `NotReady\u0000${now.readySince ?? ''}` });
+      const notReady: StatusTransition = { reason: 'NotReady', message: 'Pod is not Ready', time: now.readySince, warning: false, key: `NotReady\u0000${now.readySince ?? ''}` };
+      if (current.metadata.deletionTimestamp !== undefined) notReady.awaitsDeletion = true;
+      out.push(notReady);
     }
     if ((now.restarts ?? 0) > (before.restarts ?? 0)) {
       const why = now.lastTermination ? `: ${now.lastTermination}` : '';

@@ -153,6 +153,10 @@ export interface EngineConfig {
   ownerKindRules: readonly OwnerKindRule[];
   /** status transitions become spans (docs/design.md §5.10); default true */
   statusTransitions?: boolean;
+  /** §5.13: a root links to the W3C trace context its object carries (default), or is its child */
+  traceContext?: 'link' | 'parent';
+  /** §5.13: the annotations that carry it, tried in order (default [tracing.k8s.io/traceparent]) */
+  traceContextAnnotations?: readonly string[];
 }
 
 export type AttributeValue = string | number | boolean;
@@ -188,6 +192,17 @@ export interface SpanLink {
   attributes: Readonly<Record<string, AttributeValue>>;
 }
 
+/** §5.13: a malformed trace context, reported once per object for the pipeline to log. */
+export interface TraceContextNotice {
+  kind: string;
+  namespace: string | undefined;
+  name: string;
+  uid: string | undefined;
+  generation: number | undefined;
+  annotation: string;
+  value: string;
+}
+
 export interface EngineStats {
   eventsReceived: number;
   eventsUnresolved: number;
@@ -205,6 +220,8 @@ export interface EngineStats {
   ownParentsAwaited: number;
   /** §5.11: events that waited for the action that made their object in vain, placed under an ancestor */
   underAncestor: number;
+  /** §5.13: trace-context annotations that were no W3C traceparent, ignored (each object's first is in traceContextNotices) */
+  traceContextsInvalid: number;
   pendingEvents: number;
   recentEntries: number;
   heldSpans: number;

@@ -4,7 +4,7 @@
  */
 
 import type { TraceCollectorSpec } from '../api/types.js';
-import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, SpanRecord } from '../engine/types.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, ObjectLookup, SpanRecord, TraceContextNotice } from '../engine/types.js';
 
 export interface CorrelatorLike {
   addEvent(event: KubeEvent, receivedAt: number): SpanRecord[];
@@ -16,6 +16,8 @@ export interface CorrelatorLike {
   /** the span id and start of every span still to come out (held, or of a waiting event) */
   unfinished(visit: (spanId: string, startTime: number) => void): void;
   stats(): EngineStats;
+  /** malformed W3C trace contexts met since the last call, the first of each object (docs/design.md §5.13) */
+  takeTraceContextNotices?(): TraceContextNotice[];
 }
 
 export interface EngineFactory {

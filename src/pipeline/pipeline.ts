@@ -560,6 +560,12 @@ export class Pipeline {
 
   private export(spans: readonly SpanRecord[]): void {
     if (spans.length > 0) this.delivery.add(spans);
+    // Roots are made while the engine places events: what it met on the way is logged here, once per object.
+    const notices = this.correlator.takeTraceContextNotices?.();
+    if (notices === undefined || notices.length === 0) return;
+    for (const n of notices) {
+      this.log.warn({ object: { kind: n.kind, namespace: n.namespace, name: n.name, uid: n.uid, generation: n.generation }, annotation: n.annotation, value: n.value }, 'ignored a malformed W3C traceparent (docs/design.md §5.13)');
+    }
   }
 
   private changed(): void {

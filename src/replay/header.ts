@@ -54,6 +54,8 @@ export function makeHeader(fields: {
       recentWindowSeconds: c.recentWindowSeconds ?? DEFAULTS.recentWindowSeconds,
       expireAfterSeconds: c.expireAfterSeconds ?? DEFAULTS.expireAfterSeconds,
       maxPendingEvents: c.maxPendingEvents ?? DEFAULTS.maxPendingEvents,
+      traceContext: c.traceContext ?? DEFAULTS.traceContext,
+      traceContextAnnotations: [...(c.traceContextAnnotations ?? DEFAULTS.traceContextAnnotations)],
     },
     ownerKindRules: [...(fields.spec?.ownerKindRules ?? [])],
     spans: { statusTransitions: fields.spec?.spans?.statusTransitions ?? DEFAULTS.statusTransitions },

@@ -6,7 +6,7 @@
 import { Correlator } from '../engine/correlator.js';
 import { tickIntervalMs } from '../engine/config.js';
 import { TickSchedule } from '../engine/schedule.js';
-import type { EngineConfig, EngineStats, SpanRecord } from '../engine/types.js';
+import type { EngineConfig, EngineStats, SpanRecord, TraceContextNotice } from '../engine/types.js';
 import type { CaptureRecord } from './capture.js';
 import { MemoryObjectLookup } from './object-lookup.js';
 
@@ -14,6 +14,8 @@ export interface ReplayResult {
   spans: SpanRecord[];
   stats: EngineStats;
   records: number;
+  /** the malformed trace contexts met, the first of each object (docs/design.md §5.13) */
+  traceContextNotices: TraceContextNotice[];
 }
 
 export interface ReplayOptions {
@@ -64,7 +66,7 @@ export function replay(records: Iterable<CaptureRecord>, config: EngineConfig, o
     }
   }
   if (last !== undefined) collect(correlator.flush(last));
-  return { spans, stats: correlator.stats(), records: count };
+  return { spans, stats: correlator.stats(), records: count, traceContextNotices: correlator.takeTraceContextNotices() };
 }
 
 /**

@@ -28,6 +28,7 @@ const valid: Array<[string, unknown]> = [
   ['an IPv6 endpoint', withExporter({ endpoint: '[::1]:4317' })],
   ['a core targetApiVersion', withSpec({ ownerKindRules: [{ involvedKind: 'Node', messagePattern: 'pod (\\S+)', targetKind: 'Pod', targetApiVersion: 'v1' }] })],
   ['the correlation bounds', withSpec({ correlation: { recentWindowSeconds: 300, expireAfterSeconds: 86400, maxPendingEvents: 1000000 } })],
+  ['trace context as parent, from other tools\' keys', withSpec({ correlation: { traceContext: 'parent', traceContextAnnotations: ['tekton.dev/deliveryTraceparent', 'traceparent', 'tracing.k8s.io/traceparent'] } })],
 ];
 
 /** [case, spec, field, message fragment] */
@@ -77,6 +78,8 @@ const invalid: Array<[string, unknown, string, string | RegExp]> = [
   ['expireAfterSeconds above a day', withSpec({ correlation: { expireAfterSeconds: 86401 } }), 'spec.correlation.expireAfterSeconds', 'less than or equal to 86400'],
   ['maxPendingEvents 0', withSpec({ correlation: { maxPendingEvents: 0 } }), 'spec.correlation.maxPendingEvents', 'greater than or equal to 1'],
   ['maxPendingEvents above a million', withSpec({ correlation: { maxPendingEvents: 1000001 } }), 'spec.correlation.maxPendingEvents', 'less than or equal to 1000000'],
+  ['an unknown traceContext', withSpec({ correlation: { traceContext: 'child' } }), 'spec.correlation.traceContext', 'Unsupported value: "child"'],
+  ['a trace-context key that is no traceparent', withSpec({ correlation: { traceContextAnnotations: ['example.com/trace-id'] } }), 'spec.correlation.traceContextAnnotations[0]', 'should match'],
   ['expiry shorter than the window', withSpec({ correlation: { recentWindowSeconds: 60, expireAfterSeconds: 30 } }), 'spec.correlation', 'expireAfterSeconds must not be less than recentWindowSeconds'],
   ['a non-string attribute', withSpec({ resourceAttributes: { 'k8s.cluster.name': 1 } }), 'spec.resourceAttributes[k8s.cluster.name]', 'must be of type string'],
   ['a reserved resource attribute', withSpec({ resourceAttributes: { 'service.name': 'x' } }), 'spec.resourceAttributes[service.name]', 'Forbidden: set by kspan'],

@@ -117,7 +117,7 @@ describe('e2e: kspan capture', function () {
     assert.equal(lines[0]?.kind, 'header');
     assert.deepEqual(lines[0]?.object['namespaces'], [ns]);
     assert.deepEqual(lines[0]?.object['cluster'], { uid: kubeSystemUid(env) }, 'which cluster: the uid replay puts on the resource');
-    assert.deepEqual(lines[0]?.object['correlation'], { recentWindowSeconds: WINDOW_SECONDS, expireAfterSeconds: 300, maxPendingEvents: 10_000 });
+    assert.deepEqual(lines[0]?.object['correlation'], { recentWindowSeconds: WINDOW_SECONDS, expireAfterSeconds: 300, maxPendingEvents: 10_000, traceContext: 'link', traceContextAnnotations: ['tracing.k8s.io/traceparent'] });
     assert.equal(lines.at(-1)?.kind, 'flush');
     const firstEvent = lines.findIndex((l) => l.kind === 'event');
     assert.ok(lines.slice(1, firstEvent).some((l) => (l.object['metadata'] as { name?: string }).name === 'bystander'), 'the listed objects come before the first Event');

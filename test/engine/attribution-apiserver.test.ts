@@ -69,7 +69,7 @@ describe('root attribution of managedFields written by the test apiserver', () =
     assert.deepEqual([...generations.keys()], [1, 2, 3, 4]);
     assert.deepEqual(attribute(1), { manager: 'kubectl-client-side-apply', operation: 'Update', time: Date.parse('2026-03-10T14:00:00Z') });
     assert.deepEqual(attribute(2), { manager: 'kubectl-set', operation: 'Update', time: Date.parse('2026-03-10T14:01:00Z') });
-    assert.deepEqual(attribute(3), { manager: 'kubectl-scale', operation: 'Update' }, 'a scale through the subresource has no time');
+    assert.deepEqual(attribute(3), { manager: 'kubectl-scale', operation: 'Update', subresource: 'scale' }, 'a scale through the subresource has no time');
     assert.deepEqual(attribute(4), { manager: 'kubectl-client-side-apply', operation: 'Update', time: Date.parse('2026-03-10T14:03:10Z') });
 
     const last = generations.get(4)!;

@@ -62,7 +62,12 @@ describe('engine: actions and owner-kind rules (5.3)', () => {
 
   it('applies the defaults of docs/design.md §3 and §5', () => {
     const c = engineConfigFromSpec();
-    assert.deepEqual(c, { recentWindowMs: 5000, expireAfterMs: 300000, maxPendingEvents: 10000, ownerKindRules: [], statusTransitions: true });
+    assert.deepEqual(c, {
+      recentWindowMs: 5000, expireAfterMs: 300000, maxPendingEvents: 10000, ownerKindRules: [], statusTransitions: true,
+      traceContext: 'link', traceContextAnnotations: ['tracing.k8s.io/traceparent'],
+    });
+    const parent = engineConfigFromSpec({ correlation: { traceContext: 'parent', traceContextAnnotations: ['tekton.dev/deliveryTraceparent'] } });
+    assert.deepEqual([parent.traceContext, parent.traceContextAnnotations], ['parent', ['tekton.dev/deliveryTraceparent']]);
     assert.equal(engineConfigFromSpec({ spans: { statusTransitions: false } }).statusTransitions, false);
     assert.equal(tickIntervalMs(c), 2500);
     const custom = engineConfigFromSpec({ correlation: { recentWindowSeconds: 2, expireAfterSeconds: 60, maxPendingEvents: 10 } });

@@ -21,10 +21,7 @@ const MAX_SHIFT_MS = 2000;
 const RUNS = 50;
 
 /** Captures whose spans depend on these arrival orders today: the property waits for the engine fix named. */
-const KNOWN_WRONG: Record<string, string> = {
-  'deployment-rollout':
-    "a terminating Pod's NotReady handled before its Deleted pod is placed (received first, or that Event still waits for generation 2's root) goes under the Pod's Created pod, in generation 1's trace (270 of 400 random runs)",
-};
+const KNOWN_WRONG: Record<string, string> = {};
 
 const config = engineConfigFromSpec({});
 

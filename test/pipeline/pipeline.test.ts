@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TraceCollectorSpec } from '../../src/api/types.js';
+import type { Logger } from '../../src/core/log.js';
 import type { KubeEvent } from '../../src/engine/types.js';
 import { Pipeline, type PipelineOptions } from '../../src/pipeline/index.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -54,6 +55,19 @@ describe('Pipeline', () => {
     await stop();
     assert.deepEqual(source.watchedNamespaces(), []);
     assert.equal(source.retained.get('home'), 0);
+  });
+
+  it('logs each malformed trace context the engine reports (docs/design.md §5.13), once', async () => {
+    const warnings: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+    const log = { warn: (obj: Record<string, unknown>, msg: string) => void warnings.push({ obj, msg }), info: () => {}, error: () => {}, debug: () => {}, child: () => log } as unknown as Logger;
+    const { source, engine, stop } = setup({}, { log });
+    engine.created[0]!.notices.push({ kind: 'Deployment', namespace: 'home', name: 'web', uid: 'u', generation: 3, annotation: 'tracing.k8s.io/traceparent', value: 'bad' });
+    source.emitEvent('home', event('home'));
+    source.emitEvent('home', event('home'));
+    const logged = warnings.filter((w) => w.msg.includes('malformed W3C traceparent'));
+    assert.equal(logged.length, 1);
+    assert.deepEqual([logged[0]!.obj['annotation'], logged[0]!.obj['value'], (logged[0]!.obj['object'] as { name: string }).name], ['tracing.k8s.io/traceparent', 'bad', 'web']);
+    await stop();
   });
 
   it('never feeds the same uid+resourceVersion twice, but feeds a new resourceVersion', async () => {

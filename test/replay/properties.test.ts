@@ -20,11 +20,11 @@ const recordings = [
  * Captures whose parents do not depend on arrival order within the window. In the others a
  * later action overwrites the recent entry of the same action, so an event that arrives after
  * it joins it instead of the earlier one (5.4/5.5 by design): the shared kind rollout (a
- * `Deleted pod` arriving before or after its `Scaled down`), cronjob-job (`Job completed` before
- * or after `Saw completed job`), custom-resource-rule (likewise for the old ReplicaSet) and
- * statefulset (a Pod name reused by the recreated Pod).
+ * `Deleted pod` arriving before or after its `Scaled down`), custom-resource-rule (likewise for
+ * the old ReplicaSet) and statefulset (a Pod name reused by the recreated Pod). cronjob-job is
+ * stable since `Saw completed job` parents nothing (docs/design.md §5.12).
  */
-const parentsStable = new Set(['back-to-back-rollouts.ndjson', 'created-before-scaled-up.ndjson', 'daemonset.ndjson', 'deleted-objects.ndjson', 'warnings-and-repeats.ndjson']);
+const parentsStable = new Set(['back-to-back-rollouts.ndjson', 'created-before-scaled-up.ndjson', 'cronjob-job.ndjson', 'daemonset.ndjson', 'deleted-objects.ndjson', 'warnings-and-repeats.ndjson']);
 
 /** The capture with object record i received `delayMs[i]` later (stable for equal times). */
 function delayObjects(records: readonly CaptureRecord[], delayMs: readonly number[]): CaptureRecord[] {

@@ -214,6 +214,8 @@ interface App {
   limits?: { memory: string };
   /** extra Pod spec fields of the template (DaemonSet: hostNetwork...) */
   podSpec?: Json;
+  /** a Job's container: exits 0 this long after it started */
+  runsForMs?: number;
 }
 
 function containerJson(app: App): Json {
@@ -251,7 +253,7 @@ function containerFields(app: App, withImage = true): Json {
 
 function podSpecJson(app: App): Json {
   return {
-    containers: [containerJson(app)], dnsPolicy: 'ClusterFirst', ...(app.podSpec ?? {}), restartPolicy: 'Always', schedulerName: 'default-scheduler',
+    containers: [containerJson(app)], dnsPolicy: 'ClusterFirst', ...(app.podSpec ?? {}), restartPolicy: (app.podSpec?.['restartPolicy'] as string | undefined) ?? 'Always', schedulerName: 'default-scheduler',
     securityContext: {}, terminationGracePeriodSeconds: 30,
   };
 }
@@ -289,7 +291,7 @@ const DAEMON_TOLERATIONS = [
   { effect: 'NoSchedule', key: 'node.kubernetes.io/network-unavailable', operator: 'Exists' },
 ];
 
-type Owner = ObjectId & { controllerOf: Workload };
+type Owner = ObjectId & { controllerOf: Workload | Job };
 
 class Pod implements Model {
   readonly kind = 'Pod';
@@ -469,6 +471,8 @@ abstract class Workload implements Model {
   queued = false;
   /** kubectl apply's annotation: what the user applied, as first applied (kubectl set changes the object, not this) */
   lastAppliedText: string | undefined;
+  /** annotations the user's manifest sets (a CI step's tracing.k8s.io/traceparent), owned by the creator's entry */
+  userAnnotations: Record<string, string> = {};
 
   constructor(readonly name: string, readonly namespace: string, readonly uid: string, readonly createdAt: number, public app: App, readonly labels: Record<string, string>) {}
 
@@ -496,7 +500,10 @@ abstract class Workload implements Model {
     const replicasTaken = this.managers.some((m) => m.owns === 'replicas');
     return this.managers.map((m) => {
       if (m.owns === 'all') {
-        const metadata: Json = m.lastApplied ? { 'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} }, 'f:labels': labelFields(this.labels) } } : { 'f:metadata': { 'f:labels': labelFields(this.labels) } };
+        const own = keysOf(this.userAnnotations);
+        const metadata: Json = m.lastApplied
+          ? { 'f:metadata': { 'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {}, ...own }, 'f:labels': labelFields(this.labels) } }
+          : { 'f:metadata': { ...(Object.keys(own).length > 0 ? { 'f:annotations': { '.': {}, ...own } } : {}), 'f:labels': labelFields(this.labels) } };
         return managed(m.manager, 'apps/v1', m.time, { ...metadata, 'f:spec': specFields(!imageTaken, !replicasTaken) }, m.subresource);
       }
       if (m.owns === 'image') return managed(m.manager, 'apps/v1', m.time, { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { [`k:{"name":"${this.app.container}"}`]: { 'f:image': {} } } } } } }, m.subresource);
@@ -590,11 +597,12 @@ class Deployment extends Workload {
     return [...conditions.filter((x) => x.type !== c.type), next];
   }
 
-  scale(replicas: number): void {
+  /** Through the scale subresource: `kubectl scale` (manager kubectl), or an autoscaler (kube-controller-manager). */
+  scale(replicas: number, manager = 'kubectl'): void {
     this.replicas = replicas;
     this.generation++;
     // The scale subresource: an entry without a time (fieldmanager's ScaleHandler), f:replicas taken from the creator.
-    if (!this.managers.some((m) => m.owns === 'replicas')) this.managers.push({ manager: 'kubectl', time: undefined, subresource: 'scale', owns: 'replicas' });
+    if (!this.managers.some((m) => m.owns === 'replicas')) this.managers.push({ manager, time: undefined, subresource: 'scale', owns: 'replicas' });
   }
 
   userSpec(): Json {
@@ -623,6 +631,7 @@ class Deployment extends Workload {
     const creator = this.managers.find((m) => m.owns === 'all');
     const annotations: Json = {};
     if (this.revision > 0) annotations['deployment.kubernetes.io/revision'] = String(this.revision);
+    Object.assign(annotations, this.userAnnotations);
     if (creator?.lastApplied && this.lastAppliedText !== undefined) annotations['kubectl.kubernetes.io/last-applied-configuration'] = this.lastAppliedText;
     const managedFields = this.specEntries((i, r) => this.specFields(i, r));
     const status = this.statusJson();
@@ -881,6 +890,120 @@ class DaemonSet extends Workload {
   }
 }
 
+// ---- CronJobs and Jobs -----------------------------------------------------------------
+
+class CronJob implements Model {
+  readonly kind = 'CronJob';
+  readonly apiVersion = 'batch/v1';
+  resourceVersion = '';
+  readonly generation = 1;
+  readonly schedule = '*/1 * * * *';
+  readonly successfulJobsHistoryLimit = 1;
+  active: Job[] = [];
+  readonly finished: Job[] = [];
+  lastScheduleTime: number | undefined;
+  lastSuccessfulTime: number | undefined;
+  statusWrittenAt: number | undefined;
+
+  constructor(readonly name: string, readonly namespace: string, readonly uid: string, readonly createdAt: number, readonly app: App, readonly manager: string) {}
+
+  id(): Involved {
+    return { apiVersion: this.apiVersion, kind: this.kind, name: this.name, namespace: this.namespace, uid: this.uid, resourceVersion: this.resourceVersion };
+  }
+
+  toJson(): Json {
+    const managedFields: Json[] = [managed(this.manager, 'batch/v1', this.createdAt, {
+      'f:spec': { 'f:concurrencyPolicy': {}, 'f:failedJobsHistoryLimit': {}, 'f:jobTemplate': { 'f:spec': { 'f:template': { 'f:spec': podSpecFields(this.app) } } }, 'f:schedule': {}, 'f:successfulJobsHistoryLimit': {}, 'f:suspend': {} },
+    })];
+    const status: Json = {};
+    if (this.active.length > 0) status['active'] = this.active.map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', name: j.name, namespace: j.namespace, resourceVersion: j.resourceVersion, uid: j.uid }));
+    if (this.lastScheduleTime !== undefined) status['lastScheduleTime'] = kubeTime(this.lastScheduleTime);
+    if (this.lastSuccessfulTime !== undefined) status['lastSuccessfulTime'] = kubeTime(this.lastSuccessfulTime);
+    if (this.statusWrittenAt !== undefined) managedFields.push(managed('kube-controller-manager', 'batch/v1', this.statusWrittenAt, { 'f:status': keysOf(status) }, 'status'));
+    return {
+      apiVersion: 'batch/v1', kind: 'CronJob',
+      metadata: { name: this.name, namespace: this.namespace, uid: this.uid, resourceVersion: this.resourceVersion, generation: this.generation, creationTimestamp: kubeTime(this.createdAt), managedFields },
+      spec: {
+        concurrencyPolicy: 'Allow', failedJobsHistoryLimit: 1,
+        jobTemplate: { metadata: { creationTimestamp: null }, spec: { template: { metadata: { creationTimestamp: null }, spec: podSpecJson(this.app) } } },
+        schedule: this.schedule, successfulJobsHistoryLimit: this.successfulJobsHistoryLimit, suspend: false,
+      },
+      status,
+    };
+  }
+}
+
+class Job implements Model {
+  readonly kind = 'Job';
+  readonly apiVersion = 'batch/v1';
+  resourceVersion = '';
+  readonly generation = 1;
+  startTime: number | undefined;
+  completionTime: number | undefined;
+  active = 0;
+  succeeded = 0;
+  statusWrittenAt: number | undefined;
+  pod: Pod | undefined;
+  queued = false;
+  /** extra delay of the job-controller's `Job completed` Event (which of it and `Saw completed job` arrives first) */
+  completedEventDelayMs = 0;
+
+  constructor(readonly name: string, readonly cronJob: CronJob, readonly uid: string, readonly createdAt: number, readonly scheduledAt: number) {}
+
+  get namespace(): string {
+    return this.cronJob.namespace;
+  }
+
+  get podLabels(): Record<string, string> {
+    return { 'batch.kubernetes.io/controller-uid': this.uid, 'batch.kubernetes.io/job-name': this.name, 'controller-uid': this.uid, 'job-name': this.name };
+  }
+
+  get complete(): boolean {
+    return this.completionTime !== undefined;
+  }
+
+  id(): Involved {
+    return { apiVersion: this.apiVersion, kind: this.kind, name: this.name, namespace: this.namespace, uid: this.uid, resourceVersion: this.resourceVersion };
+  }
+
+  toJson(): Json {
+    const managedFields: Json[] = [managed('kube-controller-manager', 'batch/v1', this.createdAt, {
+      'f:metadata': { 'f:annotations': { '.': {}, 'f:batch.kubernetes.io/cronjob-scheduled-timestamp': {} }, ...ownerFields(this.cronJob.uid) },
+      'f:spec': { 'f:backoffLimit': {}, 'f:completionMode': {}, 'f:completions': {}, 'f:parallelism': {}, 'f:suspend': {}, 'f:template': { 'f:spec': podSpecFields(this.cronJob.app) } },
+    })];
+    const status: Json = {};
+    if (this.active > 0) status['active'] = this.active;
+    if (this.completionTime !== undefined) {
+      status['completionTime'] = kubeTime(this.completionTime);
+      status['conditions'] = [
+        { lastProbeTime: kubeTime(this.completionTime), lastTransitionTime: kubeTime(this.completionTime), message: 'Reached expected number of succeeded pods', reason: 'CompletionsReached', status: 'True', type: 'SuccessCriteriaMet' },
+        { lastProbeTime: kubeTime(this.completionTime), lastTransitionTime: kubeTime(this.completionTime), message: 'Reached expected number of succeeded pods', reason: 'CompletionsReached', status: 'True', type: 'Complete' },
+      ];
+    }
+    status['ready'] = 0;
+    if (this.startTime !== undefined) status['startTime'] = kubeTime(this.startTime);
+    if (this.succeeded > 0) status['succeeded'] = this.succeeded;
+    status['terminating'] = 0;
+    status['uncountedTerminatedPods'] = {};
+    if (this.statusWrittenAt !== undefined) managedFields.push(managed('kube-controller-manager', 'batch/v1', this.statusWrittenAt, { 'f:status': keysOf(status) }, 'status'));
+    return {
+      apiVersion: 'batch/v1', kind: 'Job',
+      metadata: {
+        name: this.name, namespace: this.namespace, uid: this.uid, resourceVersion: this.resourceVersion, generation: this.generation, creationTimestamp: kubeTime(this.createdAt),
+        labels: { 'batch.kubernetes.io/controller-uid': this.uid, 'batch.kubernetes.io/job-name': this.name, 'controller-uid': this.uid, 'job-name': this.name },
+        annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': new Date(this.scheduledAt).toISOString().replace('.000Z', 'Z') },
+        ownerReferences: [ownerReference(this.cronJob.id())], managedFields,
+      },
+      spec: {
+        backoffLimit: 6, completionMode: 'NonIndexed', completions: 1, manualSelector: false, parallelism: 1, podReplacementPolicy: 'TerminatingOrFailed',
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': this.uid } }, suspend: false,
+        template: { metadata: { creationTimestamp: null, labels: this.podLabels }, spec: podSpecJson(this.cronJob.app) },
+      },
+      status,
+    };
+  }
+}
+
 // ---- Events ----------------------------------------------------------------------------
 
 interface Source {
@@ -907,13 +1030,13 @@ class Events {
     return `${involvedName}.${(BigInt(Math.floor(at)) * 1_000_000n + BigInt(this.sim.rng.int(0, 999_999))).toString(16)}`;
   }
 
-  /** A core/v1 Event of a controller or the kubelet (client-go's record package), posted a few ms later. */
-  legacy(source: Source, involved: Involved, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  /** A core/v1 Event of a controller or the kubelet (client-go's record package), posted a few ms later (and `extraDelayMs`). */
+  legacy(source: Source, involved: Involved, type: 'Normal' | 'Warning', reason: string, message: string, extraDelayMs = 0): void {
     const at = this.sim.now;
     const io: Json = { apiVersion: involved.apiVersion, ...(involved.fieldPath ? { fieldPath: involved.fieldPath } : {}), kind: involved.kind, name: involved.name, namespace: involved.namespace, resourceVersion: involved.resourceVersion, uid: involved.uid };
     const key = [source.component, source.host ?? '', involved.uid, involved.fieldPath ?? '', type, reason, message].join('\u0000');
     const manager = source.component === 'kubelet' ? 'kubelet' : 'kube-controller-manager';
-    const postDelay = source.component === 'kubelet' ? this.sim.rng.between(4, 30) : this.sim.rng.between(2, 15);
+    const postDelay = (source.component === 'kubelet' ? this.sim.rng.between(4, 30) : this.sim.rng.between(2, 15)) + extraDelayMs;
     this.sim.at(this.postAt(`${source.component}/${source.host ?? ''}`, postDelay), () => {
       let event = this.byKey.get(key);
       if (event) {
@@ -1004,6 +1127,9 @@ const DEPLOYMENT_CONTROLLER: Source = { component: 'deployment-controller' };
 const REPLICASET_CONTROLLER: Source = { component: 'replicaset-controller' };
 const STATEFULSET_CONTROLLER: Source = { component: 'statefulset-controller' };
 const DAEMONSET_CONTROLLER: Source = { component: 'daemonset-controller' };
+const CRONJOB_CONTROLLER: Source = { component: 'cronjob-controller' };
+const JOB_CONTROLLER: Source = { component: 'job-controller' };
+const HPA_CONTROLLER: Source = { component: 'horizontal-pod-autoscaler' };
 
 export class Cluster {
   readonly sim: Sim;
@@ -1064,8 +1190,9 @@ export class Cluster {
   // -- users ------------------------------------------------------------------------------
 
   /** `kubectl apply` (kubectl-client-side-apply) or `kubectl create -f` (kubectl-create) of a new Deployment. */
-  createDeployment(opts: { name: string; namespace: string; replicas: number; app: App; manager: 'kubectl-client-side-apply' | 'kubectl-create'; progressDeadlineSeconds?: number }): Deployment {
+  createDeployment(opts: { name: string; namespace: string; replicas: number; app: App; manager: 'kubectl-client-side-apply' | 'kubectl-create'; progressDeadlineSeconds?: number; annotations?: Record<string, string> }): Deployment {
     const d = new Deployment(opts.name, opts.namespace, this.rng.uuid(), this.now, opts.app, { app: opts.name }, opts.replicas);
+    if (opts.annotations !== undefined) d.userAnnotations = { ...opts.annotations };
     if (opts.progressDeadlineSeconds !== undefined) d.progressDeadlineSeconds = opts.progressDeadlineSeconds;
     d.managers.push({ manager: opts.manager, time: this.now, owns: 'all', lastApplied: opts.manager === 'kubectl-client-side-apply' });
     if (opts.manager === 'kubectl-client-side-apply') d.applied(d.userSpec());
@@ -1081,9 +1208,33 @@ export class Cluster {
     this.enqueueDeployment(d);
   }
 
+  /**
+   * `kubectl apply` of a changed manifest (another image, the annotations it sets now): f:image
+   * goes back to the applier, whose entry's time is now.
+   */
+  applyDeployment(d: Deployment, image: string, annotations: Record<string, string>): void {
+    d.app = { ...d.app, image };
+    d.generation++;
+    d.userAnnotations = { ...annotations };
+    const setter = d.managers.findIndex((m) => m.manager === 'kubectl-set');
+    if (setter !== -1) d.managers.splice(setter, 1);
+    const creator = d.managers.find((m) => m.owns === 'all')!;
+    creator.time = this.now;
+    d.applied(d.userSpec());
+    this.api.write(d);
+    this.enqueueDeployment(d);
+  }
+
+  /** The horizontal-pod-autoscaler `hpa` resizes its Deployment through the scale subresource, then says so. */
+  autoscale(d: Deployment, hpa: { name: string; uid: string }, replicas: number, reason: string): void {
+    this.scaleDeployment(d, replicas, 'kube-controller-manager');
+    const id: Involved = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: hpa.name, namespace: d.namespace, uid: hpa.uid, resourceVersion: this.api.nextRv() };
+    this.events.legacy(HPA_CONTROLLER, id, 'Normal', 'SuccessfulRescale', `New size: ${replicas}; reason: ${reason}`);
+  }
+
   /** `kubectl scale deployment/NAME --replicas=N` (the scale subresource) */
-  scaleDeployment(d: Deployment, replicas: number): void {
-    d.scale(replicas);
+  scaleDeployment(d: Deployment, replicas: number, manager?: string): void {
+    d.scale(replicas, manager);
     this.api.write(d);
     this.enqueueDeployment(d);
   }
@@ -1172,6 +1323,105 @@ export class Cluster {
       this.api.list(pod);
     }
     return ds;
+  }
+
+  /** A CronJob made long ago (`createdAgoMs`) that runs every minute; its last run's Job, finished, is listed too. */
+  existingCronJob(opts: { name: string; namespace: string; app: App; createdAgoMs: number }): CronJob {
+    const cj = new CronJob(opts.name, opts.namespace, this.rng.uuid(), this.now - opts.createdAgoMs, opts.app, 'kubectl-create');
+    const scheduled = Math.floor(this.now / 60_000) * 60_000;
+    const last = new Job(`${cj.name}-${scheduled / 60_000}`, cj, this.rng.uuid(), scheduled + 4, scheduled);
+    last.startTime = last.createdAt;
+    last.succeeded = 1;
+    last.completionTime = last.createdAt + 6000;
+    last.statusWrittenAt = last.completionTime;
+    cj.lastScheduleTime = last.scheduledAt;
+    cj.lastSuccessfulTime = last.completionTime;
+    cj.statusWrittenAt = last.completionTime;
+    cj.finished.push(last);
+    this.api.list(cj);
+    this.api.list(last);
+    return cj;
+  }
+
+  /** The cronjob-controller's run due at `scheduledAt`: it creates the Job a few ms after. */
+  cronJobRun(cj: CronJob, completedEventDelayMs: number): void {
+    const scheduledAt = Math.floor(this.now / 60_000) * 60_000;
+    this.sim.after(this.latency(3, 12), () => {
+      const job = new Job(`${cj.name}-${scheduledAt / 60_000}`, cj, this.rng.uuid(), this.now, scheduledAt);
+      job.completedEventDelayMs = completedEventDelayMs;
+      this.api.write(job);
+      this.events.legacy(CRONJOB_CONTROLLER, cj.id(), 'Normal', 'SuccessfulCreate', `Created job ${job.name}`);
+      cj.active.push(job);
+      cj.lastScheduleTime = scheduledAt;
+      cj.statusWrittenAt = this.now;
+      this.sim.after(this.latency(2, 6), () => this.api.write(cj));
+      this.enqueueJob(job);
+    });
+  }
+
+  private enqueueJob(job: Job): void {
+    if (job.queued) return;
+    job.queued = true;
+    this.sim.after(this.latency(2, 9), () => {
+      job.queued = false;
+      this.syncJob(job);
+    });
+  }
+
+  /** The job-controller: one Pod per Job; when it succeeded, the Job is complete. */
+  private syncJob(job: Job): void {
+    if (job.pod === undefined) {
+      const pod = this.newPod(`${job.name}-${this.rng.suffix(5)}`, job.namespace, this.now, { apiVersion: 'batch/v1', kind: 'Job', name: job.name, namespace: job.namespace, uid: job.uid, controllerOf: job }, job.cronJob.app, job.podLabels, {});
+      job.pod = pod;
+      this.created(pod);
+      this.events.legacy(JOB_CONTROLLER, job.id(), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.name}`);
+      job.startTime = this.now;
+      job.active = 1;
+      job.statusWrittenAt = this.now;
+      this.sim.after(this.latency(2, 6), () => this.api.write(job));
+      return;
+    }
+    if (job.complete || job.pod.phase !== 'Succeeded') return;
+    job.active = 0;
+    job.succeeded = 1;
+    job.completionTime = this.now;
+    job.statusWrittenAt = this.now;
+    this.api.write(job);
+    this.events.legacy(JOB_CONTROLLER, job.id(), 'Normal', 'Completed', 'Job completed', job.completedEventDelayMs);
+    // the cronjob-controller's informer sees the finished Job
+    this.sim.after(this.latency(15, 40), () => this.syncCronJob(job.cronJob));
+  }
+
+  /** The cronjob-controller on a Job's change: a finished active Job is reported, then old finished Jobs go (history limit). */
+  private syncCronJob(cj: CronJob): void {
+    for (const job of cj.active.filter((j) => j.complete)) {
+      this.events.legacy(CRONJOB_CONTROLLER, cj.id(), 'Normal', 'SawCompletedJob', `Saw completed job: ${job.name}, status: Complete`);
+      cj.active = cj.active.filter((j) => j !== job);
+      cj.finished.push(job);
+      cj.lastSuccessfulTime = job.completionTime;
+    }
+    cj.statusWrittenAt = this.now;
+    this.api.write(cj);
+    while (cj.finished.length > cj.successfulJobsHistoryLimit) {
+      const old = cj.finished.shift()!;
+      this.events.legacy(CRONJOB_CONTROLLER, cj.id(), 'Normal', 'SuccessfulDelete', `Deleted job ${old.name}`);
+    }
+  }
+
+  /** A Job's container exits 0: the Pod succeeded. */
+  private containerExited(pod: Pod): void {
+    const running = pod.state?.['running'] as Json | undefined;
+    pod.state = { terminated: { containerID: pod.containerId, exitCode: 0, finishedAt: kubeTime(this.now), reason: 'Completed', startedAt: running?.['startedAt'] ?? kubeTime(pod.createdAt) } };
+    pod.ready = false;
+    pod.started = false;
+    pod.phase = 'Succeeded';
+    this.sim.after(this.rng.between(300, 900), () => {
+      pod.setCondition('PodReadyToStartContainers', 'False', this.now);
+      pod.setCondition('Ready', 'False', this.now, 'PodCompleted');
+      pod.setCondition('ContainersReady', 'False', this.now, 'PodCompleted');
+      this.writeStatus(pod);
+      this.ownerChanged(pod);
+    });
   }
 
   /** A Pod that has been Running and Ready since `readyAt` (its image on the node). */
@@ -1348,6 +1598,7 @@ export class Cluster {
         else this.writeStatus(pod);
       });
       if (pod.app.probe) this.sim.at(startedAt + pod.app.probe.initialDelaySeconds * 1000 + this.rng.between(50, 400), () => this.probe(pod, pod.containerId!));
+      if (pod.app.runsForMs !== undefined) this.sim.after(pod.app.runsForMs, () => this.containerExited(pod));
     });
   }
 
@@ -1468,6 +1719,8 @@ export class Cluster {
       this.enqueueStatefulSet(owner.controllerOf);
     } else if (owner.controllerOf instanceof DaemonSet) {
       this.enqueueDaemonSet(owner.controllerOf);
+    } else if (owner.controllerOf instanceof Job) {
+      this.enqueueJob(owner.controllerOf);
     }
   }
 
@@ -1985,8 +2238,57 @@ function podReadinessFlap(): Scenario {
   return { name: 'pod-readiness-flap', description: 'kubectl create of a 2-replica Deployment; one Pod fails its readiness probe (HTTP 503) for ~20 s: Ready, NotReady, Ready', lines: c.run(90_000) };
 }
 
+/**
+ * (h) a CronJob that runs every minute, two runs: in the first the job-controller's `Job completed`
+ * is posted late, after the cronjob-controller's `Saw completed job`; in the second it comes first.
+ * Each run deletes the Job of the run before (successfulJobsHistoryLimit 1).
+ */
+function cronJobRuns(): Scenario {
+  const c = new Cluster('2026-04-15T07:59:50Z', 808);
+  const app: App = { container: 'report', image: 'registry.example.com/batch/report:2.3.0', port: 8080, requests: { cpu: '100m', memory: '64Mi' }, podSpec: { restartPolicy: 'Never' }, runsForMs: 3200 };
+  const cj = c.existingCronJob({ name: 'report', namespace: 'batch-jobs', app, createdAgoMs: 3 * 86_400_000 });
+  c.at(10_000, () => c.cronJobRun(cj, 150));
+  c.at(70_000, () => c.cronJobRun(cj, 0));
+  return { name: 'cronjob-runs', description: 'a CronJob every minute, two runs: Saw completed job before Job completed in the first, after it in the second', lines: c.run(85_000) };
+}
+
+/** (i) the horizontal-pod-autoscaler scales a running 2-replica Deployment to 4 through the scale subresource. */
+function hpaRescale(): Scenario {
+  const c = new Cluster('2026-04-15T09:40:00Z', 909);
+  const d = c.existingDeployment({ name: 'api', namespace: 'shop', replicas: 2, app: { ...webApp('registry.example.com/shop/api:3.1.0'), container: 'api' }, createdAgoMs: 6 * 86_400_000, changedAgoMs: 5 * 3_600_000, generation: 3 });
+  const hpa = { name: 'api', uid: c.rng.uuid() };
+  c.at(2000, () => c.autoscale(d, hpa, 4, 'cpu resource utilization (percentage of request) above target'));
+  return { name: 'hpa-rescale', description: 'the horizontal-pod-autoscaler rescales a Deployment from 2 to 4 replicas (scale subresource, SuccessfulRescale)', lines: c.run(60_000) };
+}
+
+/** The W3C trace contexts a CI pipeline set on the manifests of deployment-traceparent. */
+export const CI_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+export const CI_TRACEPARENT_2 = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+export const MALFORMED_TRACEPARENT = '00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01';
+
+/**
+ * (j) four generations of a 2-replica Deployment: `kubectl apply` with a CI step's traceparent;
+ * `kubectl set image` (the annotation left over); `kubectl apply` with a malformed traceparent
+ * (upper-case hex); `kubectl apply` with a new traceparent and a tracestate.
+ */
+function deploymentTraceparent(): Scenario {
+  const c = new Cluster('2026-04-15T11:20:00Z', 1010);
+  const image = (tag: string): string => `registry.example.com/shop/cart:${tag}`;
+  let d: Deployment | undefined;
+  c.at(200, () => {
+    d = c.createDeployment({ name: 'cart', namespace: 'shop', replicas: 2, app: { ...webApp(image('2.0.0')), container: 'cart' }, manager: 'kubectl-client-side-apply', annotations: { 'tracing.k8s.io/traceparent': CI_TRACEPARENT } });
+  });
+  c.at(20_200, () => c.setDeploymentImage(d!, image('2.0.1')));
+  c.at(40_200, () => c.applyDeployment(d!, image('2.1.0'), { 'tracing.k8s.io/traceparent': MALFORMED_TRACEPARENT }));
+  c.at(60_200, () => c.applyDeployment(d!, image('2.1.1'), { 'tracing.k8s.io/traceparent': CI_TRACEPARENT_2, 'tracing.k8s.io/tracestate': 'ci=run-4812' }));
+  return { name: 'deployment-traceparent', description: 'four generations: apply with a traceparent, set image (left over), apply with a malformed one, apply with a new one and a tracestate', lines: c.run(90_000) };
+}
+
 export function scenarios(): Scenario[] {
-  return [deploymentRollout(), deploymentScale(), statefulSetRollingUpdate(), daemonSetRollingUpdate(), deploymentProgressDeadline(), podOomKilled(), podReadinessFlap()];
+  return [
+    deploymentRollout(), deploymentScale(), statefulSetRollingUpdate(), daemonSetRollingUpdate(), deploymentProgressDeadline(), podOomKilled(), podReadinessFlap(),
+    cronJobRuns(), hpaRescale(), deploymentTraceparent(),
+  ];
 }
 
 /** One NDJSON line per record, `at` as a receive time with nanoseconds. */

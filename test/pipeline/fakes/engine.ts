@@ -1,6 +1,6 @@
 /** A trivial engine for pipeline/controller unit tests: one root span per event, held until flush or tick. */
 
-import type { EngineConfig, EngineStats, KubeEvent, KubeObject, SpanRecord } from '../../../src/engine/types.js';
+import type { EngineConfig, EngineStats, KubeEvent, KubeObject, SpanRecord, TraceContextNotice } from '../../../src/engine/types.js';
 import type { CorrelatorLike, EngineFactory } from '../../../src/pipeline/engine-port.js';
 
 export class FakeCorrelator implements CorrelatorLike {
@@ -10,6 +10,14 @@ export class FakeCorrelator implements CorrelatorLike {
   ticks = 0;
   /** the `now` of every tick */
   tickTimes: number[] = [];
+  /** what takeTraceContextNotices hands out next */
+  notices: TraceContextNotice[] = [];
+
+  takeTraceContextNotices(): TraceContextNotice[] {
+    const notices = this.notices;
+    this.notices = [];
+    return notices;
+  }
 
   constructor(public config: EngineConfig) {}
 
@@ -64,6 +72,7 @@ export class FakeCorrelator implements CorrelatorLike {
       statusSpans: 0,
       ownParentsAwaited: 0,
       underAncestor: 0,
+      traceContextsInvalid: 0,
       tracesStarted: this.events.length > 0 ? 1 : 0,
       spansEmitted: this.events.length - this.held.length,
       pendingEvents: this.held.length,
