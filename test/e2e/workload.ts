@@ -72,10 +72,11 @@ export class Workload {
     await this.rollout(replicas);
   }
 
-  /** `kubectl set image`: a new template, rolled out one Pod at a time (maxSurge 1, maxUnavailable 0). */
-  async updateImage(): Promise<void> {
+  /** `kubectl set image` (with `annotations` set in the same request, as a CI step would): a new template, rolled out one Pod at a time (maxSurge 1, maxUnavailable 0). */
+  async updateImage(annotations?: Record<string, string>): Promise<void> {
     this.template++;
-    await this.kubectl.request('PATCH', `/apis/apps/v1/namespaces/${this.namespace}/deployments/${this.name}?fieldManager=kubectl-set`, { spec: { template: this.podTemplate() } }, 'application/strategic-merge-patch+json');
+    const change = { ...(annotations ? { metadata: { annotations } } : {}), spec: { template: this.podTemplate() } };
+    await this.kubectl.request('PATCH', `/apis/apps/v1/namespaces/${this.namespace}/deployments/${this.name}?fieldManager=kubectl-set`, change, 'application/strategic-merge-patch+json');
     await this.rollout(this.deployment().spec.replicas);
   }
 
