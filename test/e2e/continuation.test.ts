@@ -11,7 +11,9 @@ const NS = 'shop';
 const SEED = 2412;
 /** ms between a controller's steps: a rollout of 3 Pods takes a few seconds, long enough to be cut */
 const STEP_MS = 150;
-const LEADER_FLAGS = ['--leader-elect', '--leader-election-namespace', 'kspan-system', '--lease-duration-seconds', '2', '--lease-renew-deadline-seconds', '1.5', '--lease-retry-period-seconds', '0.3'];
+/** checkpoints are opt-in (docs/design.md §4.8) */
+const CHECKPOINTS = ['--checkpoint-interval-seconds', '1'];
+const LEADER_FLAGS = [...CHECKPOINTS, '--leader-elect', '--leader-election-namespace', 'kspan-system', '--lease-duration-seconds', '2', '--lease-renew-deadline-seconds', '1.5', '--lease-retry-period-seconds', '0.3'];
 
 const COLLECTOR = (env: Env) => ({
   namespaces: [NS],
@@ -82,7 +84,7 @@ async function uninterrupted(): Promise<Outcome> {
   if (reference) return reference;
   const env = await startEnv();
   try {
-    await env.startOperator();
+    await env.startOperator(CHECKPOINTS);
     await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
     await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
     await rollout(env, async () => {});
@@ -133,14 +135,14 @@ describe('e2e: continuation from a checkpoint', function () {
   it('a single replica SIGKILLed and restarted 10 s later: the same', async () => {
     const want = await uninterrupted();
     env = await startEnv();
-    const first = await env.startOperator();
+    const first = await env.startOperator(CHECKPOINTS);
     await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
     await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
     await rollout(env, async () => {
       await first.kill();
     });
     await sleep(10_000);
-    const second = await env.startOperator();
+    const second = await env.startOperator(CHECKPOINTS);
     assertSameAsUninterrupted(await outcome(env), want);
     assert.ok(second.hasLog((l) => l.msg === 'continued from the checkpoint'));
     assert.equal(await second.terminate(), 0);
@@ -149,7 +151,7 @@ describe('e2e: continuation from a checkpoint', function () {
   it('SIGTERM then a restart: what the engine held is handed over, the same tree', async () => {
     const want = await uninterrupted();
     env = await startEnv();
-    const first = await env.startOperator();
+    const first = await env.startOperator(CHECKPOINTS);
     await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
     await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
     await rollout(env, async () => {
@@ -157,14 +159,14 @@ describe('e2e: continuation from a checkpoint', function () {
     });
     const tc = await env.kubectl.getTraceCollector('kspan-system', 'tc');
     assert.ok((tc?.status as { checkpoint?: { writtenAt?: string } } | undefined)?.checkpoint?.writtenAt, 'the last checkpoint is in the status');
-    const second = await env.startOperator();
+    const second = await env.startOperator(CHECKPOINTS);
     assertSameAsUninterrupted(await outcome(env), want);
     assert.equal(await second.terminate(), 0);
   });
 
   it('a corrupt or removed checkpoint: a clear log line, no crash, and a start without it skips the old events', async () => {
     env = await startEnv();
-    const op = await env.startOperator();
+    const op = await env.startOperator(CHECKPOINTS);
     await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
     await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
     await env.kubectl.createNamespace(NS);
@@ -185,7 +187,7 @@ describe('e2e: continuation from a checkpoint', function () {
     // Corrupt while nobody runs: the next start says so and does what it did without checkpoints.
     await env.kubectl.request('PATCH', '/apis/kspan.dev/v1alpha1/namespaces/kspan-system/tracecollectors/tc/status', { status: { checkpoint: corrupt } }, 'application/merge-patch+json');
     await sleep(1500); // past the recent window: the Events so far are history
-    const next = await env.startOperator();
+    const next = await env.startOperator(CHECKPOINTS);
     await waitFor('the unusable checkpoint said', () => next.hasLog((l) => l.msg.startsWith('status.checkpoint is unusable')));
     await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
     await workload.scale(2);

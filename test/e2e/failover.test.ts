@@ -142,7 +142,7 @@ describe('e2e: restarts and leader election', function () {
     env = await startEnv();
     await env.kubectl.createNamespace('shop');
     const spec = { exporter: { endpoint: env.receiver.endpoint, insecure: true }, correlation: { recentWindowSeconds: 3, expireAfterSeconds: 120 } };
-    const op = await env.startOperator(['--shutdown-timeout-seconds', '5']);
+    const op = await env.startOperator(['--shutdown-timeout-seconds', '5', '--checkpoint-interval-seconds', '1']);
     await env.kubectl.applyTraceCollector('shop', 'tc', spec);
     await waitForCondition(env.kubectl, 'shop', 'tc', 'Ready', (c) => c.status === 'True');
     podEvent(env.api, 'shop', 'waiting');
@@ -155,7 +155,7 @@ describe('e2e: restarts and leader election', function () {
     // The span starts after the watermark and is not among those delivered after it: the next run sends it.
     assert.ok(Date.parse(status?.checkpoint?.watermark ?? '') < started, 'a last checkpoint, from before the event');
     assert.equal(status?.checkpoint?.exportedAfter ?? '', '', `nothing delivered after its watermark: ${JSON.stringify(status?.checkpoint)}`);
-    const next = await env.startOperator();
+    const next = await env.startOperator(['--checkpoint-interval-seconds', '1']);
     await waitFor('the span from the next run', () => env!.receiver.spans().some((s) => s.attributes['k8s.pod.name'] === 'waiting'), 20_000);
     await sleep(1500);
     assert.deepEqual(eventUidsSeenTwice(env.receiver.spans()), []);
