@@ -77,6 +77,12 @@ async function rollout(env: Env, during: () => Promise<void>): Promise<void> {
   }
 }
 
+/** The TraceCollector of these tests, applied and Ready. */
+async function collectorReady(env: Env): Promise<void> {
+  await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
+  await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
+}
+
 let reference: Outcome | undefined;
 
 /** The same rollout with one operator that nobody interrupts. */
@@ -85,8 +91,7 @@ async function uninterrupted(): Promise<Outcome> {
   const env = await startEnv();
   try {
     await env.startOperator(CHECKPOINTS);
-    await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
-    await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
+    await collectorReady(env);
     await rollout(env, async () => {});
     reference = await outcome(env);
     return reference;
@@ -118,8 +123,7 @@ describe('e2e: continuation from a checkpoint', function () {
     const leads = (op: Operator) => op.hasLog((l) => l.msg === 'became leader');
     const leader = await waitFor('a leader', () => (leads(a) ? a : leads(b) ? b : undefined));
     const standby = leader === a ? b : a;
-    await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
-    await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
+    await collectorReady(env);
     await rollout(env, async () => {
       await leader.kill();
     });
@@ -136,8 +140,7 @@ describe('e2e: continuation from a checkpoint', function () {
     const want = await uninterrupted();
     env = await startEnv();
     const first = await env.startOperator(CHECKPOINTS);
-    await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
-    await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
+    await collectorReady(env);
     await rollout(env, async () => {
       await first.kill();
     });
@@ -152,8 +155,7 @@ describe('e2e: continuation from a checkpoint', function () {
     const want = await uninterrupted();
     env = await startEnv();
     const first = await env.startOperator(CHECKPOINTS);
-    await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
-    await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
+    await collectorReady(env);
     await rollout(env, async () => {
       assert.equal(await first.terminate(), 0);
     });
@@ -167,8 +169,7 @@ describe('e2e: continuation from a checkpoint', function () {
   it('a corrupt or removed checkpoint: a clear log line, no crash, and a start without it skips the old events', async () => {
     env = await startEnv();
     const op = await env.startOperator(CHECKPOINTS);
-    await env.kubectl.applyTraceCollector('kspan-system', 'tc', COLLECTOR(env));
-    await waitForCondition(env.kubectl, 'kspan-system', 'tc', 'Ready', (c) => c.status === 'True');
+    await collectorReady(env);
     await env.kubectl.createNamespace(NS);
     const workload = new Workload(env.api, env.kubectl, NS, 'web', { seed: SEED });
     await workload.create(1);
