@@ -15,8 +15,16 @@ import type { SpanExporterPort } from './ports.js';
 
 /** Where a pipeline's checkpoints go (the TraceCollector's status, in the operator). */
 export interface CheckpointWriter {
-  write(record: CheckpointRecord): Promise<void>;
+  /** null removes the checkpoint: the next pipeline starts afresh */
+  write(record: CheckpointRecord | null): Promise<void>;
 }
+
+/**
+ * What the last checkpoint of a pipeline says: `handOver`, what it delivered and what its engine
+ * still holds, for a successor to continue; `clear`, nothing (a collector suspended or deleted
+ * starts afresh); `keep`, the last one stands (a pipeline stopped before its own state was whole).
+ */
+export type LastCheckpoint = 'handOver' | 'clear' | 'keep';
 
 export interface CheckpointSettings {
   writer: CheckpointWriter;
@@ -97,7 +105,7 @@ export class Delivery {
    * cluster): they are handed over in chunks, each once the one before is delivered; past the
    * deadline the rest at once, and the exporter counts what it cannot deliver.
    */
-  async finish(deadline: number, last: readonly SpanRecord[] = []): Promise<void> {
+  async finish(deadline: number, last: readonly SpanRecord[] = [], ending: LastCheckpoint = 'handOver'): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -108,11 +116,15 @@ export class Delivery {
       if (!first && clock.now() < deadline) await exporter.flush(deadline);
       this.hand(this.outbox.splice(0, FINAL_CHUNK));
     }
-    if (this.options.checkpoints) {
-      if (clock.now() < deadline) await exporter.flush(deadline);
-      this.settleIfIdle();
-      await this.writeCheckpoint(this.options.checkpoints);
+    const settings = this.options.checkpoints;
+    if (settings === undefined || ending === 'keep') return;
+    if (ending === 'clear') {
+      await this.write(settings, null);
+      return;
     }
+    if (clock.now() < deadline) await exporter.flush(deadline);
+    this.settleIfIdle();
+    await this.writeCheckpoint(settings);
   }
 
   /** Without the spans the predecessor's checkpoint says it delivered. */
@@ -179,8 +191,12 @@ export class Delivery {
       this.problem('too_large', `a checkpoint would list more than ${settings.maxIds} spans: not written, the last one stands`);
       return;
     }
+    await this.write(settings, encodeCheckpoint(checkpoint));
+  }
+
+  private async write(settings: CheckpointSettings, record: CheckpointRecord | null): Promise<void> {
     try {
-      await settings.writer.write(encodeCheckpoint(checkpoint));
+      await settings.writer.write(record);
       this.counters.checkpointsWritten++;
       this.lastProblem = '';
     } catch (err) {

@@ -218,7 +218,9 @@ export class Pipeline {
    * Stop watching; with flush, deliver what is finished before the deadline and give up waiting on
    * the rest, delivering that too. With handOver, when checkpoints are written, what the engine
    * still holds is left to the successor instead: the last checkpoint lists it as not delivered,
-   * and the successor's replay makes the same spans, placed as they would have been.
+   * and the successor's replay makes the same spans, placed as they would have been. Without
+   * handOver (the collector is suspended, deleted, or cannot run) the checkpoint is removed: what
+   * happens until it runs again is not traced, as before checkpoints.
    */
   async stop(options: { flush: boolean; deadline: number; handOver?: boolean }): Promise<void> {
     if (this.stopped) return;
@@ -235,8 +237,10 @@ export class Pipeline {
     this.recorder?.close();
     this.recorder = undefined;
     if (options.flush) {
-      const handOver = options.handOver === true && this.delivery.checkpointing && this.catchUp === undefined;
-      await this.delivery.finish(options.deadline, handOver ? [] : this.correlator.flush(this.clock.now()));
+      // Stopped before its replay was fed, the engine holds less than the checkpoint it started from.
+      const ending = this.catchUp !== undefined ? 'keep' : options.handOver === true ? 'handOver' : 'clear';
+      const handOver = ending === 'handOver' && this.delivery.checkpointing;
+      await this.delivery.finish(options.deadline, handOver ? [] : this.correlator.flush(this.clock.now()), ending);
     }
     await this.exporter.shutdown(options.flush ? options.deadline : this.clock.now());
   }

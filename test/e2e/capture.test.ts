@@ -8,7 +8,7 @@ import { parseCapture, readHeader } from '../../src/replay/capture.js';
 import { engineSpecOf } from '../../src/replay/header.js';
 import { replay } from '../../src/replay/replay.js';
 import { engineConfigFromSpec } from '../../src/engine/config.js';
-import { CLI, condition, receivedTree, sleep, spansIn, startEnv, waitFor, type Env } from './harness.js';
+import { CLI, condition, receivedTree, sleep, spansIn, startEnv, waitFor, type Env, FLUSH_ON_STOP } from './harness.js';
 import { Workload } from './workload.js';
 
 /** Replayed spans as (span, parent) signatures, in the form receivedTree gives the receiver's. */
@@ -94,7 +94,7 @@ describe('e2e: kspan capture', function () {
     // Before the capture: not recorded as events, but the objects are listed.
     env.api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns }, spec: { nodeName: 'node-1' } });
     env.api.put({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'old', namespace: ns }, involvedObject: { kind: 'Pod', namespace: ns, name: 'bystander' }, reason: 'Old', message: 'before', source: { component: 'kubelet' }, lastTimestamp: new Date(Date.now() - 3_600_000).toISOString(), type: 'Normal' });
-    const op = await env.startOperator();
+    const op = await env.startOperator([...FLUSH_ON_STOP]);
     await env.kubectl.applyTraceCollector('kspan-system', 'shop', {
       namespaces: [ns],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
@@ -136,7 +136,7 @@ describe('e2e: kspan capture', function () {
     await env.kubectl.createNamespace(ns);
     env.api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bystander', namespace: ns }, spec: { nodeName: 'node-1' } });
     const dir = join(env.dir, 'recordings');
-    const op = await env.startOperator(['--record-dir', dir]);
+    const op = await env.startOperator([...FLUSH_ON_STOP, '--record-dir', dir]);
     await env.kubectl.applyTraceCollector('kspan-system', ns, {
       namespaces: [ns],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
@@ -166,7 +166,7 @@ describe('e2e: kspan capture', function () {
   });
 
   it('a collector asking for a recording from an operator without --record-dir says so in the log, and still runs', async () => {
-    const op = await env.startOperator();
+    const op = await env.startOperator([...FLUSH_ON_STOP]);
     await env.kubectl.applyTraceCollector('kspan-system', 'norecord', {
       namespaces: ['default'],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },

@@ -11,7 +11,7 @@ const NS = 'shop';
 const SEED = 2412;
 /** ms between a controller's steps: a rollout of 3 Pods takes a few seconds, long enough to be cut */
 const STEP_MS = 150;
-/** checkpoints are opt-in (docs/design.md §4.8) */
+/** checkpoints (docs/design.md §4.8): the default, said so that these tests keep testing them */
 const CHECKPOINTS = ['--checkpoint-interval-seconds', '1'];
 const LEADER_FLAGS = [...CHECKPOINTS, '--leader-elect', '--leader-election-namespace', 'kspan-system', '--lease-duration-seconds', '2', '--lease-renew-deadline-seconds', '1.5', '--lease-retry-period-seconds', '0.3'];
 

@@ -288,6 +288,12 @@ export interface Recording {
  */
 export const EVENTS_ONLY = { statusTransitions: false } as const;
 
+/**
+ * For tests that stop the operator to collect every span it made: without checkpoints SIGTERM
+ * flushes what the engine holds; with them it hands that over to the next run (docs/design.md §4.7).
+ */
+export const FLUSH_ON_STOP = ['--checkpoint-interval-seconds', '0'] as const;
+
 export function loadRecording(file: string, options: { speed?: number; leadMs?: number; alignEvent?: number } = {}): Recording {
   const speed = options.speed ?? 1;
   const records = readFileSync(file, 'utf8')

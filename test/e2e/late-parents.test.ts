@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../support/kube-api-server/index.js';
-import { applyReady, duplicateSpanIds, sleep, spansIn, startEnv, testEvent, waitFor, type Env } from './harness.js';
+import { applyReady, duplicateSpanIds, sleep, spansIn, startEnv, testEvent, waitFor, type Env, FLUSH_ON_STOP } from './harness.js';
 
 // A rate-limited replicaset-controller posts its `Created pod` Events seconds late, while the
 // scheduler's Events about the same Pods arrive on time (docs/design.md §5.11).
@@ -25,7 +25,7 @@ describe('e2e: Created pod Events posted late by a rate-limited controller', fun
   });
 
   it("still parent their Pods' Scheduled spans, and the status counts the wait", async () => {
-    const op = await env.startOperator();
+    const op = await env.startOperator([...FLUSH_ON_STOP]);
     await applyReady(env, 'kspan-system', 'burst', {
       namespaces: [NS],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },

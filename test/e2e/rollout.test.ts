@@ -16,6 +16,7 @@ import {
   waitFor,
   type Env,
   type Operator,
+  FLUSH_ON_STOP,
 } from './harness.js';
 
 const FIXTURE = 'deployment-2-pods.ndjson';
@@ -70,7 +71,7 @@ describe('e2e: a recorded rollout through the operator process', function () {
   });
 
   it('exports the expected trace tree and counts it in the TraceCollector status', async () => {
-    const op = await env.startOperator();
+    const op = await env.startOperator([...FLUSH_ON_STOP]);
     await env.kubectl.applyTraceCollector('kspan-system', 'rollouts', {
       namespaces: ['default'],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },
@@ -116,7 +117,7 @@ describe('e2e: a recorded rollout through the operator process', function () {
   });
 
   it('places an event written before its object when the object reaches the cache, not at the end of the window', async () => {
-    const op = await env.startOperator();
+    const op = await env.startOperator([...FLUSH_ON_STOP]);
     await env.kubectl.applyTraceCollector('kspan-system', 'late', {
       namespaces: [NS],
       exporter: { endpoint: env.receiver.endpoint, insecure: true },

@@ -83,6 +83,7 @@ export function checkpointWriter(client: HttpKubeClient, collector: { namespace:
   return {
     async write(record) {
       try {
+        // A merge patch's null removes the field.
         await patchStatus(client, RESOURCES.tracecollectors, collector, { checkpoint: record });
       } catch (err) {
         if (err instanceof KubeApiError && err.statusCode === 404) return;

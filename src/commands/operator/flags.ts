@@ -24,8 +24,8 @@ Options:
                                     pipeline's input (default: none; such collectors log a warning)
   --checkpoint-interval-seconds N   spans leave in rounds at most every N s, each recorded in the
                                     collector's status.checkpoint, so that a new leader or a restart
-                                    continues without loss or duplicates (default 0: no checkpoints,
-                                    a restart skips the events of the gap; 1 is a good value)
+                                    continues without loss or duplicates (default 1; 0: no checkpoints,
+                                    SIGTERM flushes, a restart skips the events of the gap)
 
 Advanced (tuning, mostly for tests):
   --status-interval-seconds N       at most one status patch per collector per N s (default 5)
@@ -103,7 +103,7 @@ export function parseOperatorFlags(args: string[], env: NodeJS.ProcessEnv): Oper
     shutdownTimeoutMs: seconds('shutdown-timeout-seconds', values['shutdown-timeout-seconds'], 10, 1) * 1000,
     statusIntervalMs: seconds('status-interval-seconds', values['status-interval-seconds'], 5, 0.05) * 1000,
     resyncIntervalMs: seconds('resync-interval-seconds', values['resync-interval-seconds'], 300, 0.1) * 1000,
-    checkpointIntervalMs: seconds('checkpoint-interval-seconds', values['checkpoint-interval-seconds'], 0, 0) * 1000,
+    checkpointIntervalMs: seconds('checkpoint-interval-seconds', values['checkpoint-interval-seconds'], 1, 0) * 1000,
     lease: {
       duration: seconds('lease-duration-seconds', values['lease-duration-seconds'], 15, 1),
       renewDeadline: seconds('lease-renew-deadline-seconds', values['lease-renew-deadline-seconds'], 10, 0.5),
