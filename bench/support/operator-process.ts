@@ -127,6 +127,10 @@ export class OperatorProcess {
   readonly problems: string[] = [];
   /** when each collector's pipeline started (its log line), by collector name: its engine ticks from then on, every window/2 */
   readonly pipelineStarts = new Map<string, number>();
+  /** with --leader-elect: when it became leader */
+  ledAt: number | undefined;
+  /** its pipelines' `continued from the checkpoint` lines (docs/design.md §4.8), by collector name */
+  readonly continuations = new Map<string, { at: number; eventsReplayed: number; spansSuppressed: number }>();
   private metricsAddress: string | undefined;
   private exitCode: number | null | undefined;
   private readonly exit: Promise<number | null>;
@@ -221,8 +225,14 @@ export class OperatorProcess {
     return code;
   }
 
+  /** SIGKILL, as a node loss: no flush, no Lease release. */
+  async kill(): Promise<void> {
+    if (this.exitCode === undefined) this.child.kill('SIGKILL');
+    await this.exit;
+  }
+
   private onLog(line: string): void {
-    let parsed: { level?: number | string; msg?: string; address?: string; time?: string; collector?: { name?: string } };
+    let parsed: { level?: number | string; msg?: string; address?: string; time?: string; collector?: { name?: string }; eventsReplayed?: number; spansSuppressed?: number };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
@@ -231,6 +241,10 @@ export class OperatorProcess {
     if (parsed.msg === 'serving /metrics' && parsed.address) this.metricsAddress = parsed.address;
     if (parsed.msg === 'starting pipeline' && typeof parsed.time === 'string' && typeof parsed.collector?.name === 'string') {
       this.pipelineStarts.set(parsed.collector.name, Date.parse(parsed.time));
+    }
+    if (parsed.msg === 'became leader') this.ledAt = Date.now();
+    if (parsed.msg === 'continued from the checkpoint' && typeof parsed.collector?.name === 'string') {
+      this.continuations.set(parsed.collector.name, { at: Date.now(), eventsReplayed: Number(parsed.eventsReplayed), spansSuppressed: Number(parsed.spansSuppressed) });
     }
     const level = typeof parsed.level === 'number' ? parsed.level : { warn: 40, error: 50, fatal: 60 }[String(parsed.level)] ?? 30;
     if (level >= 40 && this.problems.length < 50) this.problems.push(line.slice(0, 500));

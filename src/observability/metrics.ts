@@ -21,6 +21,7 @@ export interface CollectorNumbers {
   spansSuppressed: number;
   checkpointsWritten: number;
   checkpointWriteFailures: number;
+  checkpointSpansLeftOut: number;
   /** actions in the engine's recent store (kept for expireAfterSeconds after their last use) */
   recentActions: number;
   /** spans the engine holds until their end is known */
@@ -60,6 +61,7 @@ const COUNTED = [
   'spansSuppressed',
   'checkpointsWritten',
   'checkpointWriteFailures',
+  'checkpointSpansLeftOut',
 ] as const;
 const LABELS = ['namespace', 'name'] as const;
 
@@ -97,6 +99,7 @@ export class OperatorMetrics {
       spansSuppressed: new Counter({ name: 'kspan_spans_suppressed_total', help: 'Spans a checkpoint says the previous run delivered: not exported again.', labelNames: LABELS, registers }),
       checkpointsWritten: new Counter({ name: 'kspan_checkpoint_writes_total', help: 'Checkpoints written to the TraceCollector status.', labelNames: LABELS, registers }),
       checkpointWriteFailures: new Counter({ name: 'kspan_checkpoint_write_failures_total', help: 'Checkpoint writes that failed (the last checkpoint stands).', labelNames: LABELS, registers }),
+      checkpointSpansLeftOut: new Counter({ name: 'kspan_checkpoint_spans_left_out_total', help: 'Delivered spans a full checkpoint could not list: a successor may send them again.', labelNames: LABELS, registers }),
     };
     this.sizes = {
       pendingEvents: new Gauge({ name: 'kspan_pending_events', help: 'Events waiting for their parent span.', labelNames: LABELS, registers }),

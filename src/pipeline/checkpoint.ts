@@ -111,24 +111,37 @@ export class DeliveryLedger {
   }
 
   /**
-   * The checkpoint at `now`: the watermark lies `lateAllowanceMs` back, so that an event reaching
-   * us up to that late (its own clock behind, or slow to be written) is still exported by a
-   * successor. `undelivered` visits everything not delivered yet. Undefined when more than
-   * `maxIds` ids would be listed: a checkpoint not written leaves the last one, which is still
-   * true, only older (more is sent again after a takeover).
+   * The checkpoint at `now`, listing at most `maxIds` ids. The watermark lies `lateAllowanceMs`
+   * back, so that an event reaching us up to that late (its own clock behind, or slow to be
+   * written) is still exported by a successor; `undelivered` visits everything not delivered yet.
+   * A busy pipeline can have more to list than fits, and then gives up duplicates, never spans:
+   * - every undelivered span before the watermark must be listed, else a successor would take it
+   *   for delivered: when they are more than half the ids, the watermark moves back to where they
+   *   fit (what is undelivered after it needs no mention);
+   * - a delivered span left out of `exportedAfter` is only sent again: when they do not fit, the
+   *   ones that start first are left out (`leftOut` counts them).
    */
-  checkpoint(now: number, lateAllowanceMs: number, maxIds: number, undelivered: (visit: (spanId: string, startTime: number) => void) => void): Checkpoint | undefined {
-    const watermark = now - lateAllowanceMs;
-    const exportedAfter = new Set<string>();
-    for (const [id, start] of this.recent) {
-      if (start < watermark) this.recent.delete(id);
-      else exportedAfter.add(id);
+  checkpoint(now: number, lateAllowanceMs: number, maxIds: number, undelivered: (visit: (spanId: string, startTime: number) => void) => void): Checkpoint & { leftOut: number } {
+    const pending: Array<[string, number]> = [];
+    undelivered((id, start) => pending.push([id, start]));
+    let watermark = now - lateAllowanceMs;
+    const listable = Math.floor(maxIds / 2);
+    if (pending.length > listable) {
+      pending.sort((a, b) => a[1] - b[1]);
+      watermark = Math.min(watermark, pending[listable]![1]);
     }
     const unexported = new Set<string>();
-    undelivered((id, start) => {
-      if (start < watermark) unexported.add(id);
-    });
-    if (exportedAfter.size + unexported.size > maxIds) return undefined;
-    return { watermark, exportedAfter, unexported, writtenAt: now };
+    for (const [id, start] of pending) if (start < watermark) unexported.add(id);
+    const delivered: Array<[string, number]> = [];
+    for (const [id, start] of this.recent) {
+      if (start < watermark) this.recent.delete(id);
+      else delivered.push([id, start]);
+    }
+    const room = maxIds - unexported.size;
+    const leftOut = Math.max(0, delivered.length - room);
+    if (leftOut > 0) delivered.sort((a, b) => a[1] - b[1]);
+    const exportedAfter = new Set<string>();
+    for (let i = leftOut; i < delivered.length; i++) exportedAfter.add(delivered[i]![0]);
+    return { watermark, exportedAfter, unexported, writtenAt: now, leftOut };
   }
 }

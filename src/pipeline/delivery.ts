@@ -32,7 +32,7 @@ export interface CheckpointSettings {
   intervalMs: number;
   /** how late an event may reach us and still be exported by a successor (the watermark lags by this) */
   lateAllowanceMs: number;
-  /** span ids a checkpoint may list; a larger one is not written */
+  /** span ids a checkpoint lists at most (delivered ones beyond it may be sent again by a successor) */
   maxIds: number;
   /** how long a round waits for the endpoint before its checkpoint is written regardless */
   roundTimeoutMs: number;
@@ -44,8 +44,8 @@ export interface DeliveryStats {
   spansSuppressed: number;
   checkpointsWritten: number;
   checkpointWriteFailures: number;
-  /** checkpoints not written because they would have listed more than maxIds spans */
-  checkpointsTooLarge: number;
+  /** delivered spans left out of checkpoints for want of room: a successor may send them again */
+  checkpointSpansLeftOut: number;
 }
 
 export interface DeliveryOptions {
@@ -72,7 +72,7 @@ export class Delivery {
   private timer: TimerHandle | undefined;
   private lastRoundAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
-  private readonly counters: DeliveryStats = { spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, checkpointsTooLarge: 0 };
+  private readonly counters: DeliveryStats = { spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, checkpointSpansLeftOut: 0 };
   private lastProblem = '';
 
   constructor(private readonly options: DeliveryOptions) {}
@@ -186,11 +186,8 @@ export class Delivery {
       for (const span of this.handed) visit(span.spanId, span.startTime);
       for (const span of this.outbox) visit(span.spanId, span.startTime);
     });
-    if (checkpoint === undefined) {
-      this.counters.checkpointsTooLarge++;
-      this.problem('too_large', `a checkpoint would list more than ${settings.maxIds} spans: not written, the last one stands`);
-      return;
-    }
+    this.counters.checkpointSpansLeftOut += checkpoint.leftOut;
+    if (checkpoint.leftOut > 0) this.options.log.debug({ leftOut: checkpoint.leftOut, maxIds: settings.maxIds }, 'delivered spans left out of a full checkpoint: a successor may send them again');
     await this.write(settings, encodeCheckpoint(checkpoint));
   }
 

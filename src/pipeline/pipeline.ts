@@ -25,8 +25,13 @@ import {
   type WatchProblem,
 } from './ports.js';
 
-/** How long a continuation waits for its event watches to list before it replays what it has. */
-const CATCH_UP_TIMEOUT_MS = 30_000;
+/**
+ * How long a continuation waits for its watches to list before it replays what it has (the rest
+ * is then fed as it comes, and what the checkpoint covers is still not sent again). Listing every
+ * Event of a busy cluster takes a while; a watch that cannot list (403) must not hold the
+ * collector up for good.
+ */
+const CATCH_UP_TIMEOUT_MS = 120_000;
 
 export interface PipelineSettings {
   spec: TraceCollectorSpec;

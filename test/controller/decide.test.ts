@@ -36,7 +36,7 @@ function stats(extra: Partial<PipelineStats> = {}): PipelineStats {
     spansSuppressed: 0,
     checkpointsWritten: 0,
     checkpointWriteFailures: 0,
-    checkpointsTooLarge: 0,
+    checkpointSpansLeftOut: 0,
     exporter: { ready: true, reason: 'ExportSucceeded', message: 'exported' },
     watchedNamespaces: ['shop'],
     synced: true,

@@ -20,7 +20,7 @@ describe('observability', () => {
 
   it('renders per-collector counters that never go backwards', async () => {
     const metrics = new OperatorMetrics({ defaultMetrics: false });
-    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1, pendingOverflow: 3, statusSpans: 2, ownParentsAwaited: 1, spansUnderAncestor: 0, eventsReplayed: 9, spansSuppressed: 4, checkpointsWritten: 3, checkpointWriteFailures: 0, recentActions: 7, heldSpans: 6, spansQueued: 8 };
+    let n = { namespace: 'shop', name: 'tc', eventsReceived: 5, spansExported: 4, spansDropped: 0, pendingEvents: 1, pendingOverflow: 3, statusSpans: 2, ownParentsAwaited: 1, spansUnderAncestor: 0, eventsReplayed: 9, spansSuppressed: 4, checkpointsWritten: 3, checkpointWriteFailures: 0, checkpointSpansLeftOut: 0, recentActions: 7, heldSpans: 6, spansQueued: 8 };
     metrics.setSources({ collectors: () => [n], queueDepth: () => 2 });
     let body = (await metrics.render()).body;
     assert.match(body, /kspan_events_received_total\{namespace="shop",name="tc"\} 5/);
@@ -43,7 +43,7 @@ describe('observability', () => {
 
   it('drops the size series of a collector that stopped', async () => {
     const metrics = new OperatorMetrics({ defaultMetrics: false });
-    let running = [{ namespace: 'shop', name: 'tc', eventsReceived: 1, spansExported: 1, spansDropped: 0, pendingEvents: 1, pendingOverflow: 0, statusSpans: 0, ownParentsAwaited: 0, spansUnderAncestor: 0, eventsReplayed: 0, spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, recentActions: 3, heldSpans: 2, spansQueued: 1 }];
+    let running = [{ namespace: 'shop', name: 'tc', eventsReceived: 1, spansExported: 1, spansDropped: 0, pendingEvents: 1, pendingOverflow: 0, statusSpans: 0, ownParentsAwaited: 0, spansUnderAncestor: 0, eventsReplayed: 0, spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, checkpointSpansLeftOut: 0, recentActions: 3, heldSpans: 2, spansQueued: 1 }];
     metrics.setSources({ collectors: () => running, queueDepth: () => 0 });
     assert.match((await metrics.render()).body, /kspan_recent_actions\{namespace="shop",name="tc"\} 3/);
     running = [];

@@ -60,10 +60,20 @@ describe('checkpoints (docs/design.md §4.8)', () => {
     assert.equal(alreadyExported(made, span(4, now - 100)), false);
   });
 
-  it('writes no checkpoint that would list more ids than allowed (the last one stays true, only older)', () => {
+  it('a full checkpoint leaves delivered spans out (sent again, never lost) and moves its watermark back for the undelivered', () => {
     const ledger = new DeliveryLedger();
-    ledger.delivered([span(1, T0), span(2, T0)]);
-    assert.equal(ledger.checkpoint(T0 + 1, 5000, 1, () => {}), undefined);
-    assert.ok(ledger.checkpoint(T0 + 1, 5000, 2, () => {}));
+    const now = T0 + 60_000;
+    ledger.delivered([span(1, now - 3000), span(2, now - 2000), span(3, now - 1000)]);
+    const full = ledger.checkpoint(now, 5000, 4, (visit) => {
+      for (let n = 10; n < 14; n++) visit(id(n), now - 50_000 + n); // four held since long before
+    });
+    // Half the ids for the undelivered: the watermark moves back to the third oldest of them.
+    assert.equal(full.watermark, now - 50_000 + 12);
+    assert.deepEqual([...full.unexported], [id(10), id(11)]);
+    assert.deepEqual([...full.exportedAfter], [id(2), id(3)]);
+    assert.equal(full.leftOut, 1);
+    for (let n = 10; n < 14; n++) assert.equal(alreadyExported(full, span(n, now - 50_000 + n)), false, `undelivered ${n} is sent by a successor`);
+    assert.equal(alreadyExported(full, span(1, now - 3000)), false, 'left out: sent again');
+    assert.equal(alreadyExported(full, span(3, now - 1000)), true);
   });
 });
