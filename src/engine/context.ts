@@ -4,6 +4,7 @@
  */
 
 import { eventRole } from './controller-actions.js';
+import { namedIncarnation } from './incarnations.js';
 import { eventIdentity, eventSource, eventTime, isTopLevelEvent, occurrenceCount, type EventSource } from './event-facts.js';
 import type { Waiting } from './pending.js';
 import { spanFacts, type EventSpanFacts } from './span-builder.js';
@@ -23,6 +24,8 @@ export interface EventContext extends Waiting {
   /** the involved object's `spec.nodeName` at receipt (read then, not the object: a waiting event keeps no object version alive) */
   involvedNode: string | undefined;
   readonly action: Action;
+  /** the uid of the action's object as the event saw it (§5.4): its own involved object's from the event, else the lookup's */
+  readonly objectUid: string | undefined;
   readonly topLevelAnnotated: boolean;
   /** what the event says of causality beyond its action (controller-actions.ts: ROLE_* flags) */
   role: number;
@@ -130,15 +133,18 @@ export function buildContext(
   const action = actionOf(rules, involved, source.component, event.message);
   tripleCount = 0;
   const involvedObject = snapshot(lookup, involved);
-  if (action.object !== involved) snapshot(lookup, action.object);
+  // (snapshot gives no object for one already on the involved object's owner chain)
+  const actionObject = action.object !== involved ? (snapshot(lookup, action.object) ?? lookup.get(action.object)) : undefined;
   const seen = triples.slice(0, tripleCount);
+  const facts = spanFacts(event, involved);
+  const role = eventRole(involved.kind, source, event.reason, event.message);
   return {
     seq,
     receivedAt,
     watched: NO_READS,
     waitingIn: undefined,
     queuedIn: 0,
-    facts: spanFacts(event, involved),
+    facts,
     time: eventTime(event, receivedAt),
     source,
     count: occurrenceCount(event),
@@ -147,8 +153,9 @@ export function buildContext(
     involvedKnown: involvedObject !== undefined,
     involvedNode: specNodeName(involvedObject),
     action,
+    objectUid: action.object === involved ? (facts.uid ?? involvedObject?.metadata.uid) : namedIncarnation(actionObject, role),
     topLevelAnnotated: isTopLevelEvent(event),
-    role: eventRole(involved.kind, source, event.reason, event.message),
+    role,
     givingUp: false,
     seen,
     objectOwners: undefined,

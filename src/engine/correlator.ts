@@ -6,6 +6,7 @@
 import { ROLE_AWAITS_DELETION, ROLE_DELETES, ROLE_INITIATES, ROLE_OBSERVES, rescaledTo } from './controller-actions.js';
 import { buildContext, catchUp, hasSeen, seenGeneration, seenTopLevel, type EventContext, type Sightings } from './context.js';
 import { HeldSpans } from './held-spans.js';
+import { otherIncarnation } from './incarnations.js';
 import { eventSpanId, eventTraceId, rootSpanId, rootTraceId } from './ids.js';
 import { ANY_ACTOR, ArrivalHeap, PendingQueue, Reads } from './pending.js';
 import { RecentStore, type RecentEntry } from './recent-store.js';
@@ -381,9 +382,13 @@ export class Correlator {
 
   /**
    * 5.9: an entry is stale for an event that sees another generation of a top-level object of
-   * the entry, or of the event's own involved object.
+   * the entry, or of the event's own involved object; §5.4: or another incarnation (uid) of its
+   * involved object.
    */
   private isStale(entry: RecentEntry, ctx: EventContext): boolean {
+    // A StatefulSet's Pod made again under its name: the old Pod's deletion is no parent for the
+    // new one's `Scheduled`, which waits for the `create Pod` instead.
+    if (entry.objectKey === ctx.involved.key && otherIncarnation(entry.objectUid, ctx.facts.uid)) return true;
     if (entry.actor) {
       const actorKey = refKey(entry.actor);
       if ((entry.actorTopLevel || actorKey === ctx.involved.key) && this.movedOn(entry.actor, actorKey, entry.actorGeneration, ctx)) return true;
@@ -501,6 +506,7 @@ export class Correlator {
       objectGeneration: (this.scaled.size > 0 ? this.scaleGenerations.get(ctx) : undefined) ?? seenGeneration(ctx.seen, object.key),
       actorTopLevel: actor !== undefined && seenTopLevel(ctx.seen, actor.key),
       objectTopLevel: seenTopLevel(ctx.seen, object.key),
+      objectUid: ctx.objectUid,
       deletes: (ctx.role & ROLE_DELETES) !== 0,
       lastUsed: this.now,
       file: 0,
@@ -514,7 +520,7 @@ export class Correlator {
   /** Stores an entry and retries the events waiting on its key. */
   private store(actorKey: string, objectKey: string, entry: RecentEntry): void {
     this.recent.set(actorKey, objectKey, entry);
-    if (actorKey !== '') this.adoptUnderOwnParent(objectKey, entry.span);
+    if (actorKey !== '') this.adoptUnderOwnParent(objectKey, entry);
     this.pending.forEachWatching(actorKey, objectKey, this.enqueueRetry);
     this.expecting.forEachWatching(actorKey, objectKey, this.enqueueRetry);
     this.retryWaiting();
@@ -729,6 +735,7 @@ export class Correlator {
       objectGeneration: generation,
       actorTopLevel: false,
       objectTopLevel: true,
+      objectUid: undefined,
       deletes: false,
       lastUsed: this.now,
       file: 0,
@@ -745,12 +752,16 @@ export class Correlator {
   /**
    * §5.11: the action on an object (`Created pod: X`) arrived after the object's newest span was
    * placed under an ancestor's activity; while that span is still held, it moves under the action,
-   * and so do the events that later find their parent through it. Only inside the same trace: its
-   * held descendants keep their trace id, and a span already exported stays where it is.
+   * and so do the events that later find their parent through it. Only inside the same trace and
+   * the same incarnation of the object: its held descendants keep their trace id, and a span
+   * already exported stays where it is.
    */
-  private adoptUnderOwnParent(objectKey: string, parent: SpanHandle): void {
+  private adoptUnderOwnParent(objectKey: string, action: RecentEntry): void {
+    const parent = action.span;
     const span = this.held.newestOn(objectKey);
     if (span === undefined || !span.viaAncestor || span.parent === parent || span.handle.traceId !== parent.traceId) return;
+    // §5.4: the `create Pod` of a Pod made again under its name is not the old Pod's parent.
+    if (otherIncarnation(action.objectUid, span.facts?.uid)) return;
     // Never under one of its own descendants.
     let up: SpanHandle | undefined = parent;
     for (let depth = 0; up !== undefined && depth < MAX_WALK_DEPTH * 4; depth++) {

@@ -24,6 +24,8 @@ export interface RecentEntry {
   /** whether actor/object had no owners then (top-level objects) */
   actorTopLevel: boolean;
   objectTopLevel: boolean;
+  /** the uid of the object's incarnation the action was on, when known (§5.4): a Pod recreated under its name is another */
+  objectUid: string | undefined;
   /** the action deleted its object (`Deleted pod: X`): what a kubelet's `Killing` of X waits for (§5.5) */
   deletes: boolean;
   lastUsed: number;

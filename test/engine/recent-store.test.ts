@@ -13,6 +13,7 @@ function entry(name: string, at: number): RecentEntry {
     objectGeneration: undefined,
     actorTopLevel: false,
     objectTopLevel: false,
+    objectUid: undefined,
     deletes: false,
     lastUsed: at * 1000,
     file: 0,

@@ -38,10 +38,7 @@ type Name = (typeof SCENARIOS)[number];
  * Captures whose tree the engine gets wrong today: the `.expected.txt` is the right tree; the
  * line-for-line comparison waits for the engine fix named here.
  */
-const KNOWN_WRONG: Partial<Record<Name, string>> = {
-  'statefulset-rolling-update':
-    "the Scheduled of the recreated redis-1 (new uid) goes under 'delete Pod redis-1' of the Pod it replaced: entries are keyed by name, not uid",
-};
+const KNOWN_WRONG: Partial<Record<Name, string>> = {};
 
 const config = engineConfigFromSpec({});
 const capturePath = (name: string): string => path.join(statusFixturesDir, `${name}.ndjson`);
