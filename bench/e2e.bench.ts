@@ -29,10 +29,11 @@
  * 1 s late and, in brackets, those of them that left within 0.5 s after one of their pipeline's
  * ticks (a fifth would, by chance).
  *
- *   npm run bench -- e2e [--quick] [--profile] [--operator-heap-mib=N]
+ *   npm run bench -- e2e [--quick] [--profile] [--operator-heap-mib=N] [--operator-from=DIR]
  *
  * --profile: V8 CPU profile of the operator in the temp dir. --operator-heap-mib=N: the operator's
- * heap ceiling as a container memory limit would set it (see heapCeilingFlags).
+ * heap ceiling as a container memory limit would set it (see heapCeilingFlags). --operator-from=DIR:
+ * the operator built in another checkout, against this one's injector (see operatorCli).
  */
 
 import { mkdtempSync } from 'node:fs';

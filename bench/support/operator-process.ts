@@ -111,6 +111,19 @@ export function heapCeilingFlags(argv: readonly string[] = process.argv): string
   return [`--max-old-space-size=${mib}`];
 }
 
+/**
+ * `--operator-from=DIR` on the benchmark's command line: run the operator built in another
+ * checkout (DIR/dist/cli.js, built there), against this checkout's API test server and workload,
+ * so that two versions of the operator are compared with the same injector in one sitting.
+ */
+export function operatorCli(argv: readonly string[] = process.argv): string {
+  const arg = argv.find((a) => a.startsWith('--operator-from='));
+  if (arg === undefined) return CLI;
+  const cli = join(arg.slice('--operator-from='.length), 'dist/cli.js');
+  if (!existsSync(cli)) throw new Error(`${arg}: no ${cli} (npm run build there first)`);
+  return cli;
+}
+
 export interface OperatorOptions {
   kubeconfig: string;
   /** write a V8 CPU profile to this directory (node --cpu-prof), sampled every 10 ms, and the operator's log beside it */
@@ -167,7 +180,7 @@ export class OperatorProcess {
     if (options.heapSnapshotDir) nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.heapSnapshotDir}`);
     const child = spawn(
       process.execPath,
-      [...nodeArgs, CLI, 'operator', '--kubeconfig', options.kubeconfig, '--metrics-bind-address', '127.0.0.1:0', '--health-bind-address', '0', '--log-level', 'info', ...(options.extraArgs ?? [])],
+      [...nodeArgs, operatorCli(), 'operator', '--kubeconfig', options.kubeconfig, '--metrics-bind-address', '127.0.0.1:0', '--health-bind-address', '0', '--log-level', 'info', ...(options.extraArgs ?? [])],
       { env: { PATH: process.env['PATH'] ?? '', ...imageEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const op = new OperatorProcess(child, nodeArgs, options.cpuProfileDir ? createWriteStream(join(options.cpuProfileDir, 'operator.log')) : undefined);

@@ -51,6 +51,12 @@ export interface ListOptions extends SelectorOptions {
   resourceVersion?: string;
   /** how `resourceVersion` is read (the API server's default, unset, means NotOlderThan for a non-zero one) */
   resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+  /**
+   * Each item as soon as it is decoded, instead of in the answer's `items` (which then holds
+   * those not handed over this way: none from the HTTP client): a page, or a whole unpaged list,
+   * is then never all in memory at once (see list-stream.ts).
+   */
+  onItem?: (item: KubeObjectLike) => void;
 }
 
 export interface WatchOptions extends SelectorOptions {

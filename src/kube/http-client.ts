@@ -22,6 +22,7 @@ import type {
 import { type ErrorContext, errorFromResponse, KubeApiError, type KubeVerb } from './errors.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { apiVersionOf, resourcePath, type ResourceType, restoreTypeMeta } from './resources.js';
+import { ListItemSplitter } from './list-stream.js';
 import { decodeWatchEvent, LineSplitter } from './watch-stream.js';
 
 const JSON_TYPE = 'application/json';
@@ -78,7 +79,7 @@ export class HttpKubeClient implements KubeClient {
 
   async list<T extends KubeObjectLike>(type: ResourceType, options: ListOptions): Promise<ObjectList<T>> {
     const namespace = namespaceOf(type, options.namespace);
-    const list = await this.json<ObjectList<T>>({
+    const call: Call = {
       verb: 'list',
       type,
       ...(namespace !== undefined ? { namespace } : {}),
@@ -94,7 +95,13 @@ export class HttpKubeClient implements KubeClient {
       },
       accept: options.metadataOnly ? METADATA_LIST_ACCEPT : JSON_TYPE,
       ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const { onItem } = options;
+    if (onItem) return this.streamList<T>(call, (item) => {
+      restoreTypeMeta(item, type);
+      onItem(item);
     });
+    const list = await this.json<ObjectList<T>>(call);
     const items = Array.isArray(list.items) ? list.items : [];
     for (const item of items) restoreTypeMeta(item, type);
     return { metadata: list.metadata ?? {}, items };
@@ -253,6 +260,47 @@ export class HttpKubeClient implements KubeClient {
       name: key.name,
       path: resourcePath(type, namespace, key.name, subresource),
     };
+  }
+
+  /** A list whose items go to `onItem` one by one as the body streams in (see list-stream.ts). */
+  private async streamList<T extends KubeObjectLike>(call: Call, onItem: (item: KubeObjectLike) => void): Promise<ObjectList<T>> {
+    const response = await this.send({ timeoutMs: this.requestTimeoutMs, ...call });
+    if (response.httpStatusCode < 200 || response.httpStatusCode >= 300) throw await errorFromBody(call, response);
+    const badResponse = () => new KubeApiError({ ...errorContext(call), statusCode: response.httpStatusCode, reason: 'BadResponse', message: `the API server answered ${call.verb} ${call.type.plural} with invalid JSON` });
+    const stream = response.body.stream();
+    if (!stream) throw badResponse();
+    const reader = stream.getReader();
+    const splitter = new ListItemSplitter();
+    let rest: Record<string, unknown>;
+    try {
+      for (;;) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          throw networkError(call, err);
+        }
+        if (chunk.done) break;
+        for (const text of splitter.push(chunk.value)) {
+          let item: unknown;
+          try {
+            item = JSON.parse(text);
+          } catch {
+            throw badResponse();
+          }
+          if (typeof item === 'object' && item !== null) onItem(item as KubeObjectLike);
+        }
+      }
+      try {
+        rest = splitter.end();
+      } catch {
+        throw badResponse();
+      }
+    } finally {
+      reader.cancel().catch(() => undefined);
+    }
+    const metadata = (typeof rest['metadata'] === 'object' && rest['metadata'] !== null ? rest['metadata'] : {}) as ObjectList<T>['metadata'];
+    return { metadata, items: [] };
   }
 
   private async json<T>(call: Call): Promise<T> {

@@ -254,7 +254,9 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     let snapshotVersion: string | undefined;
     let continueToken: string | undefined;
     do {
-      const request: ListOptions = { ...this.selectors(), signal: this.abort.signal };
+      // Item by item as they are decoded: a page of whole objects, or a whole list from an API
+      // server that does not page lists at resourceVersion 0, is never all in memory at once.
+      const request: ListOptions = { ...this.selectors(), signal: this.abort.signal, onItem: (item) => this.applyListedItem(item as T, seen) };
       if (pageSize > 0) request.limit = pageSize;
       if (continueToken) request.continue = continueToken;
       else Object.assign(request, this.listVersion());
@@ -262,9 +264,10 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       if (this.stopped) return;
       // Every page of a paged list comes from the first page's snapshot.
       snapshotVersion ??= page.metadata.resourceVersion;
-      // Applied page by page rather than after the last one: holding a whole list of 100,000s
-      // of objects as received would be the memory peak of the process.
-      this.applyListed(page.items, seen);
+      // What the client did not hand over one by one (fakes, mostly), page by page rather than
+      // after the last one: holding a whole list of 100,000s of objects as received would be the
+      // memory peak of the process.
+      for (const item of page.items) this.applyListedItem(item, seen);
       continueToken = page.metadata.continue || undefined;
     } while (continueToken && !this.stopped);
     if (this.stopped) return;
@@ -287,21 +290,20 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     return { resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' };
   }
 
-  /** Diffs listed objects against the store and delivers only the differences. */
-  private applyListed(items: T[], seen: Set<string>): void {
-    for (const item of items) {
-      const key = objectKey(item);
-      const known = this.store.get(key);
-      if (known && resourceVersionOf(known) === resourceVersionOf(item)) {
-        seen.add(key);
-        continue;
-      }
-      const object = this.view(item, known);
-      if (object === undefined) continue;
+  /** Diffs a listed object against the store and delivers it only when it differs. */
+  private applyListedItem(item: T, seen: Set<string>): void {
+    if (this.stopped) return;
+    const key = objectKey(item);
+    const known = this.store.get(key);
+    if (known && resourceVersionOf(known) === resourceVersionOf(item)) {
       seen.add(key);
-      this.store.set(key, this.kept(object));
-      this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
+      return;
     }
+    const object = this.view(item, known);
+    if (object === undefined) return;
+    seen.add(key);
+    this.store.set(key, this.kept(object));
+    this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
   }
 
   /** After a complete list: what the store has and the list had not is gone (synthetic DELETED). */

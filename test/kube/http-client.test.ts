@@ -73,6 +73,21 @@ describe('kube/http-client', () => {
     assert.equal(list.metadata.resourceVersion, '9');
   });
 
+  it('hands a list\'s items over one by one as the body streams in, when asked, and fails a body cut short', async () => {
+    const body = JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '7', continue: 'next' }, items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }] });
+    handler = (_req, res) => {
+      // in two writes, the first ending inside the second item
+      res.writeHead(200).write(body.slice(0, body.indexOf('"b"')));
+      setTimeout(() => res.end(body.slice(body.indexOf('"b"'))), 20);
+    };
+    const handed: unknown[] = [];
+    const list = await client.list(RESOURCES.pods, { onItem: (item) => handed.push(item) });
+    assert.deepEqual(handed, [{ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'a' } }, { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'b' } }]);
+    assert.deepEqual(list, { metadata: { resourceVersion: '7', continue: 'next' }, items: [] });
+    handler = (_req, res) => res.writeHead(200).end(body.slice(0, -3));
+    await assert.rejects(client.list(RESOURCES.pods, { onItem: () => undefined }), (err: unknown) => err instanceof KubeApiError && err.reason === 'BadResponse');
+  });
+
   it('turns error responses into KubeApiError, with or without a Status body, and reads Retry-After', async () => {
     handler = (_req, res) => res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'the object has been modified', code: 409 }));
     await assert.rejects(client.replace(RESOURCES.leases, { metadata: { name: 'l', namespace: 'ns', resourceVersion: '1' } }), (err: unknown) =>
