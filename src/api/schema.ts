@@ -384,9 +384,15 @@ export const traceCollectorStatusSchema: JSONSchemaProps = {
       type: 'object',
       description: 'What the pipeline has delivered, for whoever runs this collector next (a new leader, a restart): it replays the Events still listed and exports only what this does not cover. Written by the operator; remove it to start without it.',
       properties: {
-        watermark: str('Every span that starts before this was delivered, except those in unexported.', { format: 'date-time' }),
-        exportedAfter: str('Span ids (8 bytes each, base64) delivered that start at or after the watermark.', { maxLength: CHECKPOINT_ID_TEXT_MAX }),
-        unexported: str('Span ids (8 bytes each, base64) that start before the watermark and were not delivered yet.', { maxLength: CHECKPOINT_ID_TEXT_MAX }),
+        watermark: str('Every span that is not an Event\'s (roots, status transitions) and starts before this was delivered, except those in unexported.', { format: 'date-time' }),
+        eventsRead: {
+          type: 'object',
+          description: 'Per namespace, the resourceVersion of the newest Event read: the spans of the Events read up to it were delivered, except those in unexported.',
+          maxProperties: 100_000,
+          additionalProperties: { type: 'string', maxLength: 20 },
+        },
+        exportedAfter: str('Span ids (8 bytes each, base64) delivered that are not an Event\'s and start at or after the watermark.', { maxLength: CHECKPOINT_ID_TEXT_MAX }),
+        unexported: str('Span ids (8 bytes each, base64) not delivered yet: of Events read, and others that start before the watermark.', { maxLength: CHECKPOINT_ID_TEXT_MAX }),
         writtenAt: str('When the checkpoint was written.', { format: 'date-time' }),
       },
     },

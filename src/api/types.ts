@@ -125,7 +125,7 @@ export interface TraceCollectorStatus {
   pendingEvents?: number;
   lastExportTime?: string;
   /** docs/design.md §4.8, written by the pipeline (src/pipeline/checkpoint.ts), never by the status write */
-  checkpoint?: { watermark?: string; exportedAfter?: string; unexported?: string; writtenAt?: string };
+  checkpoint?: { watermark?: string; eventsRead?: Record<string, string>; exportedAfter?: string; unexported?: string; writtenAt?: string };
 }
 
 export interface TraceCollector {

@@ -10,7 +10,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { SpanRecord } from '../engine/types.js';
-import { alreadyExported, DeliveryLedger, encodeCheckpoint, type Checkpoint, type CheckpointRecord } from './checkpoint.js';
+import { alreadyExported, DeliveryLedger, encodeCheckpoint, type Checkpoint, type CheckpointRecord, type EventOrigin } from './checkpoint.js';
 import type { SpanExporterPort } from './ports.js';
 
 /** Where a pipeline's checkpoints go (the TraceCollector's status, in the operator). */
@@ -46,6 +46,8 @@ export interface DeliveryStats {
   checkpointWriteFailures: number;
   /** delivered spans left out of checkpoints for want of room: a successor may send them again */
   checkpointSpansLeftOut: number;
+  /** checkpoints not written: more spans of Events read were undelivered than one can list */
+  checkpointsSkipped: number;
 }
 
 export interface DeliveryOptions {
@@ -58,6 +60,10 @@ export interface DeliveryOptions {
   continuation?: Checkpoint;
   /** the spans still to come out of the engine (held, or of waiting events) */
   unfinished(visit: (spanId: string, startTime: number) => void): void;
+  /** per namespace, the resourceVersion of the newest Event read */
+  eventsRead(): ReadonlyMap<string, number>;
+  /** the Event a span is of, among those read (for a continuation: which spans the checkpoint accounts for by Event) */
+  eventOrigin(spanId: string): EventOrigin | undefined;
 }
 
 /** Spans handed to the exporter at a time by a final delivery; well below its queue bound. */
@@ -72,7 +78,7 @@ export class Delivery {
   private timer: TimerHandle | undefined;
   private lastRoundAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
-  private readonly counters: DeliveryStats = { spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, checkpointSpansLeftOut: 0 };
+  private readonly counters: DeliveryStats = { spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, checkpointSpansLeftOut: 0, checkpointsSkipped: 0 };
   private lastProblem = '';
 
   constructor(private readonly options: DeliveryOptions) {}
@@ -83,6 +89,11 @@ export class Delivery {
 
   stats(): DeliveryStats {
     return { ...this.counters };
+  }
+
+  /** An Event was read, whose span will be `spanId`. */
+  eventRead(spanId: string): void {
+    if (this.options.checkpoints) this.ledger.eventRead(spanId);
   }
 
   /** Spans the engine finished. */
@@ -131,8 +142,12 @@ export class Delivery {
   private notDeliveredBefore(spans: readonly SpanRecord[]): readonly SpanRecord[] {
     const continuation = this.options.continuation;
     if (continuation === undefined || spans.length === 0) return spans;
-    const kept = spans.filter((span) => !alreadyExported(continuation, span));
-    this.counters.spansSuppressed += spans.length - kept.length;
+    const kept: SpanRecord[] = [];
+    const before: SpanRecord[] = [];
+    for (const span of spans) (alreadyExported(continuation, span, this.options.eventOrigin(span.spanId)) ? before : kept).push(span);
+    this.counters.spansSuppressed += before.length;
+    // Delivered, by the predecessor: so says this pipeline's own checkpoint too.
+    if (this.options.checkpoints) this.ledger.delivered(before);
     return kept;
   }
 
@@ -181,11 +196,16 @@ export class Delivery {
   }
 
   private async writeCheckpoint(settings: CheckpointSettings): Promise<void> {
-    const checkpoint = this.ledger.checkpoint(this.options.clock.now(), settings.lateAllowanceMs, settings.maxIds, (visit) => {
+    const checkpoint = this.ledger.checkpoint(this.options.clock.now(), settings.lateAllowanceMs, settings.maxIds, this.options.eventsRead(), (visit) => {
       this.options.unfinished(visit);
       for (const span of this.handed) visit(span.spanId, span.startTime);
       for (const span of this.outbox) visit(span.spanId, span.startTime);
     });
+    if (checkpoint === undefined) {
+      this.counters.checkpointsSkipped++;
+      this.problem('too_many', `more than ${settings.maxIds} spans of Events read are undelivered: no checkpoint written, the last one stands`);
+      return;
+    }
     this.counters.checkpointSpansLeftOut += checkpoint.leftOut;
     if (checkpoint.leftOut > 0) this.options.log.debug({ leftOut: checkpoint.leftOut, maxIds: settings.maxIds }, 'delivered spans left out of a full checkpoint: a successor may send them again');
     await this.write(settings, encodeCheckpoint(checkpoint));

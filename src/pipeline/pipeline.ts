@@ -9,7 +9,7 @@ import { type Logger, silentLogger } from '../core/log.js';
 import { TickSchedule } from '../engine/schedule.js';
 import type { EngineConfig, KubeEvent, KubeObject, ObjectLookup, SpanRecord } from '../engine/types.js';
 import { spanIdOfEvent } from '../engine/ids.js';
-import { alreadyExported, type Checkpoint } from './checkpoint.js';
+import { alreadyExported, revision, type Checkpoint, type EventOrigin } from './checkpoint.js';
 import { Delivery, type CheckpointSettings, type DeliveryStats } from './delivery.js';
 import type { CorrelatorLike, EngineFactory } from './engine-port.js';
 import { eventTimeMs, passesFilter, SeenEvents } from './filter.js';
@@ -24,6 +24,9 @@ import {
   type Subscription,
   type WatchProblem,
 } from './ports.js';
+
+/** Events whose origin a continuation remembers (their spans may come out long after they were read). */
+const MAX_ORIGINS = 200_000;
 
 /**
  * How long a continuation waits for its watches to list before it replays what it has (the rest
@@ -145,6 +148,10 @@ export class Pipeline {
   private readonly delivery: Delivery;
   private catchUp: CatchUp | undefined;
   private eventsReplayed = 0;
+  /** per namespace, the resourceVersion of the newest Event read (checkpoints account for Events' spans by it) */
+  private readonly eventsRead = new Map<string, number>();
+  /** a continuation's: the Event each span read is of */
+  private readonly origins = new Map<string, EventOrigin>();
   /** of those, the ones whose span the checkpoint covers: its writer counted them already */
   private eventsReceivedBefore = 0;
   private readonly seen = new SeenEvents();
@@ -186,6 +193,8 @@ export class Pipeline {
       ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
       ...(options.continueFrom ? { continuation: options.continueFrom } : {}),
       unfinished: (visit) => this.correlator.unfinished(visit),
+      eventsRead: () => this.eventsRead,
+      eventOrigin: (spanId) => this.origins.get(spanId),
     });
     if (options.continueFrom) {
       const from = options.continueFrom;
@@ -463,6 +472,7 @@ export class Pipeline {
   }
 
   private feed(event: KubeEvent, now: number): void {
+    this.noteRead(event);
     try {
       this.export(this.correlator.addEvent(event, now));
     } catch (err) {
@@ -524,7 +534,8 @@ export class Pipeline {
       if (nextTick === Number.POSITIVE_INFINITY) nextTick = at + interval;
       for (; nextTick <= at; nextTick += interval) this.export(this.correlator.tick(nextTick));
       this.feed(event, at);
-      if (alreadyExported(catchUp.from, { spanId: spanIdOfEvent(event), startTime: at })) this.eventsReceivedBefore++;
+      const spanId = spanIdOfEvent(event);
+      if (alreadyExported(catchUp.from, { spanId, startTime: at }, this.origins.get(spanId))) this.eventsReceivedBefore++;
     }
     this.eventsReplayed += events.length;
     for (const [object, previous] of catchUp.objects) this.onObject(object, previous);
@@ -536,6 +547,23 @@ export class Pipeline {
       why === 'timeout' ? 'continued from the checkpoint before every watch listed' : 'continued from the checkpoint',
     );
     this.changed();
+  }
+
+  /**
+   * Accounts an Event read for checkpoints, before the engine can make its span: its watch
+   * delivers in resourceVersion order, so it is the newest of its namespace read.
+   */
+  private noteRead(event: KubeEvent): void {
+    if (!this.delivery.checkpointing && this.options.continueFrom === undefined) return;
+    const spanId = spanIdOfEvent(event);
+    this.delivery.eventRead(spanId);
+    const rv = revision(event.metadata.resourceVersion);
+    if (rv === undefined) return;
+    const namespace = event.metadata.namespace ?? '';
+    if (rv > (this.eventsRead.get(namespace) ?? -1)) this.eventsRead.set(namespace, rv);
+    if (this.options.continueFrom === undefined) return;
+    this.origins.set(spanId, { namespace, resourceVersion: rv });
+    if (this.origins.size > MAX_ORIGINS) this.origins.delete(this.origins.keys().next().value!);
   }
 
   private tickInterval(): number {

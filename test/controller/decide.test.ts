@@ -37,6 +37,7 @@ function stats(extra: Partial<PipelineStats> = {}): PipelineStats {
     checkpointsWritten: 0,
     checkpointWriteFailures: 0,
     checkpointSpansLeftOut: 0,
+    checkpointsSkipped: 0,
     exporter: { ready: true, reason: 'ExportSucceeded', message: 'exported' },
     watchedNamespaces: ['shop'],
     synced: true,

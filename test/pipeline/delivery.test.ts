@@ -34,6 +34,8 @@ describe('delivery in rounds, each recorded by a checkpoint (docs/design.md §4.
       log: silentLogger,
       checkpoints: { ...CHECKPOINT_DEFAULTS, writer },
       unfinished: (visit) => held.forEach((s) => visit(s.spanId, s.startTime)),
+      eventsRead: () => new Map(),
+      eventOrigin: () => undefined,
       ...extra,
     });
 
@@ -75,12 +77,27 @@ describe('delivery in rounds, each recorded by a checkpoint (docs/design.md §4.
 
   it('a continuation does not hand over what its predecessor delivered', async () => {
     const t = clock.now();
-    const continuation = { watermark: t, exportedAfter: new Set([id(2)]), unexported: new Set([id(3)]), writtenAt: t };
+    const continuation = { watermark: t, eventsRead: new Map<string, number>(), exportedAfter: new Set([id(2)]), unexported: new Set([id(3)]), writtenAt: t };
     const delivery = make({ continuation });
     delivery.add([span(1, t - 5), span(2, t + 5), span(3, t - 5), span(4, t + 5)]);
     await clock.advance(0);
     assert.deepEqual(exporter.exported.map((s) => s.spanId), [id(3), id(4)]);
     assert.equal(delivery.stats().spansSuppressed, 2);
+  });
+
+  it('accounts an Event\'s span by the Event read: listed undelivered while held, named in no list once delivered', async () => {
+    const read = new Map([['shop', 7]]);
+    const delivery = make({ eventsRead: () => read });
+    delivery.eventRead(id(1));
+    delivery.eventRead(id(2));
+    held = [span(2, clock.now() + 60_000)]; // its time does not matter: it is an Event's
+    delivery.add([span(1, clock.now() + 60_000)]);
+    await clock.advance(0);
+    const written = decodeCheckpoint(writer.writes[0]?.record);
+    assert.ok(written.ok);
+    assert.deepEqual([...written.checkpoint.unexported], [id(2)]);
+    assert.deepEqual([...written.checkpoint.exportedAfter], []);
+    assert.deepEqual([...written.checkpoint.eventsRead], [['shop', 7]]);
   });
 
   it('ends with the checkpoint its stop asks for: handed over, removed, or left as it is', async () => {
@@ -108,7 +125,7 @@ describe('delivery in rounds, each recorded by a checkpoint (docs/design.md §4.
   });
 
   it('without a writer, spans go to the exporter as they come', () => {
-    const delivery = new Delivery({ exporter, clock, log: silentLogger, unfinished: () => {} });
+    const delivery = new Delivery({ exporter, clock, log: silentLogger, unfinished: () => {}, eventsRead: () => new Map(), eventOrigin: () => undefined });
     delivery.add([span(1, clock.now())]);
     assert.deepEqual(exporter.calls, ['enqueue 1']);
     assert.equal(delivery.checkpointing, false);
