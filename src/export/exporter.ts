@@ -59,6 +59,7 @@ export class OtlpExporter implements SpanExporterPort {
   private shutdownDeadline = Number.POSITIVE_INFINITY;
   private shutdownDone = false;
   private shutdownPromise: Promise<void> | undefined;
+  private readonly settledListeners: Array<(spans: readonly SpanRecord[]) => void> = [];
 
   constructor(config: ResolvedExporterConfig, options: OtlpExporterOptions = {}) {
     const o = resolveOptions(options);
@@ -151,6 +152,10 @@ export class OtlpExporter implements SpanExporterPort {
 
   onStateChange(listener: (state: ExporterState) => void): void {
     this.status.onChange(listener);
+  }
+
+  onSettled(listener: (spans: readonly SpanRecord[]) => void): void {
+    this.settledListeners.push(listener);
   }
 
   onExportRequest(listener: (request: ExportRequestInfo) => void): void {
@@ -269,6 +274,7 @@ export class OtlpExporter implements SpanExporterPort {
       this.counters.lastExportTime = this.clock.now();
       this.inFlight.finish(batch);
       this.status.exported(address);
+      this.tellSettled(batch);
     } else {
       this.counters.failedExportRequests++;
       const decision = this.retryPolicy.decide(failure, batch.attempts, this.clock.now(), batch.deadline, this.shutdownDeadline);
@@ -278,6 +284,7 @@ export class OtlpExporter implements SpanExporterPort {
         this.inFlight.finish(batch);
         this.drop('rejected', batch.spans.length, `${failure.codeName}: ${failure.details}`);
         this.status.rejected(failure, address);
+        this.tellSettled(batch);
       } else {
         this.healthy = false;
         this.channel.noteFailure(failure);
@@ -287,11 +294,22 @@ export class OtlpExporter implements SpanExporterPort {
         } else {
           this.inFlight.finish(batch);
           this.drop(decision.reason, batch.spans.length, `${failure.codeName}: ${failure.details}`);
+          this.tellSettled(batch);
         }
       }
     }
     this.releaseFlushWaiters();
     this.pump();
+  }
+
+  private tellSettled(batch: Batch): void {
+    for (const listener of this.settledListeners) {
+      try {
+        listener(batch.records);
+      } catch (err) {
+        this.logger.error({ err }, 'span exporter: settled listener failed');
+      }
+    }
   }
 
   private retry(batch: Batch): void {

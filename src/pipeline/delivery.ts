@@ -72,8 +72,8 @@ const FINAL_CHUNK = 1000;
 export class Delivery {
   private readonly ledger = new DeliveryLedger();
   private outbox: SpanRecord[] = [];
-  /** handed to the exporter since it last had nothing queued: delivered once it has nothing queued again */
-  private handed: SpanRecord[] = [];
+  /** handed to the exporter, not settled yet (by id: a settled batch says which) */
+  private readonly handed = new Map<string, SpanRecord>();
   private round: Promise<void> | undefined;
   private timer: TimerHandle | undefined;
   private lastRoundAt = Number.NEGATIVE_INFINITY;
@@ -81,7 +81,19 @@ export class Delivery {
   private readonly counters: DeliveryStats = { spansSuppressed: 0, checkpointsWritten: 0, checkpointWriteFailures: 0, checkpointSpansLeftOut: 0, checkpointsSkipped: 0 };
   private lastProblem = '';
 
-  constructor(private readonly options: DeliveryOptions) {}
+  constructor(private readonly options: DeliveryOptions) {
+    if (options.checkpoints === undefined) return;
+    if (options.exporter.onSettled) options.exporter.onSettled((spans) => this.settled(spans));
+    else this.settleWhenIdle = true;
+  }
+
+  /** without the exporter's onSettled: what was handed is taken as settled once it has nothing queued */
+  private settleWhenIdle = false;
+
+  private settled(spans: readonly SpanRecord[]): void {
+    for (const span of spans) this.handed.delete(span.spanId);
+    this.ledger.delivered(spans);
+  }
 
   get checkpointing(): boolean {
     return this.options.checkpoints !== undefined;
@@ -179,26 +191,30 @@ export class Delivery {
 
   private hand(spans: SpanRecord[]): void {
     if (spans.length === 0) return;
+    if (this.options.checkpoints !== undefined) {
+      for (const span of spans) this.handed.set(span.spanId, span);
+      // Bounded during an outage (the exporter's queue drops its oldest without a word): a span
+      // forgotten here is neither listed as delivered nor as undelivered, which costs at most its
+      // being sent again by a successor.
+      const bound = 2 * this.options.checkpoints.maxIds + FINAL_CHUNK;
+      for (const id of this.handed.keys()) {
+        if (this.handed.size <= bound) break;
+        this.handed.delete(id);
+      }
+    }
     this.options.exporter.enqueue(spans);
-    if (this.options.checkpoints === undefined) return;
-    for (const span of spans) this.handed.push(span);
-    // Bounded during an outage: a span forgotten here is neither listed as delivered nor as
-    // undelivered, which costs at most its being sent again by a successor.
-    const bound = 2 * this.options.checkpoints.maxIds + FINAL_CHUNK;
-    if (this.handed.length > bound) this.handed.splice(0, this.handed.length - bound);
   }
 
-  /** Once the exporter has nothing queued, every span handed to it was accepted or given up on. */
+  /** Without onSettled: once the exporter has nothing queued, every span handed to it was accepted or given up on. */
   private settleIfIdle(): void {
-    if (this.handed.length === 0 || this.options.exporter.stats().spansQueued > 0) return;
-    this.ledger.delivered(this.handed);
-    this.handed = [];
+    if (!this.settleWhenIdle || this.handed.size === 0 || this.options.exporter.stats().spansQueued > 0) return;
+    this.settled([...this.handed.values()]);
   }
 
   private async writeCheckpoint(settings: CheckpointSettings): Promise<void> {
     const checkpoint = this.ledger.checkpoint(this.options.clock.now(), settings.lateAllowanceMs, settings.maxIds, this.options.eventsRead(), (visit) => {
       this.options.unfinished(visit);
-      for (const span of this.handed) visit(span.spanId, span.startTime);
+      for (const span of this.handed.values()) visit(span.spanId, span.startTime);
       for (const span of this.outbox) visit(span.spanId, span.startTime);
     });
     if (checkpoint === undefined) {

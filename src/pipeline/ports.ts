@@ -55,6 +55,12 @@ export interface SpanExporterPort {
    * `ok` is false for a failed or refused request.
    */
   onExportRequest?(listener: (request: ExportRequestInfo) => void): void;
+  /**
+   * Optional: called with the spans of each batch once it is settled: accepted by the endpoint,
+   * or given up on (rejected, past its deadline). Checkpoints count both as delivered: neither
+   * is sent again.
+   */
+  onSettled?(listener: (spans: readonly SpanRecord[]) => void): void;
 }
 
 export interface ExportRequestInfo {

@@ -60,6 +60,23 @@ describe('export delivery (fake clock and transport)', () => {
     ]);
   });
 
+  it('tells which spans are settled: accepted, or given up on, never while a batch waits to retry', async () => {
+    const exporter = make({ maxBatchSize: 5 });
+    const settled: string[][] = [];
+    exporter.onSettled((spans) => settled.push(spans.map((s) => s.spanId)));
+    exporter.enqueue(records(0, 5));
+    await settle();
+    await transports.answer(transports.open()[0], unavailable);
+    assert.deepEqual(settled, [], 'waiting to retry: not settled');
+    await clock.advance(clock.pending()[0] ?? 0);
+    await transports.answer(transports.open()[0]);
+    assert.deepEqual(settled, [records(0, 5).map((s) => s.spanId)]);
+    exporter.enqueue(records(5, 5));
+    await settle();
+    await transports.answer(transports.open()[0], { code: 3, codeName: 'INVALID_ARGUMENT', details: 'bad', retryable: false });
+    assert.equal(settled.length, 2, 'rejected: given up on, settled too');
+  });
+
   it('sends a full batch at once and a partial one after maxDelayMs', async () => {
     const exporter = make({ maxBatchSize: 10, maxDelayMs: 1000 });
     exporter.enqueue(records(0, 23));

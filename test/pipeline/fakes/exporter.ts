@@ -17,6 +17,11 @@ export class FakeExporter implements SpanExporterPort {
   enqueue(spans: readonly SpanRecord[]): void {
     this.calls.push(`enqueue ${spans.length}`);
     this.exported.push(...spans);
+    for (const listener of this.settledListeners) listener(spans);
+  }
+  private readonly settledListeners: Array<(spans: readonly SpanRecord[]) => void> = [];
+  onSettled(listener: (spans: readonly SpanRecord[]) => void): void {
+    this.settledListeners.push(listener);
   }
   update(config: ResolvedExporterConfig): void {
     this.config = config;
