@@ -152,7 +152,7 @@ export class Pipeline {
   private readonly eventsRead = new Map<string, number>();
   /** a continuation's: the Event each span read is of */
   private readonly origins = new Map<string, EventOrigin>();
-  /** of those, the ones whose span the checkpoint covers: its writer counted them already */
+  /** of the events replayed, those whose span the checkpoint covers: its writer counted them already */
   private eventsReceivedBefore = 0;
   private readonly seen = new SeenEvents();
   private readonly watches = new Map<string, EventWatch>();
