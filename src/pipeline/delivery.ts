@@ -82,13 +82,8 @@ export class Delivery {
   private lastProblem = '';
 
   constructor(private readonly options: DeliveryOptions) {
-    if (options.checkpoints === undefined) return;
-    if (options.exporter.onSettled) options.exporter.onSettled((spans) => this.settled(spans));
-    else this.settleWhenIdle = true;
+    if (options.checkpoints !== undefined) options.exporter.onSettled((spans) => this.settled(spans));
   }
-
-  /** without the exporter's onSettled: what was handed is taken as settled once it has nothing queued */
-  private settleWhenIdle = false;
 
   private settled(spans: readonly SpanRecord[]): void {
     for (const span of spans) this.handed.delete(span.spanId);
@@ -146,7 +141,6 @@ export class Delivery {
       return;
     }
     if (clock.now() < deadline) await exporter.flush(deadline);
-    this.settleIfIdle();
     await this.writeCheckpoint(settings);
   }
 
@@ -182,7 +176,6 @@ export class Delivery {
     this.outbox = [];
     try {
       await this.options.exporter.flush(this.lastRoundAt + settings.roundTimeoutMs);
-      this.settleIfIdle();
       await this.writeCheckpoint(settings);
     } catch (err) {
       this.options.log.error({ err }, 'checkpoint round failed');
@@ -203,12 +196,6 @@ export class Delivery {
       }
     }
     this.options.exporter.enqueue(spans);
-  }
-
-  /** Without onSettled: once the exporter has nothing queued, every span handed to it was accepted or given up on. */
-  private settleIfIdle(): void {
-    if (!this.settleWhenIdle || this.handed.size === 0 || this.options.exporter.stats().spansQueued > 0) return;
-    this.settled([...this.handed.values()]);
   }
 
   private async writeCheckpoint(settings: CheckpointSettings): Promise<void> {

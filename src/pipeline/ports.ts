@@ -56,11 +56,10 @@ export interface SpanExporterPort {
    */
   onExportRequest?(listener: (request: ExportRequestInfo) => void): void;
   /**
-   * Optional: called with the spans of each batch once it is settled: accepted by the endpoint,
-   * or given up on (rejected, past its deadline). Checkpoints count both as delivered: neither
-   * is sent again.
+   * Called with the spans of each batch once it is settled: accepted by the endpoint, or given up
+   * on (rejected, past its deadline). Checkpoints count both as delivered: neither is sent again.
    */
-  onSettled?(listener: (spans: readonly SpanRecord[]) => void): void;
+  onSettled(listener: (spans: readonly SpanRecord[]) => void): void;
 }
 
 export interface ExportRequestInfo {

@@ -82,6 +82,18 @@ export async function startEnv(): Promise<Env> {
   };
 }
 
+/** One Env for the tests of a describe block: started before the first, closed after the last; `use` receives it. */
+export function envPerSuite(use: (env: Env) => void): void {
+  let env: Env | undefined;
+  before(async () => {
+    env = await startEnv();
+    use(env);
+  });
+  after(async () => {
+    await env?.close();
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // a minimal kubectl
 

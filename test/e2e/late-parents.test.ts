@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../support/kube-api-server/index.js';
-import { applyReady, duplicateSpanIds, sleep, spansIn, startEnv, testEvent, waitFor, type Env, FLUSH_ON_STOP } from './harness.js';
+import { applyReady, duplicateSpanIds, sleep, spansIn, envPerSuite, testEvent, waitFor, type Env, FLUSH_ON_STOP } from './harness.js';
 
 // A rate-limited replicaset-controller posts its `Created pod` Events seconds late, while the
 // scheduler's Events about the same Pods arrive on time (docs/design.md §5.11).
@@ -15,14 +15,8 @@ const event = (kind: string, name: string, reason: string, message: string, sour
 
 describe('e2e: Created pod Events posted late by a rate-limited controller', function () {
   this.timeout(60_000);
-  let env: Env;
-
-  before(async () => {
-    env = await startEnv();
-  });
-  after(async () => {
-    await env?.close();
-  });
+  let env!: Env;
+  envPerSuite((started) => (env = started));
 
   it("still parent their Pods' Scheduled spans, and the status counts the wait", async () => {
     const op = await env.startOperator([...FLUSH_ON_STOP]);

@@ -12,7 +12,7 @@ import {
   receivedTree,
   sleep,
   spansIn,
-  startEnv,
+  envPerSuite,
   waitFor,
   type Env,
   type Operator,
@@ -61,14 +61,8 @@ const settled = async (op: Operator, received: number, pending: number): Promise
 
 describe('e2e: a recorded rollout through the operator process', function () {
   this.timeout(60_000);
-  let env: Env;
-
-  before(async () => {
-    env = await startEnv();
-  });
-  after(async () => {
-    await env?.close();
-  });
+  let env!: Env;
+  envPerSuite((started) => (env = started));
 
   it('exports the expected trace tree and counts it in the TraceCollector status', async () => {
     const op = await env.startOperator([...FLUSH_ON_STOP]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../support/kube-api-server/index.js';
-import { applyReady, duplicateSpanIds, spansIn, startEnv, testEvent, waitFor, type Env } from './harness.js';
+import { applyReady, duplicateSpanIds, spansIn, envPerSuite, testEvent, waitFor, type Env } from './harness.js';
 
 // Nothing emits an Event when a Pod turns Ready or a rollout completes: the operator reads it from
 // the objects' status it watches (docs/design.md §5.10). Here the objects are written as the
@@ -49,14 +49,8 @@ function pod(ready: boolean): KubeObject {
 
 describe('e2e: status transitions through the operator process', function () {
   this.timeout(60_000);
-  let env: Env;
-
-  before(async () => {
-    env = await startEnv();
-  });
-  after(async () => {
-    await env?.close();
-  });
+  let env!: Env;
+  envPerSuite((started) => (env = started));
 
   it("exports Pod.Ready under the Pod's Created pod and RolloutComplete under its generation's root, which ends after it", async () => {
     const op = await env.startOperator();

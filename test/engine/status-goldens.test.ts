@@ -3,11 +3,8 @@
  * §5.10), written by test/support/rollout-scenarios.ts: each capture replayed as `kspan replay`
  * does, compared line for line with its `.expected.txt`, which was reviewed by hand: every
  * `Pod.Ready` under the action that made its Pod, every `RolloutComplete` / `RolloutFailed`
- * under the root of its generation.
- *
- * Where the engine's tree is wrong today, the `.expected.txt` holds the right tree and its
- * comparison is pending (KNOWN_WRONG names the cause); the checks below it (parents of the status
- * spans, root ends, ERROR statuses) hold for every capture.
+ * under the root of its generation. The checks below it (parents of the status spans, root ends,
+ * ERROR statuses) hold for every capture.
  */
 
 import assert from 'node:assert/strict';
@@ -33,12 +30,6 @@ const SCENARIOS = [
   'deployment-traceparent', // (j) §5.13
 ] as const;
 type Name = (typeof SCENARIOS)[number];
-
-/**
- * Captures whose tree the engine gets wrong today: the `.expected.txt` is the right tree; the
- * line-for-line comparison waits for the engine fix named here.
- */
-const KNOWN_WRONG: Partial<Record<Name, string>> = {};
 
 const config = engineConfigFromSpec({});
 const capturePath = (name: string): string => path.join(statusFixturesDir, `${name}.ndjson`);
@@ -83,13 +74,7 @@ describe('status goldens (test/fixtures/status)', () => {
   });
 
   for (const name of SCENARIOS) {
-    const title = `${name}: the expected tree, line for line`;
-    const known = KNOWN_WRONG[name];
-    if (known !== undefined) {
-      it.skip(`${title} (engine bug: ${known})`);
-      continue;
-    }
-    it(title, () => {
+    it(`${name}: the expected tree, line for line`, () => {
       const actual = renderTree(spans(name)).split('\n');
       const expected = readFileSync(path.join(statusFixturesDir, `${name}.expected.txt`), 'utf8').split('\n');
       for (let i = 0; i < Math.max(actual.length, expected.length); i++) assert.equal(actual[i], expected[i], `${name} line ${i + 1}`);

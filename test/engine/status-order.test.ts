@@ -20,9 +20,6 @@ import { objectVersions, shiftStatusUpdates, statusFixturesDir, statusUpdates } 
 const MAX_SHIFT_MS = 2000;
 const RUNS = 50;
 
-/** Captures whose spans depend on these arrival orders today: the property waits for the engine fix named. */
-const KNOWN_WRONG: Record<string, string> = {};
-
 const config = engineConfigFromSpec({});
 
 function readCapture(name: string): CaptureRecord[] {
@@ -59,12 +56,7 @@ describe('status updates arriving before or after the Events around them (±2 s)
       assert.ok(movable.length >= 15, `${movable.length} status updates`);
     });
 
-    const title = `${name}: the same spans, parents and traces`;
-    if (KNOWN_WRONG[name] !== undefined) {
-      it.skip(`${title} (engine bug: ${KNOWN_WRONG[name]})`);
-      continue;
-    }
-    it(title, () => {
+    it(`${name}: the same spans, parents and traces`, () => {
       const shifts = fc.array(fc.integer({ min: -MAX_SHIFT_MS, max: MAX_SHIFT_MS }), { minLength: movable.length, maxLength: movable.length });
       fc.assert(
         fc.property(shifts, (shift) => {
