@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { leaveOutClientNodeApis } from './kube/client-node-hooks.js';
 
+// Before any command loads the Kubernetes client (main.js loads them lazily).
+leaveOutClientNodeApis();
+const { main } = await import('./main.js');
 process.exitCode = await main(process.argv.slice(2));

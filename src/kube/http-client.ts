@@ -1,13 +1,6 @@
 /** The HTTP request layer: HttpKubeClient, the KubeClient over HTTP(S) with a KubeConfig. */
 
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  PatchStrategy,
-  RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, type KubeConfig, PatchStrategy, RequestContext, type ResponseContext } from './client-node.js';
 import type {
   JsonPatchOperation,
   KubeClient,

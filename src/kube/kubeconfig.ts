@@ -1,6 +1,6 @@
 /** Which Kubernetes configuration the operator uses: --kubeconfig PATH, else $KUBECONFIG, else the in-cluster service account. */
 
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './client-node.js';
 
 /**
  * Loads the kubeconfig the way the operator flags say: `--kubeconfig PATH`, else $KUBECONFIG
