@@ -4,7 +4,10 @@
  * TraceCollector over all namespaces, then (another operator) the e2e's 20 over overlapping sets
  * of namespaces. Heap used at ready counts garbage not collected yet (the lists leave some,
  * however they are read), so the heap is also given after the full collection a heap snapshot
- * makes: what is alive.
+ * makes: what is alive. Heap used at ready depends on when V8's last full collection fell
+ * against the end of the lists, so the memory is also read again once the operator has been at
+ * rest for SETTLE_MS (V8 collects once the allocation stops), and the peak RSS is given: what a
+ * memory limit must leave room for.
  *
  *   npm run bench -- ready [--quick] [--operator-from=DIR]
  *
@@ -21,6 +24,7 @@ import { Workload, type WorkloadOptions } from './support/workload.js';
 
 const quick = process.argv.includes('--quick');
 const POPULATION = quick ? 10_000 : 200_000;
+const SETTLE_MS = 15_000;
 /** the e2e benchmark's workload */
 const WORKLOAD: WorkloadOptions = { seed: 42, namespaces: 50 };
 
@@ -49,7 +53,7 @@ async function snapshot(op: OperatorProcess, dir: string): Promise<void> {
   }
 }
 
-async function run(name: string, collectors: CollectorDef[]): Promise<{ ready: Memory; live: Memory; seconds: number; cpuSeconds: number }> {
+async function run(name: string, collectors: CollectorDef[]): Promise<{ ready: Memory; settled: Memory; live: Memory; peakRssMb: number; seconds: number; cpuSeconds: number }> {
   const env = await BenchEnv.start({ workload: WORKLOAD, population: POPULATION, log });
   const dir = mkdtempSync(join(tmpdir(), `kspan-ready-${name}-`));
   try {
@@ -60,9 +64,12 @@ async function run(name: string, collectors: CollectorDef[]): Promise<{ ready: M
     const seconds = (Date.now() - started) / 1000;
     const cpuSeconds = op.sample()?.cpuSeconds ?? Number.NaN;
     const ready = await memory(op);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const settled = await memory(op);
+    const peakRssMb = op.sample()?.peakRssMb ?? Number.NaN;
     await snapshot(op, dir);
     const live = await memory(op);
-    return { ready, live, seconds, cpuSeconds };
+    return { ready, settled, live, peakRssMb, seconds, cpuSeconds };
   } finally {
     await env.close();
     rmSync(dir, { recursive: true, force: true });
@@ -79,11 +86,14 @@ const runs: Array<[string, CollectorDef[]]> = [
 const rows: Array<Array<string | number>> = [];
 for (const [name, collectors] of runs) {
   const r = await run(name, collectors);
-  rows.push([name, fmt(r.seconds, 1), fmt(r.cpuSeconds, 1), fmt(r.ready.rssMb), fmt(r.ready.heapUsedMb), fmt(r.ready.heapTotalMb), fmt(r.ready.externalMb), fmt(r.live.heapUsedMb)]);
+  rows.push([name, fmt(r.seconds, 1), fmt(r.cpuSeconds, 1), fmt(r.ready.rssMb), fmt(r.ready.heapUsedMb), fmt(r.ready.heapTotalMb), fmt(r.ready.externalMb), fmt(r.settled.rssMb), fmt(r.settled.heapUsedMb), fmt(r.peakRssMb), fmt(r.live.heapUsedMb)]);
   const key = name === '1' ? 'ready' : 'ready_20_collectors';
   machine(`${key}_rss_mb`, Math.round(r.ready.rssMb));
   machine(`${key}_heap_used_mb`, Math.round(r.ready.heapUsedMb));
+  machine(`${key}_settled_rss_mb`, Math.round(r.settled.rssMb));
+  machine(`${key}_settled_heap_used_mb`, Math.round(r.settled.heapUsedMb));
+  machine(`${key}_peak_rss_mb`, Math.round(r.peakRssMb));
   machine(`${key}_heap_live_mb`, Math.round(r.live.heapUsedMb));
 }
 log(`\n${POPULATION} objects at rest`);
-log(table(['collectors', 'ready in s', 'CPU s', 'RSS MiB', 'heap used MiB', 'heap total MiB', 'external MiB', 'heap alive MiB (after a full GC)'], rows));
+log(table(['collectors', 'ready in s', 'CPU s', 'RSS MiB', 'heap used MiB', 'heap total MiB', 'external MiB', `RSS ${SETTLE_MS / 1000} s later`, 'heap used then', 'peak RSS MiB', 'heap alive MiB (after a full GC)'], rows));
