@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dueTimes, DUE_BY_TICK } from './support/due-times.js';
 import { BenchEnv, type CollectorDef } from './support/environment.js';
-import { ensureBuilt, exportTotals, meanExportMs, metricSum } from './support/operator-process.js';
+import { ensureBuilt, exportTotals, flushOnStopFlags, meanExportMs, metricSum } from './support/operator-process.js';
 import { fmt, log, machine, percentile, sortedCopy, table } from './support/report.js';
 import { Workload, type WorkloadOptions } from './support/workload.js';
 
@@ -103,7 +103,8 @@ async function run(name: string, collectors: CollectorDef[], rates: number[]): P
   const env = await BenchEnv.start({ workload: WORKLOAD, population: CONFIG.population, eventTtlMs: EVENT_TTL_MS, log });
   try {
     const profileDir = profile ? mkdtempSync(join(tmpdir(), `kspan-prof-${name}-`)) : undefined;
-    const op = await env.startOperator(profileDir ? { cpuProfileDir: profileDir } : {});
+    // Stopped at the end to count its spans: it must export what it holds then (flushOnStopFlags).
+    const op = await env.startOperator({ extraArgs: flushOnStopFlags(), ...(profileDir ? { cpuProfileDir: profileDir } : {}) });
     const started = Date.now();
     for (const c of collectors) await env.applyCollector(c);
     await env.waitReady(quick ? 60_000 : 300_000);

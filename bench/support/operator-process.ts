@@ -124,6 +124,17 @@ export function operatorCli(argv: readonly string[] = process.argv): string {
   return cli;
 }
 
+/**
+ * The flags that make the operator export everything it holds when it is stopped (SIGTERM): with
+ * checkpoints (docs/design.md §4.8) it hands what it holds over to the next leader instead, and a
+ * benchmark that stops it to count its spans has no next leader. Empty for an operator (from
+ * --operator-from) older than checkpoints, which always flushes.
+ */
+export function flushOnStopFlags(): string[] {
+  const help = spawnSync(process.execPath, [operatorCli(), 'operator', '--help'], { encoding: 'utf8' });
+  return `${help.stdout}${help.stderr}`.includes('--checkpoint-interval-seconds') ? ['--checkpoint-interval-seconds', '0'] : [];
+}
+
 export interface OperatorOptions {
   kubeconfig: string;
   /** write a V8 CPU profile to this directory (node --cpu-prof), sampled every 10 ms, and the operator's log beside it */
