@@ -131,9 +131,14 @@ export function operatorCli(argv: readonly string[] = process.argv): string {
  * --operator-from) older than checkpoints, which always flushes.
  */
 export function flushOnStopFlags(): string[] {
-  const help = spawnSync(process.execPath, [operatorCli(), 'operator', '--help'], { encoding: 'utf8' });
-  return `${help.stdout}${help.stderr}`.includes('--checkpoint-interval-seconds') ? ['--checkpoint-interval-seconds', '0'] : [];
+  // One operator per benchmark process: its --help is read once.
+  if (flushFlags === undefined) {
+    const help = spawnSync(process.execPath, [operatorCli(), 'operator', '--help'], { encoding: 'utf8' });
+    flushFlags = `${help.stdout}${help.stderr}`.includes('--checkpoint-interval-seconds') ? ['--checkpoint-interval-seconds', '0'] : [];
+  }
+  return flushFlags;
 }
+let flushFlags: string[] | undefined;
 
 export interface OperatorOptions {
   kubeconfig: string;

@@ -253,15 +253,12 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     // Which keys the list had, to find what the store has and the list had not: only a relist
     // needs it. On the first list (200,000 keys for a big cluster) the Set would be garbage at once.
     const seen = this.store.size > 0 ? new Set<string>() : undefined;
-    let listed = 0;
     let snapshotVersion: string | undefined;
     let continueToken: string | undefined;
     do {
       // Item by item as they are decoded: a page of whole objects, or a whole list from an API
       // server that does not page lists at resourceVersion 0, is never all in memory at once.
-      const request: ListOptions = { ...this.selectors(), signal: this.abort.signal, onItem: (item) => {
-        if (this.applyListedItem(item as T, seen)) listed++;
-      } };
+      const request: ListOptions = { ...this.selectors(), signal: this.abort.signal, onItem: (item) => this.applyListedItem(item as T, seen) };
       if (pageSize > 0) request.limit = pageSize;
       if (continueToken) request.continue = continueToken;
       else Object.assign(request, this.listVersion());
@@ -272,7 +269,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
       // What the client did not hand over one by one (fakes, mostly), page by page rather than
       // after the last one: holding a whole list of 100,000s of objects as received would be the
       // memory peak of the process.
-      for (const item of page.items) if (this.applyListedItem(item, seen)) listed++;
+      for (const item of page.items) this.applyListedItem(item, seen);
       continueToken = page.metadata.continue || undefined;
     } while (continueToken && !this.stopped);
     if (this.stopped) return;
@@ -280,7 +277,7 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     this.resourceVersion = snapshotVersion ?? '';
     this.listConsistently = false;
     this.backoff.reset();
-    this.logger.debug({ ...this.logContext(), objects: listed, resourceVersion: this.resourceVersion }, 'listed');
+    this.logger.debug({ ...this.logContext(), objects: seen?.size ?? this.store.size, resourceVersion: this.resourceVersion }, 'listed');
     this.markHealthy();
   }
 
@@ -295,30 +292,28 @@ export class ListWatch<T extends KubeObjectLike = KubeObjectLike> {
     return { resourceVersion: this.resourceVersion, resourceVersionMatch: 'NotOlderThan' };
   }
 
-  /** Diffs a listed object against the store and delivers it only when it differs. Whether the store has it now. */
-  private applyListedItem(item: T, seen: Set<string> | undefined): boolean {
-    if (this.stopped) return false;
+  /** Diffs a listed object against the store and delivers it only when it differs. */
+  private applyListedItem(item: T, seen: Set<string> | undefined): void {
+    if (this.stopped) return;
     const key = objectKey(item);
     const known = this.store.get(key);
     if (known && resourceVersionOf(known) === resourceVersionOf(item)) {
       seen?.add(key);
-      return true;
+      return;
     }
     const object = this.view(item, known);
-    if (object === undefined) return false;
+    if (object === undefined) return;
     seen?.add(key);
     this.store.set(key, this.kept(object));
     this.deliver({ type: known ? 'MODIFIED' : 'ADDED', object });
-    return true;
   }
 
   /** After a complete relist: what the store has and the list had not is gone (synthetic DELETED). */
   private removeUnlisted(seen: Set<string>): void {
-    // Not a copy of the store to iterate over (an array of all its entries): the keys to remove are few.
-    const gone: string[] = [];
-    for (const key of this.store.keys()) if (!seen.has(key)) gone.push(key);
-    for (const key of gone) {
-      const known = this.store.get(key)!;
+    // Over the store itself, not a copy of its entries (200,000 of them): deleting the entry
+    // being visited is safe in a Map's iteration.
+    for (const [key, known] of this.store) {
+      if (seen.has(key)) continue;
       this.store.delete(key);
       this.deliver({ type: 'DELETED', object: known, synthetic: true });
     }

@@ -471,8 +471,9 @@ export class Pipeline {
     this.feed(event, this.clock.now());
   }
 
-  private feed(event: KubeEvent, now: number): void {
-    this.noteRead(event);
+  /** The Event's span id when checkpoints account for it (see noteRead). */
+  private feed(event: KubeEvent, now: number): string | undefined {
+    const spanId = this.noteRead(event);
     try {
       this.export(this.correlator.addEvent(event, now));
     } catch (err) {
@@ -481,6 +482,7 @@ export class Pipeline {
     }
     // After the engine took it: the versions it read for the first time come before it.
     this.writing()?.event(event, now);
+    return spanId;
   }
 
   /**
@@ -533,8 +535,7 @@ export class Pipeline {
       at = Math.max(at, Math.min(now, eventTimeMs(event) ?? now));
       if (nextTick === Number.POSITIVE_INFINITY) nextTick = at + interval;
       for (; nextTick <= at; nextTick += interval) this.export(this.correlator.tick(nextTick));
-      this.feed(event, at);
-      const spanId = spanIdOfEvent(event);
+      const spanId = this.feed(event, at) ?? spanIdOfEvent(event);
       if (alreadyExported(catchUp.from, { spanId, startTime: at }, this.origins.get(spanId))) this.eventsReceivedBefore++;
     }
     this.eventsReplayed += events.length;
@@ -551,19 +552,21 @@ export class Pipeline {
 
   /**
    * Accounts an Event read for checkpoints, before the engine can make its span: its watch
-   * delivers in resourceVersion order, so it is the newest of its namespace read.
+   * delivers in resourceVersion order, so it is the newest of its namespace read. Gives the
+   * Event's span id, undefined when nothing is accounted (no checkpoints, no continuation).
    */
-  private noteRead(event: KubeEvent): void {
-    if (!this.delivery.checkpointing && this.options.continueFrom === undefined) return;
+  private noteRead(event: KubeEvent): string | undefined {
+    if (!this.delivery.checkpointing && this.options.continueFrom === undefined) return undefined;
     const spanId = spanIdOfEvent(event);
     this.delivery.eventRead(spanId);
     const rv = revision(event.metadata.resourceVersion);
-    if (rv === undefined) return;
+    if (rv === undefined) return spanId;
     const namespace = event.metadata.namespace ?? '';
     if (rv > (this.eventsRead.get(namespace) ?? -1)) this.eventsRead.set(namespace, rv);
-    if (this.options.continueFrom === undefined) return;
+    if (this.options.continueFrom === undefined) return spanId;
     this.origins.set(spanId, { namespace, resourceVersion: rv });
     if (this.origins.size > MAX_ORIGINS) this.origins.delete(this.origins.keys().next().value!);
+    return spanId;
   }
 
   private tickInterval(): number {
